@@ -1,0 +1,166 @@
+// Nodes and Pods as the scheduler sees them: the fields of the Kubernetes objects
+// that placement and quotas read, already converted to exact units.
+//
+// Decoders (sim/ from YAML, k8s/ from JSON) fill these; everything downstream reads
+// only these types. Pod requests follow Kubernetes' rules, see EffectiveRequests.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/gpu_catalog.h"
+#include "core/resources.h"
+
+namespace drover {
+
+// Annotations and labels Drover reads on pods.
+namespace annotations {
+inline constexpr std::string_view kQueue = "drover.io/queue";
+inline constexpr std::string_view kTier = "drover.io/tier";
+inline constexpr std::string_view kGpuType = "drover.io/gpu-type";          // a type or a class: "A100", "a10+"
+inline constexpr std::string_view kGpuFraction = "drover.io/gpu-fraction";  // "0.5": share of one device
+inline constexpr std::string_view kGpuMilli = "drover.io/gpu-milli";        // "500": same, in milli-GPU
+inline constexpr std::string_view kGang = "drover.io/gang";                 // gang (job) name in the namespace
+inline constexpr std::string_view kGangMinMembers = "drover.io/gang-min-members";
+inline constexpr std::string_view kApplication = "drover.io/application";  // groups pods of one application
+inline constexpr std::string_view kGpuDevices = "drover.io/gpu-devices";    // written at bind: "0,1"
+}  // namespace annotations
+
+// A small sorted string map for labels, annotations and nodeSelector.
+class Labels {
+ public:
+  Labels() = default;
+  void Set(std::string key, std::string value);
+  const std::string* Get(std::string_view key) const;
+  bool empty() const { return kv_.empty(); }
+  size_t size() const { return kv_.size(); }
+  const std::vector<std::pair<std::string, std::string>>& items() const { return kv_; }
+  bool operator==(const Labels& o) const { return kv_ == o.kv_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> kv_;
+};
+
+enum class TaintEffect { kNoSchedule, kPreferNoSchedule, kNoExecute };
+std::optional<TaintEffect> ParseTaintEffect(std::string_view s);
+std::string_view TaintEffectName(TaintEffect e);
+
+struct Taint {
+  std::string key;
+  std::string value;
+  TaintEffect effect = TaintEffect::kNoSchedule;
+  bool operator==(const Taint&) const = default;
+};
+
+struct Toleration {
+  std::string key;       // empty with kExists = tolerate everything
+  enum class Op { kEqual, kExists } op = Op::kEqual;
+  std::string value;
+  std::optional<TaintEffect> effect;  // nullopt = all effects
+  bool operator==(const Toleration&) const = default;
+};
+
+struct NodeSelectorRequirement {
+  std::string key;
+  enum class Op { kIn, kNotIn, kExists, kDoesNotExist, kGt, kLt } op = Op::kIn;
+  std::vector<std::string> values;
+  bool operator==(const NodeSelectorRequirement&) const = default;
+};
+
+// One term of requiredDuringSchedulingIgnoredDuringExecution: all requirements
+// must hold (AND); a pod's terms are ORed. matchFields supports metadata.name.
+struct NodeSelectorTerm {
+  std::vector<NodeSelectorRequirement> match_expressions;
+  std::vector<NodeSelectorRequirement> match_fields;
+  bool operator==(const NodeSelectorTerm&) const = default;
+};
+
+struct Node {
+  std::string name;
+  Labels labels;
+  std::vector<Taint> taints;
+  bool unschedulable = false;
+  bool ready = true;
+  ResourceVec allocatable;  // GPUs in milli-GPU: devices * 1000
+  int gpu_count = 0;        // whole devices
+  std::string gpu_product;  // raw product label value, "" if none
+  GpuTypeId gpu_type = kNoGpuType;  // resolved through the catalog
+  bool operator==(const Node&) const = default;
+};
+
+enum class PodPhase { kPending, kRunning, kSucceeded, kFailed, kUnknown };
+std::string_view PodPhaseName(PodPhase p);
+PodPhase ParsePodPhase(std::string_view s);
+
+// Tier 0 = guaranteed, never preempted; 1 = within queue max (default);
+// 2 = preemptible, may borrow idle capacity.
+inline constexpr int kTierUnset = -1;
+
+struct Pod {
+  std::string namespace_;
+  std::string name;
+  std::string uid;
+  std::string scheduler_name;
+  std::string node_name;      // "" while unbound
+  std::string nominated_node; // status.nominatedNodeName
+  PodPhase phase = PodPhase::kPending;
+  bool deleting = false;      // metadata.deletionTimestamp set
+  int64_t creation_ms = 0;    // creationTimestamp (or simulated submit time)
+
+  ResourceVec requests;       // effective requests incl. overhead and one pod slot
+  // GPU shape: `gpu_devices` devices each needing `gpu_milli_per_device` free
+  // milli-GPU on one node: (k, 1000) for whole GPUs, (1, m<1000) for a shared GPU.
+  int gpu_devices = 0;
+  int gpu_milli_per_device = 0;
+  std::vector<int> gpu_device_ids;  // devices it holds, when known
+
+  int32_t priority = 0;
+  std::string priority_class;
+  std::vector<Toleration> tolerations;
+  Labels node_selector;
+  std::vector<NodeSelectorTerm> required_affinity;  // ORed terms; empty = none
+  Labels labels;
+  Labels annotations;
+  std::string owner_kind;  // controller owner reference
+  std::string owner_name;
+
+  // Key in the snapshot: "namespace/name".
+  std::string Key() const { return namespace_ + "/" + name; }
+  bool IsBound() const { return !node_name.empty(); }
+  bool IsTerminal() const { return phase == PodPhase::kSucceeded || phase == PodPhase::kFailed; }
+  bool WantsGpu() const { return gpu_devices > 0; }
+  bool operator==(const Pod&) const = default;
+};
+
+// Requests of one container, and whether it is a restartable init container
+// (a sidecar: restartPolicy Always).
+struct ContainerRequests {
+  ResourceVec requests;
+  bool sidecar = false;
+};
+
+// The pod's effective request, as kube-scheduler computes it: the larger of
+// (sum of app containers + sum of sidecars) and, for each init container in
+// order, its request plus the sidecars started before it; then + overhead.
+ResourceVec EffectiveRequests(const std::vector<ContainerRequests>& init_containers,
+                              const std::vector<ContainerRequests>& containers, const ResourceVec& overhead);
+
+// Sets pod->gpu_devices / gpu_milli_per_device from requests[kGpu] and the
+// fraction annotations. Error names the annotation and value (fraction outside
+// (0,1], a fraction together with whole GPUs).
+absl::Status ResolveGpuShape(Pod* pod);
+
+// --- Filters on one node, Kubernetes semantics ---
+// First taint with effect NoSchedule/NoExecute that no toleration tolerates, or nullptr.
+const Taint* FirstUntoleratedTaint(const std::vector<Taint>& taints, const std::vector<Toleration>& tolerations);
+bool Tolerates(const Toleration& t, const Taint& taint);
+bool MatchesNodeSelector(const Labels& selector, const Labels& node_labels);
+// Required node affinity: true if there are no terms or any term matches.
+bool MatchesRequiredAffinity(const std::vector<NodeSelectorTerm>& terms, const Node& node);
+bool MatchesRequirement(const NodeSelectorRequirement& r, const std::string* value);
+
+}  // namespace drover

@@ -1,0 +1,259 @@
+#include "core/snapshot.h"
+
+#include <algorithm>
+
+#include "core/strings.h"
+#include "absl/strings/str_join.h"
+#include "core/strings.h"
+
+namespace drover {
+
+std::string Snapshot::UpsertNode(Node node) {
+  std::string warning;
+  if (node.gpu_count > 0 && node.gpu_type == kNoGpuType) {
+    node.gpu_type = catalog_->TypeForProduct(node.gpu_product, &warning);
+    if (!warning.empty()) warning = StrCat("node ", node.name, ": ", warning);
+  }
+  auto it = node_index_.find(node.name);
+  if (it != node_index_.end()) {
+    NodeState& st = nodes_[it->second];
+    if (st.node == node) return warning;  // replay
+    const bool devices_changed = st.node.gpu_count != node.gpu_count;
+    st.node = std::move(node);
+    if (devices_changed) {
+      // Re-seat the node's pods on the new device list.
+      std::vector<PodId> pods = st.pods;
+      for (PodId p : pods) Uncount(p);
+      st.device_used.assign(st.node.gpu_count, 0);
+      for (PodId p : pods) Count(p, it->second, PickDevices(it->second, pods_[p].pod));
+    }
+    Notify(it->second);
+    return warning;
+  }
+  NodeId id;
+  if (!free_node_slots_.empty()) {
+    id = free_node_slots_.back();
+    free_node_slots_.pop_back();
+    nodes_[id] = NodeState{};
+  } else {
+    id = static_cast<NodeId>(nodes_.size());
+    nodes_.emplace_back();
+  }
+  NodeState& st = nodes_[id];
+  st.node = std::move(node);
+  st.present = true;
+  st.device_used.assign(st.node.gpu_count, 0);
+  node_index_[st.node.name] = id;
+  ++live_nodes_;
+  if (auto w = waiting_for_node_.find(st.node.name); w != waiting_for_node_.end()) {
+    std::vector<PodId> waiting = std::move(w->second);
+    waiting_for_node_.erase(w);
+    for (PodId p : waiting) {
+      if (pods_[p].live && pods_[p].counted_on == kNoNode) Count(p, id, PickDevices(id, pods_[p].pod));
+    }
+  }
+  Notify(id);
+  return warning;
+}
+
+void Snapshot::DeleteNode(std::string_view name) {
+  auto it = node_index_.find(ToAbsl(name));
+  if (it == node_index_.end()) return;
+  const NodeId id = it->second;
+  NodeState& st = nodes_[id];
+  std::vector<PodId> pods = st.pods;
+  for (PodId p : pods) {
+    Uncount(p);
+    waiting_for_node_[st.node.name].push_back(p);
+  }
+  st.present = false;
+  node_index_.erase(it);
+  free_node_slots_.push_back(id);
+  --live_nodes_;
+  Notify(id);
+}
+
+void Snapshot::UpsertPod(Pod pod) {
+  const std::string key = pod.Key();
+  auto it = pod_index_.find(ToAbsl(key));
+  PodId id;
+  if (it == pod_index_.end()) {
+    if (!free_pod_slots_.empty()) {
+      id = free_pod_slots_.back();
+      free_pod_slots_.pop_back();
+      pods_[id] = PodEntry{};
+    } else {
+      id = static_cast<PodId>(pods_.size());
+      pods_.emplace_back();
+    }
+    pod_index_.emplace(key, id);
+    pods_[id].live = true;
+    ++live_pods_;
+  } else {
+    id = it->second;
+    PodEntry& e = pods_[id];
+    if (e.pod == pod) return;  // replay
+    // An assumed pod stays where we put it until an event shows it bound; the
+    // watch may still deliver older, unbound versions of it meanwhile.
+    if (e.assumed && !pod.IsBound() && !pod.IsTerminal() && !pod.deleting) {
+      pod.node_name = e.pod.node_name;
+      pod.gpu_device_ids = e.pod.gpu_device_ids;
+      if (e.pod == pod) return;
+    } else if (e.assumed && pod.node_name == e.pod.node_name) {
+      e.assumed = false;  // confirmed
+      if (pod.gpu_device_ids.empty()) pod.gpu_device_ids = e.devices;
+    } else {
+      e.assumed = false;
+    }
+  }
+  PodEntry& e = pods_[id];
+  const bool was_counted = e.counted_on != kNoNode;
+  const bool same_place = was_counted && ShouldCount(pod) && pod.node_name == e.pod.node_name &&
+                          pod.requests == e.pod.requests &&
+                          (pod.gpu_device_ids.empty() || pod.gpu_device_ids == e.devices);
+  if (same_place) {
+    e.pod = std::move(pod);
+    return;
+  }
+  if (was_counted) Uncount(id);
+  e.pod = std::move(pod);
+  if (!ShouldCount(e.pod)) return;
+  const NodeId node = FindNode(e.pod.node_name);
+  if (node == kNoNode) {
+    waiting_for_node_[e.pod.node_name].push_back(id);
+    return;
+  }
+  Count(id, node, PickDevices(node, e.pod));
+}
+
+void Snapshot::DeletePod(std::string_view key) {
+  auto it = pod_index_.find(ToAbsl(key));
+  if (it == pod_index_.end()) return;
+  const PodId id = it->second;
+  if (pods_[id].counted_on != kNoNode) Uncount(id);
+  pod_index_.erase(it);
+  pods_[id] = PodEntry{};
+  free_pod_slots_.push_back(id);
+  --live_pods_;
+}
+
+absl::Status Snapshot::Assume(std::string_view key, NodeId node, const std::vector<int>& devices) {
+  const PodId id = FindPod(key);
+  if (id == kNoPod) return absl::NotFoundError(StrCat("pod ", key, " is not in the snapshot"));
+  PodEntry& e = pods_[id];
+  if (e.pod.IsBound()) {
+    return absl::FailedPreconditionError(StrCat("pod ", key, " is already on node ", e.pod.node_name));
+  }
+  if (node < 0 || node >= node_slots() || !nodes_[node].present) {
+    return absl::InvalidArgumentError(StrCat("pod ", key, ": node id ", node, " is not in the snapshot"));
+  }
+  e.pod.node_name = nodes_[node].node.name;
+  e.pod.gpu_device_ids = devices;
+  e.assumed = true;
+  Count(id, node, devices.empty() ? PickDevices(node, e.pod) : devices);
+  return absl::OkStatus();
+}
+
+void Snapshot::Forget(std::string_view key) {
+  const PodId id = FindPod(key);
+  if (id == kNoPod || !pods_[id].assumed) return;
+  PodEntry& e = pods_[id];
+  if (e.counted_on != kNoNode) Uncount(id);
+  e.assumed = false;
+  e.pod.node_name.clear();
+  e.pod.gpu_device_ids.clear();
+}
+
+NodeId Snapshot::FindNode(std::string_view name) const {
+  auto it = node_index_.find(ToAbsl(name));
+  return it == node_index_.end() ? kNoNode : it->second;
+}
+
+PodId Snapshot::FindPod(std::string_view key) const {
+  auto it = pod_index_.find(ToAbsl(key));
+  return it == pod_index_.end() ? kNoPod : it->second;
+}
+
+int Snapshot::FreeWholeGpus(NodeId id) const {
+  int n = 0;
+  for (int32_t used : nodes_[id].device_used) n += used == 0 ? 1 : 0;
+  return n;
+}
+
+void Snapshot::Count(PodId id, NodeId node, const std::vector<int>& devices) {
+  PodEntry& e = pods_[id];
+  NodeState& st = nodes_[node];
+  e.counted_on = node;
+  e.devices = devices;
+  e.slot_in_node = static_cast<int32_t>(st.pods.size());
+  st.pods.push_back(id);
+  st.used += e.pod.requests;
+  for (int d : devices) st.device_used[d] += e.pod.gpu_milli_per_device;
+  Notify(node);
+}
+
+void Snapshot::Uncount(PodId id) {
+  PodEntry& e = pods_[id];
+  NodeState& st = nodes_[e.counted_on];
+  st.used -= e.pod.requests;
+  for (int d : e.devices) st.device_used[d] -= e.pod.gpu_milli_per_device;
+  const PodId last = st.pods.back();
+  st.pods[e.slot_in_node] = last;
+  pods_[last].slot_in_node = e.slot_in_node;
+  st.pods.pop_back();
+  const NodeId node = e.counted_on;
+  e.counted_on = kNoNode;
+  e.slot_in_node = -1;
+  e.devices.clear();
+  Notify(node);
+}
+
+std::vector<int> Snapshot::PickDevices(NodeId node, const Pod& pod) const {
+  const NodeState& st = nodes_[node];
+  const int n = static_cast<int>(st.device_used.size());
+  std::vector<int> out;
+  if (pod.gpu_devices == 0 || n == 0) return out;
+  // Devices recorded on the pod (our own annotation) are taken as they are.
+  bool valid = static_cast<int>(pod.gpu_device_ids.size()) == pod.gpu_devices;
+  for (int d : pod.gpu_device_ids) valid = valid && d >= 0 && d < n;
+  if (valid) return pod.gpu_device_ids;
+  // Otherwise charge the least-used devices, lowest index first: what a device
+  // plugin would most likely have handed out.
+  std::vector<int> order(n);
+  for (int i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return st.device_used[a] < st.device_used[b]; });
+  for (int i = 0; i < pod.gpu_devices && i < n; ++i) out.push_back(order[i]);
+  return out;
+}
+
+std::vector<std::string> Snapshot::CheckInvariants() const {
+  std::vector<std::string> problems;
+  for (NodeId id = 0; id < node_slots(); ++id) {
+    const NodeState& st = nodes_[id];
+    if (!st.present) continue;
+    ResourceVec sum;
+    std::vector<int32_t> dev(st.device_used.size(), 0);
+    for (PodId p : st.pods) {
+      sum += pods_[p].pod.requests;
+      for (int d : pods_[p].devices) dev[d] += pods_[p].pod.gpu_milli_per_device;
+    }
+    if (!(sum == st.used)) {
+      problems.push_back(StrCat("node ", st.node.name, ": usage ", st.used.ToString(),
+                                      " differs from the sum of its pods ", sum.ToString()));
+    }
+    if (dev != st.device_used) problems.push_back(StrCat("node ", st.node.name, ": device usage out of sync"));
+    if (ResourceId r = st.used.FirstExceeding(st.node.allocatable); r >= 0) {
+      problems.push_back(StrCat("node ", st.node.name, " over-committed on ", ResourceName(r), ": ",
+                                      FormatAmount(r, st.used[r]), " used of ", FormatAmount(r, st.node.allocatable[r])));
+    }
+    for (size_t d = 0; d < dev.size(); ++d) {
+      if (dev[d] > 1000) {
+        problems.push_back(StrCat("node ", st.node.name, " GPU device ", d, " over-committed: ", dev[d],
+                                        " milli-GPU"));
+      }
+    }
+  }
+  return problems;
+}
+
+}  // namespace drover

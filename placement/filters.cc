@@ -1,0 +1,101 @@
+#include "placement/filters.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_join.h"
+#include "core/strings.h"
+
+namespace drover {
+
+bool DevicesFit(const Pod& pod, const NodeState& node) {
+  if (pod.gpu_devices == 0) return true;
+  int fits = 0;
+  for (int32_t used : node.device_used) {
+    if (1000 - used >= pod.gpu_milli_per_device) ++fits;
+  }
+  return fits >= pod.gpu_devices;
+}
+
+FilterFailure CheckNode(const Pod& pod, const NodeState& st, const ResourceVec& free, const Taint** untolerated) {
+  const Node& node = st.node;
+  if (!node.ready) return FilterFailure::kNotReady;
+  if (node.unschedulable) {
+    // Like kube-scheduler: a pod tolerating node.kubernetes.io/unschedulable may go there.
+    Taint t{"node.kubernetes.io/unschedulable", "", TaintEffect::kNoSchedule};
+    bool tolerated = false;
+    for (const Toleration& tol : pod.tolerations) tolerated = tolerated || Tolerates(tol, t);
+    if (!tolerated) return FilterFailure::kUnschedulable;
+  }
+  if (!MatchesNodeSelector(pod.node_selector, node.labels)) return FilterFailure::kNodeSelector;
+  if (!MatchesRequiredAffinity(pod.required_affinity, node)) return FilterFailure::kAffinity;
+  if (const Taint* t = FirstUntoleratedTaint(node.taints, pod.tolerations)) {
+    if (untolerated) *untolerated = t;
+    return FilterFailure::kTaint;
+  }
+  switch (pod.requests.FirstExceeding(free)) {
+    case -1: break;
+    case Res::kCpu: return FilterFailure::kInsufficientCpu;
+    case Res::kMemory: return FilterFailure::kInsufficientMemory;
+    case Res::kPods: return FilterFailure::kInsufficientPods;
+    case Res::kEphemeralStorage: return FilterFailure::kInsufficientEphemeral;
+    case Res::kGpu: return FilterFailure::kInsufficientGpu;
+    default: return FilterFailure::kInsufficientOther;
+  }
+  if (!DevicesFit(pod, st)) return FilterFailure::kInsufficientGpu;
+  return FilterFailure::kNone;
+}
+
+void FailureTally::Add(FilterFailure f, const NodeState& node, const Taint* taint, const GpuCatalog& catalog) {
+  ++nodes_;
+  ++counts_[static_cast<int>(f)];
+  if (f == FilterFailure::kTaint && taint != nullptr && taint_example_.empty()) {
+    taint_example_ = StrCat("{", taint->key, taint->value.empty() ? "" : ": ", taint->value, "}");
+  }
+  if (f == FilterFailure::kInsufficientGpu && gpu_example_.empty() && node.node.gpu_type != kNoGpuType) {
+    gpu_example_ = catalog.type(node.node.gpu_type).name;
+  }
+}
+
+void FailureTally::AddQueueReason(const std::string& reason) {
+  if (std::find(queue_reasons_.begin(), queue_reasons_.end(), reason) == queue_reasons_.end()) {
+    queue_reasons_.push_back(reason);
+  }
+}
+
+std::string FailureTally::Message(int total_nodes) const {
+  static constexpr const char* kText[] = {
+      "",
+      "node(s) were not ready",
+      "node(s) were unschedulable",
+      "node(s) didn't match Pod's node selector",
+      "node(s) didn't match Pod's node affinity",
+      "node(s) had untolerated taint",
+      "node(s) had a GPU type the pod or its queue may not use",
+      "Insufficient cpu",
+      "Insufficient memory",
+      "Too many pods",
+      "Insufficient ephemeral-storage",
+      "Insufficient GPUs",
+      "Insufficient extended resources",
+      "node(s) reserved for another workload",
+  };
+  std::vector<std::pair<int, std::string>> parts;
+  for (int i = 1; i < static_cast<int>(FilterFailure::kCount); ++i) {
+    if (counts_[i] == 0) continue;
+    std::string text = kText[i];
+    if (i == static_cast<int>(FilterFailure::kTaint) && !taint_example_.empty()) StrAppend(&text, " ", taint_example_);
+    if (i == static_cast<int>(FilterFailure::kInsufficientGpu) && !gpu_example_.empty()) {
+      text = StrCat("Insufficient GPUs (e.g. ", gpu_example_, ")");
+    }
+    parts.emplace_back(counts_[i], std::move(text));
+  }
+  std::stable_sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> items;
+  for (auto& [n, t] : parts) items.push_back(StrCat(n, " ", t));
+  std::string msg = StrCat("0/", total_nodes, " nodes are available");
+  if (!items.empty()) StrAppend(&msg, ": ", absl::StrJoin(items, ", "));
+  if (!queue_reasons_.empty()) StrAppend(&msg, "; ", absl::StrJoin(queue_reasons_, "; "));
+  return msg + ".";
+}
+
+}  // namespace drover

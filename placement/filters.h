@@ -1,0 +1,56 @@
+// Per-node feasibility checks, the way kube-scheduler's Filter plugins do them,
+// and the "0/N nodes are available: ..." explanation built from their failures.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "core/gpu_catalog.h"
+#include "core/snapshot.h"
+
+namespace drover {
+
+enum class FilterFailure {
+  kNone = 0,
+  kNotReady,
+  kUnschedulable,
+  kNodeSelector,
+  kAffinity,
+  kTaint,
+  kGpuType,       // GPU type not allowed for the pod or by its queue
+  kInsufficientCpu,
+  kInsufficientMemory,
+  kInsufficientPods,
+  kInsufficientEphemeral,
+  kInsufficientGpu,
+  kInsufficientOther,
+  kReserved,      // held for a reservation of another workload
+  kCount
+};
+
+// Checks everything except the GPU type (the caller iterates nodes by type).
+// `untolerated` receives the first untolerated taint when the result is kTaint.
+FilterFailure CheckNode(const Pod& pod, const NodeState& node, const ResourceVec& free,
+                        const Taint** untolerated = nullptr);
+// True if the pod's devices fit on the node's devices.
+bool DevicesFit(const Pod& pod, const NodeState& node);
+
+// Aggregates failures into kube-scheduler's message shape.
+class FailureTally {
+ public:
+  void Add(FilterFailure f, const NodeState& node, const Taint* taint, const GpuCatalog& catalog);
+  void AddQueueReason(const std::string& reason);
+  int nodes() const { return nodes_; }
+  // "0/120 nodes are available: 80 Insufficient A100 GPUs, 40 node(s) had untolerated taint {gpu: reserved}; queue ..."
+  std::string Message(int total_nodes) const;
+
+ private:
+  std::array<int, static_cast<int>(FilterFailure::kCount)> counts_{};
+  std::string taint_example_;
+  std::string gpu_example_;
+  std::vector<std::string> queue_reasons_;
+  int nodes_ = 0;
+};
+
+}  // namespace drover

@@ -1,0 +1,52 @@
+// Node scoring policies for placement, pluggable and named.
+//
+//   std::unique_ptr<ScoringPolicy> p = MakePolicy("binpack");
+//   double s = p->Score(pod, node, snapshot, &devices);   // higher is better
+//
+// The engine calls Score only for nodes that passed every filter (resources fit,
+// GPU type allowed, taints, selectors, affinity), so a policy only ranks. It also
+// chooses the GPU devices the pod gets on that node: `devices` must come back with
+// exactly pod.gpu_devices indices, each with at least pod.gpu_milli_per_device free.
+// Ties are broken by the engine (lower node id), so policies stay deterministic
+// unless they are random by design (then they are seeded).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/model.h"
+#include "core/snapshot.h"
+
+namespace drover {
+
+class ScoringPolicy {
+ public:
+  virtual ~ScoringPolicy() = default;
+  virtual std::string_view name() const = 0;
+  // Score of placing `pod` on `node` (feasible). Fills `devices`.
+  virtual double Score(const Pod& pod, NodeId node, const Snapshot& snap, std::vector<int>* devices) = 0;
+  // Sees every pod that arrives (placed or not), so a policy may learn the
+  // workload's shape distribution online. Never told about the future.
+  virtual void Observe(const Pod& /*pod*/) {}
+  // Upper bound on how many feasible nodes the engine should score per pod (0 =
+  // all). Index-friendly policies return a small number; the engine then scores
+  // the candidates its indexes rank first for this policy's preference.
+  virtual int CandidateLimit() const { return 0; }
+};
+
+// Policy names: "binpack" (most-allocated, GPUs weighted far above CPU/memory,
+// lowest adequate GPU rank, best-fitting free GPUs), "spread" (least-allocated, like
+// the default scheduler), "fgd" (fragmentation gradient descent), and the FGD paper's
+// baselines "random", "dotprod", "gpuclustering", "gpupacking", "bestfit".
+absl::StatusOr<std::unique_ptr<ScoringPolicy>> MakePolicy(std::string_view name, uint64_t seed = 1);
+std::vector<std::string> PolicyNames();
+
+// Picks devices for `pod` on `node`: whole GPUs take the lowest-index fully free
+// devices; a shared GPU takes the fullest device that still fits (best fit).
+// Returns false if the pod does not fit the node's devices.
+bool PickDevicesBestFit(const Pod& pod, const NodeState& node, std::vector<int>* devices);
+
+}  // namespace drover

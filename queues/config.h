@@ -1,0 +1,82 @@
+// Quota as code: the one YAML document that describes the GPU type catalog, GPU
+// classes, the queue tree and the policies, parsed and validated in full before
+// anything changes.
+//
+//   ASSIGN_OR_RETURN(QueueConfig cfg, ParseQueueConfig(yaml_text, "queues.yaml"));
+//
+// ParseQueueConfig reports every error of the document in one pass, each naming
+// the queue path, the field and the value, for example:
+//   queues.yaml: root.research.max.gpu.A100: "-3" is negative
+//   queues.yaml: root.safety: children's guaranteed gpu.A100 (48) is above the parent's (32)
+//   queues.yaml: root.safety.gaurnteed: unknown key (did you mean "guaranteed"?)
+// The format is documented in queues/README.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/gpu_catalog.h"
+
+namespace drover {
+
+// Amounts per resource for one queue. Unset dimensions are std::nullopt.
+// GPU amounts are in milli-GPU keyed by canonical GPU type name.
+struct QuotaSpec {
+  std::optional<int64_t> cpu_millis;
+  std::optional<int64_t> memory_bytes;
+  std::map<std::string, int64_t> gpu_millis;  // type name -> milli-GPU
+  bool empty() const { return !cpu_millis && !memory_bytes && gpu_millis.empty(); }
+};
+
+struct QueueLimits {
+  std::optional<int64_t> max_running_pods;
+  std::optional<int64_t> max_pending_pods;
+  std::optional<int64_t> max_running_apps;
+  std::optional<int64_t> max_pending_apps;
+};
+
+struct QueueSpec {
+  std::string name;  // last path element: "prod"
+  std::string path;  // full path: "root.safety.prod"
+  double weight = 1.0;
+  QuotaSpec guaranteed;
+  QuotaSpec max;
+  QueueLimits limits;
+  std::vector<QueueSpec> children;  // empty = leaf
+};
+
+// Per GPU type: how much CPU and memory a pod may ask per GPU of that type.
+struct ProportionalPolicy {
+  std::string gpu_type;
+  std::optional<int64_t> cpu_millis_per_gpu;
+  std::optional<int64_t> memory_bytes_per_gpu;
+  enum class Action { kReject, kCharge } action = Action::kReject;
+};
+
+struct QueueConfig {
+  GpuCatalog catalog;                     // the default catalog plus gpu_types/gpu_classes
+  QueueSpec root;                         // always named "root"
+  std::map<std::string, std::string> namespace_queues;  // namespace -> leaf queue path
+  std::string default_queue;              // "" = none: pods without a queue are rejected
+  std::string application_label;          // label grouping pods into applications ("" = owner reference)
+  int default_tier = 1;
+  std::map<std::string, int> priority_class_tiers;  // priorityClassName -> tier
+  std::vector<ProportionalPolicy> proportional;
+};
+
+// Parses and validates a quota-as-code document. `source` names the document in
+// errors. On any error, returns InvalidArgument whose message lists every error,
+// one per line; nothing is half-built.
+absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::string_view source);
+absl::StatusOr<QueueConfig> LoadQueueConfigFile(const std::string& path);
+
+// A config with only a root queue and the default catalog: every pod that names
+// no queue lands in root, limited only by the cluster.
+QueueConfig DefaultQueueConfig();
+
+}  // namespace drover

@@ -1,0 +1,352 @@
+#include "queues/queue_tree.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "absl/strings/str_split.h"
+#include "core/quantity.h"
+#include "core/strings.h"
+
+namespace drover {
+
+QueueTree::QueueTree(const QueueConfig& config) : config_(config) {
+  Build(config_.root, kNoQueue);
+  cluster_.fill(0);
+  RecomputeMax(root());
+}
+
+QVec QueueTree::SpecToVec(const QuotaSpec& spec, int64_t unset) const {
+  QVec v;
+  v.fill(unset);
+  if (spec.cpu_millis) v[kQCpu] = *spec.cpu_millis;
+  if (spec.memory_bytes) v[kQMemory] = *spec.memory_bytes;
+  for (const auto& [type, milli] : spec.gpu_millis) {
+    const GpuTypeId t = config_.catalog.FindType(type);
+    if (t != kNoGpuType) v[QGpu(t)] = milli;  // validated already
+  }
+  return v;
+}
+
+QueueId QueueTree::Build(const QueueSpec& spec, QueueId parent) {
+  const QueueId id = static_cast<QueueId>(queues_.size());
+  queues_.emplace_back();
+  {
+    Queue& q = queues_[id];
+    q.name = spec.name.empty() ? "root" : spec.name;
+    q.path = spec.path.empty() ? q.name : spec.path;
+    q.parent = parent;
+    q.weight = spec.weight > 0 ? spec.weight : 1.0;
+    q.guaranteed = SpecToVec(spec.guaranteed, -1);
+    q.max_explicit = SpecToVec(spec.max, -1);
+    q.limits = spec.limits;
+    by_path_[q.path] = id;
+  }
+  QVec child_sum{};
+  for (const QueueSpec& c : spec.children) {
+    const QueueId cid = Build(c, id);
+    queues_[id].children.push_back(cid);
+    for (int d = 0; d < kQDims; ++d) child_sum[d] += queues_[cid].guaranteed[d];
+  }
+  Queue& q = queues_[id];
+  for (int d = 0; d < kQDims; ++d) {
+    if (q.guaranteed[d] < 0) q.guaranteed[d] = child_sum[d];  // derived from the children
+  }
+  return id;
+}
+
+void QueueTree::SetClusterCapacity(const QVec& capacity) {
+  cluster_ = capacity;
+  RecomputeMax(root());
+}
+
+void QueueTree::RecomputeMax(QueueId id) {
+  Queue& q = queues_[id];
+  for (int d = 0; d < kQDims; ++d) {
+    const int64_t inherited = q.parent == kNoQueue ? cluster_[d] : queues_[q.parent].max[d];
+    q.max[d] = q.max_explicit[d] >= 0 ? q.max_explicit[d] : inherited;
+    // A root max set above the cluster is still bounded by what exists.
+    if (q.parent == kNoQueue && q.max_explicit[d] >= 0) q.max[d] = std::min(q.max[d], cluster_[d]);
+  }
+  for (QueueId c : q.children) RecomputeMax(c);
+}
+
+namespace {
+const std::string* Annotation(const Pod& pod, std::string_view key) { return pod.annotations.Get(key); }
+}  // namespace
+
+absl::StatusOr<QueueId> QueueTree::LeafFor(const Pod& pod) const {
+  std::string path;
+  std::string rule;
+  if (const std::string* a = Annotation(pod, annotations::kQueue)) {
+    path = *a;
+    rule = StrCat("annotation ", annotations::kQueue);
+  } else if (auto it = config_.namespace_queues.find(pod.namespace_); it != config_.namespace_queues.end()) {
+    path = it->second;
+    rule = StrCat("namespace mapping for ", pod.namespace_);
+  } else if (!config_.default_queue.empty()) {
+    path = config_.default_queue;
+    rule = "default queue";
+  } else if (queues_.size() == 1) {
+    return root();  // a tree with only a root takes every pod
+  } else {
+    return absl::InvalidArgumentError(StrCat("pod ", pod.Key(), " names no queue (annotation ", annotations::kQueue,
+                                             "), its namespace has no mapping, and there is no default queue"));
+  }
+  QueueId id = Find(path);
+  if (id == kNoQueue && path.rfind("root.", 0) != 0 && path != "root") id = Find(StrCat("root.", path));
+  if (id == kNoQueue) {
+    return absl::NotFoundError(StrCat("pod ", pod.Key(), ": queue \"", path, "\" (from ", rule, ") does not exist"));
+  }
+  if (!queues_[id].leaf()) {
+    return absl::InvalidArgumentError(
+        StrCat("pod ", pod.Key(), ": queue \"", path, "\" (from ", rule, ") is not a leaf; pods go to leaf queues"));
+  }
+  if (queues_[id].draining) {
+    return absl::FailedPreconditionError(
+        StrCat("pod ", pod.Key(), ": queue \"", path, "\" was removed from the configuration and is draining"));
+  }
+  return id;
+}
+
+QueueId QueueTree::LeafForRunning(const Pod& pod) {
+  absl::StatusOr<QueueId> leaf = LeafFor(pod);
+  if (leaf.ok()) return *leaf;
+  const std::string* a = Annotation(pod, annotations::kQueue);
+  if (a != nullptr && !a->empty()) {
+    const QueueId existing = Find(*a);
+    if (existing != kNoQueue && queues_[existing].leaf()) return existing;  // draining: keep counting
+    if (existing == kNoQueue) return AddDrainingPath(a->rfind("root", 0) == 0 ? *a : StrCat("root.", *a));
+  }
+  return root();
+}
+
+QueueId QueueTree::AddDrainingPath(std::string_view path) {
+  std::vector<std::string> parts = absl::StrSplit(ToAbsl(path), '.');
+  QueueId cur = root();
+  std::string prefix = "root";
+  for (size_t i = 1; i < parts.size(); ++i) {
+    prefix = StrCat(prefix, ".", parts[i]);
+    QueueId next = Find(prefix);
+    if (next == kNoQueue) {
+      next = static_cast<QueueId>(queues_.size());
+      Queue q;
+      q.name = parts[i];
+      q.path = prefix;
+      q.parent = cur;
+      q.draining = true;
+      q.guaranteed.fill(0);
+      q.max_explicit.fill(-1);
+      queues_.push_back(std::move(q));
+      queues_[cur].children.push_back(next);
+      by_path_[prefix] = next;
+    }
+    cur = next;
+  }
+  RecomputeMax(root());
+  return cur;
+}
+
+absl::StatusOr<int> QueueTree::TierFor(const Pod& pod) const {
+  if (const std::string* t = Annotation(pod, annotations::kTier)) {
+    int tier = -1;
+    auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), tier);
+    if (ec != std::errc() || ptr != t->data() + t->size() || tier < 0 || tier > 2) {
+      return absl::InvalidArgumentError(
+          StrCat("pod ", pod.Key(), ": annotation ", annotations::kTier, "=\"", *t, "\" must be 0, 1 or 2"));
+    }
+    return tier;
+  }
+  if (auto it = config_.priority_class_tiers.find(pod.priority_class); it != config_.priority_class_tiers.end()) {
+    return it->second;
+  }
+  return config_.default_tier;
+}
+
+absl::StatusOr<Charge> QueueTree::ChargeFor(const Pod& pod, GpuTypeId landed_type) const {
+  Charge c;
+  c.cpu_millis = pod.requests[Res::kCpu];
+  c.memory_bytes = pod.requests[Res::kMemory];
+  if (pod.gpu_devices == 0 || landed_type == kNoGpuType) return c;
+  c.gpu_type = landed_type;
+  c.gpu_millis = pod.requests[Res::kGpu];
+  const std::string& type_name = config_.catalog.type(landed_type).name;
+  for (const ProportionalPolicy& p : config_.proportional) {
+    if (p.gpu_type != type_name) continue;
+    const double gpus = static_cast<double>(c.gpu_millis) / 1000.0;
+    double ratio = 1.0;  // how many GPU-equivalents the pod's cpu/memory amount to
+    std::string over;
+    if (p.cpu_millis_per_gpu && c.cpu_millis > gpus * static_cast<double>(*p.cpu_millis_per_gpu)) {
+      ratio = std::max(ratio, static_cast<double>(c.cpu_millis) / (gpus * static_cast<double>(*p.cpu_millis_per_gpu)));
+      over = StrCat("cpu ", FormatMilli(c.cpu_millis), " for ", FormatAmount(Res::kGpu, c.gpu_millis), " ", type_name,
+                    " is above the limit of ", FormatMilli(*p.cpu_millis_per_gpu), " per GPU");
+    }
+    if (p.memory_bytes_per_gpu && c.memory_bytes > gpus * static_cast<double>(*p.memory_bytes_per_gpu)) {
+      ratio = std::max(ratio,
+                       static_cast<double>(c.memory_bytes) / (gpus * static_cast<double>(*p.memory_bytes_per_gpu)));
+      if (over.empty()) {
+        over = StrCat("memory ", FormatBytes(c.memory_bytes), " for ", FormatAmount(Res::kGpu, c.gpu_millis), " ",
+                      type_name, " is above the limit of ", FormatBytes(*p.memory_bytes_per_gpu), " per GPU");
+      }
+    }
+    if (over.empty()) break;
+    if (p.action == ProportionalPolicy::Action::kReject) {
+      return absl::InvalidArgumentError(StrCat("pod ", pod.Key(), ": ", over));
+    }
+    c.gpu_millis = static_cast<int64_t>(static_cast<double>(c.gpu_millis) * ratio + 0.5);  // GPU-equivalents
+    break;
+  }
+  return c;
+}
+
+std::string QueueTree::DimName(const GpuCatalog& catalog, int dim) {
+  if (dim == kQCpu) return "cpu";
+  if (dim == kQMemory) return "memory";
+  if (dim - 2 >= catalog.size()) return StrCat("gpu-type-", dim - 2);
+  return catalog.type(dim - 2).name;
+}
+
+namespace {
+std::string FormatDim(int dim, int64_t v) {
+  if (dim == kQCpu) return FormatMilli(v);
+  if (dim == kQMemory) return FormatBytes(v);
+  return FormatAmount(Res::kGpu, v);
+}
+}  // namespace
+
+std::string QueueTree::CheckAdmit(QueueId leaf, const Charge& c, int tier) const {
+  const Queue& lq = queues_[leaf];
+  if (lq.draining) return StrCat("queue ", lq.path, " is draining (removed from the configuration)");
+  const int gdim = c.gpu_type == kNoGpuType ? -1 : QGpu(c.gpu_type);
+  auto check = [&](const Queue& q, int dim, int64_t amount, const QVec& usage, const QVec& limit,
+                   std::string_view what) -> std::string {
+    if (amount <= 0 || usage[dim] + amount <= limit[dim]) return "";
+    return StrCat("queue ", q.path, " at ", what, " for ", DimName(config_.catalog, dim), " (",
+                  FormatDim(dim, usage[dim]), "/", FormatDim(dim, limit[dim]), ", pod needs ", FormatDim(dim, amount),
+                  ")");
+  };
+  if (tier == 0) {
+    // Tier 0 runs only within its queue's guaranteed.
+    for (auto [dim, amount] : {std::pair{kQCpu, c.cpu_millis}, std::pair{kQMemory, c.memory_bytes}}) {
+      if (lq.guaranteed[dim] > 0 || dim == gdim) {
+        if (std::string r = check(lq, dim, amount, lq.usage_tier0, lq.guaranteed, "guaranteed (tier 0)"); !r.empty()) {
+          return r;
+        }
+      }
+    }
+    if (gdim >= 0) {
+      if (std::string r = check(lq, gdim, c.gpu_millis, lq.usage_tier0, lq.guaranteed, "guaranteed (tier 0)");
+          !r.empty()) {
+        return r;
+      }
+    }
+  }
+  std::string reason;
+  ForEachAncestor(leaf, [&](QueueId id) {
+    if (!reason.empty()) return;
+    const Queue& q = queues_[id];
+    reason = check(q, kQCpu, c.cpu_millis, q.usage, q.max, "max");
+    if (reason.empty()) reason = check(q, kQMemory, c.memory_bytes, q.usage, q.max, "max");
+    if (reason.empty() && gdim >= 0) reason = check(q, gdim, c.gpu_millis, q.usage, q.max, "max");
+    if (reason.empty() && q.limits.max_running_pods && q.running_pods >= *q.limits.max_running_pods) {
+      reason = StrCat("queue ", q.path, " at its limit of ", *q.limits.max_running_pods, " running pods");
+    }
+  });
+  return reason;
+}
+
+void QueueTree::Add(QueueId leaf, const Charge& c, int tier) {
+  ForEachAncestor(leaf, [&](QueueId id) {
+    Queue& q = queues_[id];
+    q.usage[kQCpu] += c.cpu_millis;
+    q.usage[kQMemory] += c.memory_bytes;
+    if (c.gpu_type != kNoGpuType) q.usage[QGpu(c.gpu_type)] += c.gpu_millis;
+    for (int d : {kQCpu, kQMemory}) q.peak_usage[d] = std::max(q.peak_usage[d], q.usage[d]);
+    if (c.gpu_type != kNoGpuType) {
+      q.peak_usage[QGpu(c.gpu_type)] = std::max(q.peak_usage[QGpu(c.gpu_type)], q.usage[QGpu(c.gpu_type)]);
+    }
+    ++q.running_pods;
+  });
+  if (tier == 0) {
+    Queue& q = queues_[leaf];
+    q.usage_tier0[kQCpu] += c.cpu_millis;
+    q.usage_tier0[kQMemory] += c.memory_bytes;
+    if (c.gpu_type != kNoGpuType) q.usage_tier0[QGpu(c.gpu_type)] += c.gpu_millis;
+  }
+}
+
+void QueueTree::Remove(QueueId leaf, const Charge& c, int tier) {
+  ForEachAncestor(leaf, [&](QueueId id) {
+    Queue& q = queues_[id];
+    q.usage[kQCpu] -= c.cpu_millis;
+    q.usage[kQMemory] -= c.memory_bytes;
+    if (c.gpu_type != kNoGpuType) q.usage[QGpu(c.gpu_type)] -= c.gpu_millis;
+    --q.running_pods;
+  });
+  if (tier == 0) {
+    Queue& q = queues_[leaf];
+    q.usage_tier0[kQCpu] -= c.cpu_millis;
+    q.usage_tier0[kQMemory] -= c.memory_bytes;
+    if (c.gpu_type != kNoGpuType) q.usage_tier0[QGpu(c.gpu_type)] -= c.gpu_millis;
+  }
+}
+
+double QueueTree::Share(QueueId id) const {
+  const Queue& q = queues_[id];
+  double share = 0;
+  for (int d = 0; d < kQDims; ++d) {
+    if (q.usage[d] <= 0) continue;
+    const int64_t denom = q.guaranteed[d] > 0 ? q.guaranteed[d] : cluster_[d];
+    // Usage of something neither guaranteed nor in the cluster counts as fully used.
+    share = std::max(share, denom > 0 ? static_cast<double>(q.usage[d]) / static_cast<double>(denom) : 1.0);
+  }
+  return share / q.weight;
+}
+
+int64_t QueueTree::Borrowed(QueueId id, int dim) const {
+  const Queue& q = queues_[id];
+  return std::max<int64_t>(0, q.usage[dim] - q.guaranteed[dim]);
+}
+
+QueueId QueueTree::Find(std::string_view path) const {
+  auto it = by_path_.find(ToAbsl(path));
+  return it == by_path_.end() ? kNoQueue : it->second;
+}
+
+int QueueTree::PruneDrained() {
+  int pruned = 0;
+  for (QueueId id = 0; id < size(); ++id) {
+    Queue& q = queues_[id];
+    if (!q.draining || !q.children.empty() || q.running_pods > 0 || q.parent == kNoQueue) continue;
+    auto& siblings = queues_[q.parent].children;
+    siblings.erase(std::remove(siblings.begin(), siblings.end(), id), siblings.end());
+    by_path_.erase(q.path);
+    q.parent = kNoQueue;
+    q.path.clear();
+    ++pruned;  // the slot stays (ids are stable) but is unreachable
+  }
+  return pruned;
+}
+
+std::vector<std::string> QueueTree::CheckInvariants() const {
+  std::vector<std::string> problems;
+  for (QueueId id = 0; id < size(); ++id) {
+    const Queue& q = queues_[id];
+    if (q.path.empty()) continue;
+    for (int d = 0; d < kQDims; ++d) {
+      if (q.usage[d] < 0) problems.push_back(StrCat("queue ", q.path, ": negative usage of ", DimName(config_.catalog, d)));
+      if (q.usage[d] > q.max[d] && !q.draining && !q.over_max_by_config) {
+        problems.push_back(StrCat("queue ", q.path, " above max for ", DimName(config_.catalog, d), " (",
+                                  FormatDim(d, q.usage[d]), "/", FormatDim(d, q.max[d]), ")"));
+      }
+    }
+    if (q.children.empty()) continue;
+    QVec sum{};
+    for (QueueId c : q.children) {
+      for (int d = 0; d < kQDims; ++d) sum[d] += queues_[c].usage[d];
+    }
+    if (sum != q.usage) problems.push_back(StrCat("queue ", q.path, ": usage differs from the sum of its children"));
+  }
+  return problems;
+}
+
+}  // namespace drover

@@ -1,0 +1,134 @@
+// The runtime queue tree: usage per queue and GPU type, admission against max,
+// guaranteed and borrowing, tiers, and each queue's fair share.
+//
+//   QueueTree tree(config);
+//   tree.SetClusterCapacity(capacity);            // root's max when not configured
+//   ASSIGN_OR_RETURN(QueueId leaf, tree.LeafFor(pod));
+//   std::string why = tree.CheckAdmit(leaf, charge, tier);   // "" = admitted
+//   tree.Add(leaf, charge, tier);                 // on bind; Remove on complete/evict
+//
+// Invariant: a queue's usage is the sum of the charges of its subtree's bound pods,
+// and (for admissions made through CheckAdmit) never above its effective max.
+// Semantics are documented in queues/README.md ("Semantics").
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/gpu_catalog.h"
+#include "core/model.h"
+#include "queues/config.h"
+
+namespace drover {
+
+using QueueId = int32_t;
+inline constexpr QueueId kNoQueue = -1;
+
+// Quota dimensions: cpu, memory, then one per GPU type id.
+inline constexpr int kQCpu = 0;
+inline constexpr int kQMemory = 1;
+inline constexpr int kQDims = 2 + kMaxGpuTypes;
+inline constexpr int QGpu(GpuTypeId t) { return 2 + t; }
+using QVec = std::array<int64_t, kQDims>;
+
+// What one bound pod costs its queue: cpu, memory and GPUs of the type it landed on.
+struct Charge {
+  int64_t cpu_millis = 0;
+  int64_t memory_bytes = 0;
+  GpuTypeId gpu_type = kNoGpuType;
+  int64_t gpu_millis = 0;
+  bool operator==(const Charge&) const = default;
+};
+
+struct Queue {
+  std::string name;
+  std::string path;
+  QueueId parent = kNoQueue;
+  std::vector<QueueId> children;
+  double weight = 1.0;
+  bool draining = false;   // removed from config while pods still run in it
+  bool over_max_by_config = false;  // a new revision lowered max below usage: admits nothing until under
+  QVec guaranteed{};       // explicit, or the sum of the children's for a parent
+  QVec max_explicit{};     // -1 = not set (inherit)
+  QVec max{};              // effective: explicit, else parent's, root's = cluster
+  QVec usage{};
+  QVec usage_tier0{};      // Tier 0 usage, which must stay within guaranteed
+  QVec peak_usage{};
+  QueueLimits limits;
+  int64_t running_pods = 0;
+  bool leaf() const { return children.empty(); }
+};
+
+class QueueTree {
+ public:
+  explicit QueueTree(const QueueConfig& config);
+
+  // Root's max for dimensions not configured; recomputes effective max everywhere.
+  void SetClusterCapacity(const QVec& capacity);
+  const QVec& cluster_capacity() const { return cluster_; }
+
+  // The leaf queue for a pending pod: annotation drover.io/queue, then the namespace
+  // mapping, then the default queue. Errors say which rule failed and why.
+  absl::StatusOr<QueueId> LeafFor(const Pod& pod) const;
+  // The leaf for a pod already running: like LeafFor, but a queue that no longer
+  // exists is re-created as a draining leaf so its usage stays accounted.
+  QueueId LeafForRunning(const Pod& pod);
+  // Tier from annotation drover.io/tier, then the priority class mapping, then the default.
+  absl::StatusOr<int> TierFor(const Pod& pod) const;
+
+  // Charge for a pod landing on a GPU type (kNoGpuType for CPU-only). Applies the
+  // proportional policy: error text when it rejects the pod.
+  absl::StatusOr<Charge> ChargeFor(const Pod& pod, GpuTypeId landed_type) const;
+
+  // "" if `charge` fits under max for the leaf and every ancestor (and, for Tier 0,
+  // within the leaf's guaranteed); otherwise the reason, naming queue, dimension
+  // and numbers: "queue root.research at max for A100 (32/32)".
+  std::string CheckAdmit(QueueId leaf, const Charge& charge, int tier) const;
+  // True if the leaf may use GPU type `t` at all (effective max > 0).
+  bool MayUseType(QueueId leaf, GpuTypeId t) const { return queues_[leaf].max[QGpu(t)] > 0; }
+
+  void Add(QueueId leaf, const Charge& charge, int tier);
+  void Remove(QueueId leaf, const Charge& charge, int tier);
+
+  // Weighted dominant share: max over dimensions of usage / guaranteed (cluster
+  // capacity where nothing is guaranteed), divided by weight.
+  double Share(QueueId q) const;
+  // Usage above guaranteed in dimension `dim` (0 if none).
+  int64_t Borrowed(QueueId q, int dim) const;
+
+  QueueId Find(std::string_view path) const;
+  const Queue& queue(QueueId id) const { return queues_[id]; }
+  int size() const { return static_cast<int>(queues_.size()); }
+  QueueId root() const { return 0; }
+  const QueueConfig& config() const { return config_; }
+  // Path from `leaf` up to the root, leaf first.
+  template <typename Fn>
+  void ForEachAncestor(QueueId leaf, Fn fn) const {
+    for (QueueId q = leaf; q != kNoQueue; q = queues_[q].parent) fn(q);
+  }
+  // Removes draining queues that have become empty. Returns how many.
+  int PruneDrained();
+
+  // Problems, one per line: queues above max, usage not equal to children's sum.
+  std::vector<std::string> CheckInvariants() const;
+
+  static std::string DimName(const GpuCatalog& catalog, int dim);
+
+ private:
+  QueueId Build(const QueueSpec& spec, QueueId parent);
+  QueueId AddDrainingPath(std::string_view path);
+  void RecomputeMax(QueueId q);
+  QVec SpecToVec(const QuotaSpec& spec, int64_t unset) const;
+
+  QueueConfig config_;
+  std::vector<Queue> queues_;
+  absl::flat_hash_map<std::string, QueueId> by_path_;
+  QVec cluster_{};
+};
+
+}  // namespace drover

@@ -1,0 +1,2 @@
+add_library(drover_queues queue_tree.cc ordering.cc)
+target_link_libraries(drover_queues PUBLIC drover_core drover_queues_config)

@@ -1,0 +1,27 @@
+#include "server/daemon.h"
+
+namespace drover {
+
+StepResult Daemon::Step() {
+  StepResult r;
+  events_.clear();
+  r.events = source_->Drain(&events_);
+  for (const ClusterEvent& e : events_) engine_->Apply(e);
+  outcomes_.clear();
+  actuator_->CollectOutcomes(&outcomes_);
+  for (const BindOutcome& o : outcomes_) engine_->OnOutcome(o);
+  if (!source_->Synced()) return r;  // like kube-scheduler: nothing before the caches sync
+  Decisions d = engine_->RunCycle(clock_->NowMillis());
+  for (const Eviction& e : d.evictions) actuator_->Evict(e);
+  for (const Binding& b : d.binds) actuator_->Bind(b);
+  for (const PendingReason& p : d.pending) actuator_->RecordPending(p);
+  r.binds = d.binds.size();
+  r.evictions = d.evictions.size();
+  r.pending_updates = d.pending.size();
+  if (check_invariants_) {
+    for (std::string& v : engine_->CheckInvariants()) violations_.push_back(std::move(v));
+  }
+  return r;
+}
+
+}  // namespace drover

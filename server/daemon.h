@@ -1,0 +1,47 @@
+// The daemon's scheduling loop, the same for the simulator and a real cluster:
+// drain events from the ClusterSource into the engine, feed bind outcomes back,
+// run a cycle, and hand the decisions to the Actuator.
+//
+//   Daemon d(&engine, &source, &actuator, &clock);
+//   while (running) { d.Step(); wait for events; }
+//
+// Invariants are checked after every step when `check_invariants` is set (tests
+// and the simulator); a violation is counted and kept, never silently dropped.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/cluster.h"
+#include "placement/engine.h"
+
+namespace drover {
+
+struct StepResult {
+  size_t events = 0;
+  size_t binds = 0;
+  size_t evictions = 0;
+  size_t pending_updates = 0;
+};
+
+class Daemon {
+ public:
+  Daemon(Engine* engine, ClusterSource* source, Actuator* actuator, const Clock* clock)
+      : engine_(engine), source_(source), actuator_(actuator), clock_(clock) {}
+
+  StepResult Step();
+  void set_check_invariants(bool on) { check_invariants_ = on; }
+  const std::vector<std::string>& violations() const { return violations_; }
+
+ private:
+  Engine* engine_;
+  ClusterSource* source_;
+  Actuator* actuator_;
+  const Clock* clock_;
+  bool check_invariants_ = false;
+  std::vector<ClusterEvent> events_;
+  std::vector<BindOutcome> outcomes_;
+  std::vector<std::string> violations_;
+};
+
+}  // namespace drover

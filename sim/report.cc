@@ -1,0 +1,217 @@
+#include "sim/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "absl/strings/str_format.h"
+#include "core/quantity.h"
+#include "core/strings.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace drover {
+
+Percentiles ComputePercentiles(std::vector<double> v) {
+  Percentiles p;
+  p.n = v.size();
+  if (v.empty()) return p;
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {  // nearest rank
+    size_t idx = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size()))) ;
+    return v[std::min(v.size() - 1, idx == 0 ? 0 : idx - 1)];
+  };
+  p.p50 = at(0.50);
+  p.p95 = at(0.95);
+  p.p99 = at(0.99);
+  p.max = v.back();
+  return p;
+}
+
+int64_t PeakRssKb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return 0;
+}
+
+namespace {
+
+std::string GpuSummary(const QueueTree& tree, const GpuCatalog& catalog, const QVec& v, bool with_cpu) {
+  std::string out;
+  for (int d = 2; d < kQDims; ++d) {
+    if (v[d] <= 0 || d - 2 >= catalog.size()) continue;
+    StrAppend(&out, out.empty() ? "" : " ", catalog.type(d - 2).name, "=", FormatAmount(Res::kGpu, v[d]));
+  }
+  if (with_cpu && v[kQCpu] > 0) StrAppend(&out, out.empty() ? "" : " ", "cpu=", FormatMilli(v[kQCpu]));
+  (void)tree;
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_seconds) {
+  RunReport r;
+  r.policy = std::string(engine.policy().name());
+  r.virtual_end_s = sim.totals().end_ms / 1000;
+  r.wall_seconds = wall_seconds;
+  r.peak_rss_kb = PeakRssKb();
+  const int64_t end = sim.totals().end_ms;
+  std::vector<double> waits;
+  std::map<int, std::vector<double>> by_tier;
+  std::map<std::string, std::array<std::vector<double>, 3>> by_queue_tier;
+  for (const PodRecord& rec : sim.records()) {
+    ++r.submitted;
+    const double wait = static_cast<double>((rec.bound_ms >= 0 ? rec.bound_ms : end) - rec.submit_ms) / 1000.0;
+    waits.push_back(wait);
+    const int tier = rec.tier < 0 ? 1 : rec.tier;
+    by_tier[tier].push_back(wait);
+    by_queue_tier[rec.queue.empty() ? "root" : rec.queue][std::clamp(tier, 0, 2)].push_back(wait);
+    if (rec.bound_ms >= 0) ++r.scheduled;
+  }
+  r.completed = sim.totals().completions;
+  r.preemptions = sim.totals().evictions;
+  r.pending = static_cast<int64_t>(sim.pending_count());
+  r.rejected = engine.stats().rejected;
+  r.pending_s = ComputePercentiles(waits);
+  for (auto& [tier, v] : by_tier) r.pending_by_tier.emplace_back(tier, ComputePercentiles(v));
+  const SimTotals& t = sim.totals();
+  r.gpu_alloc_mean = t.gpu_capacity_integral > 0 ? t.gpu_alloc_integral / t.gpu_capacity_integral : 0;
+  r.gpu_alloc_peak = t.peak_alloc_ratio;
+  r.nodes = engine.snapshot().live_nodes();
+  r.gpu_nodes_free = sim.FreeGpuNodes();
+  r.nodes_idle_gpus = sim.NodesWithIdleGpus();
+  r.stranded_gpus = sim.StrandedGpus();
+  const QueueTree& tree = engine.queues();
+  for (QueueId id = 0; id < tree.size(); ++id) {
+    const Queue& q = tree.queue(id);
+    if (q.path.empty()) continue;
+    RunReport::QueueRow row;
+    row.path = q.path;
+    row.guaranteed = GpuSummary(tree, engine.catalog(), q.guaranteed, false);
+    QVec max = q.max;
+    for (int d = 0; d < kQDims; ++d) {
+      if (q.max_explicit[d] < 0 && id != tree.root()) max[d] = 0;  // show explicit limits only
+    }
+    row.max = GpuSummary(tree, engine.catalog(), id == tree.root() ? q.max : max, false);
+    row.peak = GpuSummary(tree, engine.catalog(), q.peak_usage, false);
+    QVec borrowed{};
+    for (int d = 0; d < kQDims; ++d) borrowed[d] = tree.Borrowed(id, d);
+    row.borrowed = GpuSummary(tree, engine.catalog(), borrowed, false);
+    if (auto it = by_queue_tier.find(q.path); it != by_queue_tier.end()) {
+      for (int k = 0; k < 3; ++k) row.p_tier[k] = ComputePercentiles(it->second[k]);
+    }
+    r.queues.push_back(std::move(row));
+  }
+  r.violations = engine.CheckInvariants();
+  for (const std::string& v : t.violations) r.violations.push_back(v);
+  return r;
+}
+
+std::string FormatReportTable(const RunReport& r) {
+  std::string out;
+  auto line = [&](const std::string& k, const std::string& v) { StrAppend(&out, absl::StrFormat("  %-34s %s\n", k, v)); };
+  auto pct = [](const Percentiles& p) {
+    return absl::StrFormat("p50 %.0fs  p95 %.0fs  p99 %.0fs  max %.0fs  (n=%d)", p.p50, p.p95, p.p99, p.max, p.n);
+  };
+  StrAppend(&out, "Drover simulation report (policy ", r.policy, ")\n");
+  line("virtual time simulated", absl::StrFormat("%.1f h", r.virtual_end_s / 3600.0));
+  line("wall time / peak memory", absl::StrFormat("%.2f s / %.1f MiB", r.wall_seconds, r.peak_rss_kb / 1024.0));
+  line("pods submitted", StrCat(r.submitted));
+  line("pods scheduled", StrCat(r.scheduled));
+  line("pods completed", StrCat(r.completed));
+  line("pods still pending", StrCat(r.pending));
+  line("pods rejected (bad queue/request)", StrCat(r.rejected));
+  line("preemptions", StrCat(r.preemptions));
+  line("pending time (all)", pct(r.pending_s));
+  for (const auto& [tier, p] : r.pending_by_tier) line(StrCat("pending time (tier ", tier, ")"), pct(p));
+  line("GPU allocation (time-weighted)", absl::StrFormat("mean %.1f%%  peak %.1f%%", 100 * r.gpu_alloc_mean, 100 * r.gpu_alloc_peak));
+  line("nodes at end", StrCat(r.nodes));
+  line("GPU nodes entirely free at end", StrCat(r.gpu_nodes_free));
+  line("nodes with idle GPUs at end", StrCat(r.nodes_idle_gpus));
+  line("stranded GPUs at end", StrCat(r.stranded_gpus, " (idle on partly used nodes)"));
+  if (r.queues.size() > 1) {
+    StrAppend(&out, "\nQueues (GPUs)\n");
+    StrAppend(&out, absl::StrFormat("  %-30s %-18s %-18s %-18s %-14s %s\n", "queue", "guaranteed", "max", "peak usage",
+                                    "borrowed now", "pending p50/p99 by tier 0|1|2"));
+    for (const auto& q : r.queues) {
+      std::string tiers;
+      for (int k = 0; k < 3; ++k) {
+        StrAppend(&tiers, k ? " | " : "",
+                  q.p_tier[k].n ? absl::StrFormat("%.0f/%.0fs", q.p_tier[k].p50, q.p_tier[k].p99) : std::string("-"));
+      }
+      StrAppend(&out, absl::StrFormat("  %-30s %-18s %-18s %-18s %-14s %s\n", q.path, q.guaranteed, q.max, q.peak,
+                                      q.borrowed, tiers));
+    }
+  }
+  StrAppend(&out, "\nInvariants (no node over-committed, no queue above max, no pod bound twice): ",
+            r.violations.empty() ? "OK" : StrCat(r.violations.size(), " VIOLATIONS"), "\n");
+  for (size_t i = 0; i < r.violations.size() && i < 20; ++i) StrAppend(&out, "  ! ", r.violations[i], "\n");
+  return out;
+}
+
+std::string FormatReportJson(const RunReport& r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto pct = [&w](const Percentiles& p) {
+    w.StartObject();
+    w.Key("p50"); w.Double(p.p50);
+    w.Key("p95"); w.Double(p.p95);
+    w.Key("p99"); w.Double(p.p99);
+    w.Key("max"); w.Double(p.max);
+    w.Key("n"); w.Uint64(p.n);
+    w.EndObject();
+  };
+  w.StartObject();
+  w.Key("policy"); w.String(r.policy.c_str());
+  w.Key("virtual_end_seconds"); w.Int64(r.virtual_end_s);
+  w.Key("pods"); w.StartObject();
+  w.Key("submitted"); w.Int64(r.submitted);
+  w.Key("scheduled"); w.Int64(r.scheduled);
+  w.Key("completed"); w.Int64(r.completed);
+  w.Key("pending"); w.Int64(r.pending);
+  w.Key("rejected"); w.Int64(r.rejected);
+  w.Key("preemptions"); w.Int64(r.preemptions);
+  w.EndObject();
+  w.Key("pending_seconds"); pct(r.pending_s);
+  w.Key("pending_seconds_by_tier"); w.StartObject();
+  for (const auto& [tier, p] : r.pending_by_tier) { w.Key(StrCat(tier).c_str()); pct(p); }
+  w.EndObject();
+  w.Key("gpu_allocation"); w.StartObject();
+  w.Key("mean"); w.Double(r.gpu_alloc_mean);
+  w.Key("peak"); w.Double(r.gpu_alloc_peak);
+  w.EndObject();
+  w.Key("nodes"); w.StartObject();
+  w.Key("total"); w.Int(r.nodes);
+  w.Key("gpu_nodes_free"); w.Int(r.gpu_nodes_free);
+  w.Key("with_idle_gpus"); w.Int(r.nodes_idle_gpus);
+  w.Key("stranded_gpus"); w.Int64(r.stranded_gpus);
+  w.EndObject();
+  w.Key("queues"); w.StartArray();
+  for (const auto& q : r.queues) {
+    w.StartObject();
+    w.Key("path"); w.String(q.path.c_str());
+    w.Key("guaranteed"); w.String(q.guaranteed.c_str());
+    w.Key("max"); w.String(q.max.c_str());
+    w.Key("peak_usage"); w.String(q.peak.c_str());
+    w.Key("borrowed"); w.String(q.borrowed.c_str());
+    w.Key("pending_seconds_by_tier"); w.StartArray();
+    for (int k = 0; k < 3; ++k) pct(q.p_tier[k]);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("invariants_ok"); w.Bool(r.violations.empty());
+  w.Key("violations"); w.StartArray();
+  for (const auto& v : r.violations) w.String(v.c_str());
+  w.EndArray();
+  w.Key("wall_seconds"); w.Double(r.wall_seconds);
+  w.Key("peak_rss_kb"); w.Int64(r.peak_rss_kb);
+  w.EndObject();
+  return buf.GetString();
+}
+
+}  // namespace drover

@@ -1,0 +1,50 @@
+// The end-of-run report: a table for people and JSON for machines.
+//
+// Figures: pods submitted / scheduled / completed / pending / rejected; pending
+// time percentiles (bound pods count their wait, pods still pending count the wait
+// so far); GPU allocation ratio (time-weighted mean and peak); GPU nodes entirely
+// free, nodes with idle GPUs and stranded GPUs (idle on partly used nodes) at the
+// end; preemptions; per-queue guaranteed, max, peak usage, borrowed and pending
+// time by tier; and the invariant check result.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "placement/engine.h"
+#include "sim/simulator.h"
+
+namespace drover {
+
+struct Percentiles {
+  double p50 = 0, p95 = 0, p99 = 0, max = 0;
+  size_t n = 0;
+};
+Percentiles ComputePercentiles(std::vector<double> values);
+
+struct RunReport {
+  std::string policy;
+  int64_t virtual_end_s = 0;
+  double wall_seconds = 0;
+  int64_t peak_rss_kb = 0;
+  int64_t submitted = 0, scheduled = 0, completed = 0, pending = 0, rejected = 0, preemptions = 0;
+  Percentiles pending_s;
+  std::vector<std::pair<int, Percentiles>> pending_by_tier;
+  double gpu_alloc_mean = 0, gpu_alloc_peak = 0;
+  int nodes = 0, gpu_nodes_free = 0, nodes_idle_gpus = 0;
+  int64_t stranded_gpus = 0;
+  struct QueueRow {
+    std::string path;
+    std::string guaranteed, max, peak, borrowed;
+    Percentiles p_tier[3];
+  };
+  std::vector<QueueRow> queues;
+  std::vector<std::string> violations;
+};
+
+RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_seconds);
+std::string FormatReportTable(const RunReport& r);
+std::string FormatReportJson(const RunReport& r);
+int64_t PeakRssKb();
+
+}  // namespace drover
