@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/quantity.h"
+#include "core/status_macros.h"
 #include "core/strings.h"
 #include "sim/duration.h"
 #include "yaml-cpp/yaml.h"
@@ -11,12 +12,23 @@
 namespace drover {
 namespace {
 
+// Follows map keys; an empty node if any step is missing or not a map.
+YAML::Node Walk(const YAML::Node& root, std::initializer_list<const char*> keys) {
+  YAML::Node cur = YAML::Clone(root);
+  for (const char* k : keys) {
+    if (!cur || !cur.IsMap() || !cur[k]) return YAML::Node();
+    cur = cur[k];
+  }
+  return cur;
+}
+
 // Decodes one object; `where` prefixes every error ("file.yaml: document 3 (Pod ns/x)").
 class Decoder {
  public:
   Decoder(const GpuCatalog& catalog, std::string where) : catalog_(catalog), where_(std::move(where)) {}
 
-  absl::Status Fail(std::string_view field, std::string_view why) const {
+  template <typename Why>
+  absl::Status Fail(std::string_view field, const Why& why) const {
     return absl::InvalidArgumentError(StrCat(where_, ": ", field, ": ", why));
   }
 
@@ -189,7 +201,8 @@ class Decoder {
         p.tolerations.push_back(std::move(t));
       }
     }
-    const YAML::Node terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"];
+    const YAML::Node terms = Walk(spec, {"affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+                                         "nodeSelectorTerms"});
     if (terms && terms.IsSequence()) {
       for (size_t i = 0; i < terms.size(); ++i) {
         NodeSelectorTerm term;

@@ -1,0 +1,79 @@
+// Pieces shared by the scoring policies in placement/policies*.cc; not part of
+// the placement API (include placement/policy.h for that).
+//
+//   NodeGpuView v(snap.node(id));           // free milli-GPU per device, CPU left
+//   v.FullyFree();  v.TotalFree();
+//   SplitMix64 rng(seed);  double u = rng.Uniform();   // [0, 1)
+//
+// Every factory here returns a fresh policy; MakePolicy maps names to them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/snapshot.h"
+#include "placement/policy.h"
+
+namespace drover::policy_internal {
+
+// The FGD paper's normalisation constants (its simulator's MaxSpecCpu/MaxSpecGpu).
+inline constexpr double kMaxSpecCpuMilli = 128000;
+inline constexpr double kMaxSpecGpuMilli = 8000;
+inline constexpr int kMilliPerGpu = 1000;
+
+// Small seeded generator (SplitMix64): the same seed gives the same sequence on
+// every platform, unlike std:: distributions.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, 1).
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
+ private:
+  uint64_t state_;
+};
+
+// A tie-breaking jitter in [0, 0.999): added to integer scores it picks uniformly
+// among the nodes with the highest integer score, like kube-scheduler's selectHost.
+inline double TieJitter(SplitMix64& rng) { return 0.999 * rng.Uniform(); }
+
+// A node's GPU and CPU headroom, read once per Score call.
+struct NodeGpuView {
+  explicit NodeGpuView(const NodeState& st);
+  int64_t cpu_left = 0;
+  int64_t cpu_capacity = 0;
+  int64_t memory_left = 0;
+  int64_t memory_capacity = 0;
+  int gpu_count = 0;
+  const std::vector<int32_t>* used = nullptr;  // milli used per device
+  int Free(int d) const { return kMilliPerGpu - (*used)[d]; }
+  int FullyFree() const;
+  int64_t TotalFree() const;
+};
+
+// True for a pod that shares one device (1 device, < 1000 milli).
+inline bool IsSharing(const Pod& pod) {
+  return pod.gpu_devices == 1 && pod.gpu_milli_per_device < kMilliPerGpu;
+}
+inline int64_t PodGpuMilli(const Pod& pod) {
+  return static_cast<int64_t>(pod.gpu_devices) * pod.gpu_milli_per_device;
+}
+
+std::unique_ptr<ScoringPolicy> NewBinpack();
+std::unique_ptr<ScoringPolicy> NewSpread();
+std::unique_ptr<ScoringPolicy> NewRandom(uint64_t seed);
+std::unique_ptr<ScoringPolicy> NewDotProd(uint64_t seed);
+std::unique_ptr<ScoringPolicy> NewGpuClustering(uint64_t seed);
+std::unique_ptr<ScoringPolicy> NewGpuPacking(uint64_t seed);
+std::unique_ptr<ScoringPolicy> NewBestFit(uint64_t seed);
+std::unique_ptr<ScoringPolicy> NewFgd(uint64_t seed);
+std::unique_ptr<ScoringPolicy> NewDroverFrag();
+
+}  // namespace drover::policy_internal

@@ -1,0 +1,115 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "placement/engine.h"
+#include "queues/config.h"
+#include "server/sim_runner.h"
+#include "sim/generator.h"
+#include "sim/k8s_yaml.h"
+
+using namespace drover;
+
+namespace {
+std::string Src(const std::string& rel) {
+  const char* d = std::getenv("DROVER_SOURCE_DIR");
+  return std::string(d ? d : ".") + "/" + rel;
+}
+
+RunReport RunExample(const std::string& policy) {
+  auto cfg = LoadQueueConfigFile(Src("examples/queues.yaml"));
+  REQUIRE(cfg.ok());
+  SimInput in;
+  REQUIRE(LoadSimYamlFile(Src("examples/cluster.yaml"), cfg->catalog, &in).ok());
+  REQUIRE(LoadSimYamlFile(Src("examples/workload.yaml"), cfg->catalog, &in).ok());
+  auto engine = Engine::Create(*cfg, EngineOptions{"drover", policy, 1});
+  REQUIRE(engine.ok());
+  SimCluster sim(std::move(in));
+  SimRunOptions opts;
+  opts.check_invariants_every_step = true;
+  return RunSimulation(engine->get(), &sim, opts).report;
+}
+}  // namespace
+
+TEST_CASE("example_run_completes_every_pod_without_over_commit", "[e2e]") {
+  const RunReport r = RunExample("binpack");
+  INFO(FormatReportTable(r));
+  CHECK(r.violations.empty());
+  CHECK(r.submitted == 470);  // every pod of examples/workload.yaml arrives exactly once (no preemption here)
+  CHECK(r.completed == r.submitted);
+  CHECK(r.pending == 0);
+  CHECK(r.rejected == 0);
+}
+
+TEST_CASE("same_inputs_give_the_same_report", "[e2e]") {
+  RunReport a = RunExample("binpack");
+  RunReport b = RunExample("binpack");
+  a.wall_seconds = b.wall_seconds = 0;
+  a.peak_rss_kb = b.peak_rss_kb = 0;
+  CHECK(FormatReportJson(a) == FormatReportJson(b));
+}
+
+TEST_CASE("generated_workload_runs_with_invariants_holding", "[e2e]") {
+  auto cfg = LoadQueueConfigFile(Src("examples/queues.yaml"));
+  REQUIRE(cfg.ok());
+  GenSpec spec;
+  spec.nodes = 60;
+  spec.pods = 800;
+  spec.seed = 3;
+  spec.queues = {"root.safety.inference", "root.recommendations", "root.research.scratch"};
+  SimInput in = Generate(spec);
+  const size_t pods = in.pods.size();
+  auto engine = Engine::Create(*cfg, EngineOptions{});
+  REQUIRE(engine.ok());
+  SimCluster sim(std::move(in));
+  SimRunOptions opts;
+  opts.check_invariants_every_step = true;
+  const RunReport r = RunSimulation(engine->get(), &sim, opts).report;
+  INFO(FormatReportTable(r));
+  CHECK(r.violations.empty());
+  CHECK(static_cast<size_t>(r.submitted) == pods);
+  CHECK(r.completed + r.pending == r.submitted);
+  CHECK(r.scheduled == r.completed);
+}
+
+TEST_CASE("sim_yaml_rejects_bad_documents_and_loads_nothing", "[sim]") {
+  GpuCatalog catalog = GpuCatalog::Default();
+  const char* good_node = "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {cpu: '4', memory: 8Gi}}\n";
+  SECTION("bad quantity names document, object and field") {
+    SimInput in;
+    std::string doc = std::string(good_node) +
+                      "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\n"
+                      "spec: {containers: [{name: c, resources: {requests: {cpu: 2x}}}]}\n";
+    absl::Status s = LoadSimYaml(doc, "w.yaml", catalog, &in);
+    REQUIRE_FALSE(s.ok());
+    CHECK(std::string(s.message()).find("w.yaml: document 2 (Pod p)") != std::string::npos);
+    CHECK(std::string(s.message()).find("spec.containers[0].resources.requests.cpu") != std::string::npos);
+    CHECK(in.nodes.empty());  // nothing half-loaded
+  }
+  SECTION("unknown kind") {
+    SimInput in;
+    absl::Status s = LoadSimYaml("kind: Service\nmetadata: {name: x}\n", "w.yaml", catalog, &in);
+    REQUIRE_FALSE(s.ok());
+    CHECK(std::string(s.message()).find("kind \"Service\"") != std::string::npos);
+  }
+  SECTION("malformed YAML gives line and column") {
+    SimInput in;
+    absl::Status s = LoadSimYaml("kind: Node\nmetadata: {name: [\n", "w.yaml", catalog, &in);
+    REQUIRE_FALSE(s.ok());
+    CHECK(std::string(s.message()).find("w.yaml: line") != std::string::npos);
+  }
+  SECTION("bad duration annotation") {
+    SimInput in;
+    absl::Status s = LoadSimYaml(
+        "kind: Pod\nmetadata: {name: p, annotations: {sim.drover.io/duration: soon}}\nspec: {containers: [{name: c}]}\n",
+        "w.yaml", catalog, &in);
+    REQUIRE_FALSE(s.ok());
+    CHECK(std::string(s.message()).find("sim.drover.io/duration") != std::string::npos);
+  }
+  SECTION("a good node loads") {
+    SimInput in;
+    REQUIRE(LoadSimYaml(good_node, "w.yaml", catalog, &in).ok());
+    REQUIRE(in.nodes.size() == 1);
+    CHECK(in.nodes[0].node.allocatable[Res::kMemory] == 8LL << 30);
+  }
+}
