@@ -3,10 +3,12 @@
 // The queue tree and the YAML field readers are in config_validate.cc.
 #include "queues/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <set>
+#include <map>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -117,9 +119,9 @@ std::optional<TypeEntry> ReadTypeEntry(const YAML::Node& node, size_t index, Err
   return e;
 }
 
-// Drops entries whose name is defined twice (reported), or clashes in case with a built-in type.
-std::vector<TypeEntry> UniqueTypeEntries(std::vector<TypeEntry> entries, const GpuCatalog& builtin,
-                                         Errors& errors) {
+// Drops (and reports) entries whose name is defined twice; reports new types without
+// a rank or that differ from a built-in type only in case.
+std::vector<TypeEntry> UniqueTypeEntries(std::vector<TypeEntry> entries, const GpuCatalog& builtin, Errors& errors) {
   std::vector<TypeEntry> out;
   for (TypeEntry& e : entries) {
     const std::string name_path = Join(e.path, "name");
@@ -250,7 +252,10 @@ std::optional<ClassEntry> ReadClassEntry(const YAML::Node& node, size_t index, E
 class ClassResolver {
  public:
   ClassResolver(const std::vector<ClassEntry>& entries, const GpuCatalog& catalog, Errors& errors)
-      : entries_(entries), catalog_(catalog), errors_(errors), state_(entries.size(), kNew),
+      : entries_(entries),
+        catalog_(catalog),
+        errors_(errors),
+        state_(entries.size(), kNew),
         masks_(entries.size(), 0) {}
 
   // Marks a class rejected before resolving (its name clashes).
@@ -293,8 +298,9 @@ std::optional<GpuTypeMask> ClassResolver::Resolve(size_t i) {
 bool ClassResolver::AddMin(const ClassEntry& c, GpuTypeMask& mask) {
   const GpuTypeId min = catalog_.FindType(c.min->name);
   if (min == kNoGpuType) {
-    const std::string why = index_.contains(c.min->name) ? " is a class; min takes a gpu type"
-                                                         : StrCat(" is not a gpu type", Suggest(c.min->name, TypeNames(catalog_)));
+    const std::string why = index_.contains(c.min->name)
+                                ? " is a class; min takes a gpu type"
+                                : StrCat(" is not a gpu type", Suggest(c.min->name, TypeNames(catalog_)));
     errors_.Add(c.min->mark, Join(c.path, "min"), StrCat(Quote(c.min->name), why));
     return false;
   }
@@ -359,7 +365,7 @@ void AddClasses(const YAML::Node& node, GpuCatalog& catalog, Errors& errors) {
   }
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::optional<GpuTypeMask> mask = resolver.Resolve(i);
-    if (!mask) continue;
+    if (!mask || *mask == 0) continue;  // errors reported; 0 = an empty `types`, reported
     std::vector<std::string> types;
     for (GpuTypeId id : catalog.ByRank(*mask)) types.push_back(catalog.type(id).name);
     if (absl::Status s = catalog.AddClass(entries[i].name, types, ""); !s.ok()) {
@@ -372,7 +378,7 @@ void AddClasses(const YAML::Node& node, GpuCatalog& catalog, Errors& errors) {
 
 void ReadProductLabels(const YAML::Node& node, GpuCatalog& catalog, Errors& errors) {
   const std::vector<YAML::Node> items = Items(node, "product_labels", errors);
-  if (items.empty()) {
+  if (items.empty() && (node.IsNull() || node.IsSequence())) {
     errors.Add(node, "product_labels", "needs at least one label key (omit it to keep the defaults)");
     return;
   }
@@ -421,7 +427,7 @@ std::optional<std::string> ReadGpuTypeRef(const Field& f, const std::string& pat
 std::optional<int64_t> ReadPerGpu(const Field& f, const std::string& path, Unit unit, Errors& errors) {
   std::optional<int64_t> v = ReadQuantity(f.value, path, unit, errors);
   if (v && *v == 0) {
-    errors.Add(f.value, path, "0 would reject every pod that asks for any; omit it for no limit");
+    errors.Add(f.value, path, "0 would reject every GPU pod that asks for any; leave the key out for no bound");
     return std::nullopt;
   }
   return v;
@@ -438,9 +444,12 @@ void ReadPolicy(const YAML::Node& node, const std::string& path, const GpuCatalo
   const Field* action = Find(fields, "action");
   if (type == nullptr) errors.Add(node, path, "a proportional policy needs a gpu_type");
   if (cpu == nullptr && memory == nullptr) errors.Add(node, path, "give cpu_per_gpu, memory_per_gpu or both");
-  std::optional<std::string> name = type ? ReadGpuTypeRef(*type, Join(path, "gpu_type"), catalog, errors) : std::nullopt;
+  std::optional<std::string> name =
+      type ? ReadGpuTypeRef(*type, Join(path, "gpu_type"), catalog, errors) : std::nullopt;
   if (cpu != nullptr) p.cpu_millis_per_gpu = ReadPerGpu(*cpu, Join(path, "cpu_per_gpu"), Unit::kMilli, errors);
-  if (memory != nullptr) p.memory_bytes_per_gpu = ReadPerGpu(*memory, Join(path, "memory_per_gpu"), Unit::kUnits, errors);
+  if (memory != nullptr) {
+    p.memory_bytes_per_gpu = ReadPerGpu(*memory, Join(path, "memory_per_gpu"), Unit::kUnits, errors);
+  }
   if (action != nullptr) {
     const std::string action_path = Join(path, "action");
     std::optional<std::string> a = ReadString(action->value, action_path, errors);
@@ -523,7 +532,8 @@ std::optional<YAML::Node> LoadDocument(std::string_view text, Errors& errors) {
   try {
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
-    errors.Add(e.mark, "", StrCat("invalid YAML: ", e.msg));
+    const bool tabs = text.find("\n\t") != std::string_view::npos || text.starts_with('\t');
+    errors.Add(e.mark, "", StrCat("invalid YAML: ", e.msg, tabs ? " (YAML does not allow tabs for indentation)" : ""));
     return std::nullopt;
   }
   if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
@@ -535,18 +545,20 @@ std::optional<YAML::Node> LoadDocument(std::string_view text, Errors& errors) {
     return std::nullopt;
   }
   if (!docs[0].IsMap()) {
-    errors.Add(docs[0], "", StrCat("the document must be a mapping of sections, got ", config_internal::KindOf(docs[0])));
+    errors.Add(docs[0], "",
+               StrCat("the document must be a mapping of sections, got ", config_internal::KindOf(docs[0])));
     return std::nullopt;
   }
   return docs[0];
 }
 
 void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
-  const Fields f = MapFields(doc, "",
-                             {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement",
-                              "queues"},
-                             errors);
-  auto section = [&f](std::string_view key) { const Field* s = Find(f, key); return s ? s->value : YAML::Node(); };
+  const Fields f = MapFields(
+      doc, "", {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement", "queues"}, errors);
+  auto section = [&f](std::string_view key) {
+    const Field* s = Find(f, key);
+    return s ? s->value : YAML::Node();
+  };
   out.catalog = BuildTypes(section("gpu_types"), errors);
   AddClasses(section("gpu_classes"), out.catalog, errors);
   if (Find(f, "product_labels") != nullptr) ReadProductLabels(section("product_labels"), out.catalog, errors);

@@ -67,8 +67,7 @@ std::vector<YAML::Node> Items(const YAML::Node& node, std::string_view path, Err
 // Scalar readers: error (naming path and value) and std::nullopt when the node is
 // not a scalar or the value is out of range.
 std::optional<std::string> ReadString(const YAML::Node& node, std::string_view path, Errors& errors);
-std::optional<int64_t> ReadInt(const YAML::Node& node, std::string_view path, int64_t min, int64_t max,
-                               Errors& errors);
+std::optional<int64_t> ReadInt(const YAML::Node& node, std::string_view path, int64_t min, int64_t max, Errors& errors);
 std::optional<double> ReadPositiveNumber(const YAML::Node& node, std::string_view path, Errors& errors);
 // A non-negative Kubernetes quantity in milli-units (cpu, GPUs) or whole units (bytes).
 enum class Unit { kMilli, kUnits };

@@ -44,9 +44,13 @@ std::string_view KindOf(const YAML::Node& node) {
 
 namespace {
 
-// Optimal string alignment distance, case-insensitive: a swap of two letters is one edit.
+// Optimal string alignment distance: a swap of two letters is one edit. Case is
+// ignored, and so is O for 0 (the usual typo in "A1OO").
 size_t EditDistance(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); };
+  auto lower = [](char c) {
+    c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return c == 'o' ? '0' : c;
+  };
   std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
   for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
   for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
@@ -79,9 +83,14 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
   const size_t limit = word.size() <= 3 ? 1 : word.size() <= 6 ? 2 : 3;
   const std::string* best = nullptr;
   size_t best_distance = limit + 1;
+  auto length_gap = [&word](const std::string& c) {
+    return c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+  };
   for (const std::string& c : candidates) {
     const size_t d = EditDistance(word, c);
-    if (d < best_distance && d < c.size()) {
+    if (d >= c.size()) continue;
+    // On a tie, prefer the candidate of the word's length ("A1OO" -> "A100", not "A10").
+    if (d < best_distance || (d == best_distance && best != nullptr && length_gap(c) < length_gap(*best))) {
       best = &c;
       best_distance = d;
     }
@@ -95,9 +104,7 @@ bool IsQueueName(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) { return IsLowerAlnum(c) || c == '-' || c == '_'; });
 }
 
-bool IsDnsLabel(std::string_view name) {
-  return IsQueueName(name) && name.find('_') == std::string_view::npos;
-}
+bool IsDnsLabel(std::string_view name) { return IsQueueName(name) && name.find('_') == std::string_view::npos; }
 
 std::vector<std::string> TypeNames(const GpuCatalog& catalog) {
   std::vector<std::string> names;
@@ -182,7 +189,7 @@ std::optional<int64_t> ReadInt(const YAML::Node& node, std::string_view path, in
     errors.Add(node, path, StrCat(Quote(*text), " is not a whole number"));
     return std::nullopt;
   }
-  if (v < min && min == 0) {
+  if (v < 0 && min == 0 && max == std::numeric_limits<int64_t>::max()) {
     errors.Add(node, path, StrCat(v, " is negative"));
     return std::nullopt;
   }
@@ -214,8 +221,11 @@ std::optional<int64_t> ReadQuantity(const YAML::Node& node, std::string_view pat
   const std::optional<std::string> text = ReadString(node, path, errors);
   if (!text) return std::nullopt;
   const absl::StatusOr<Quantity> q = Quantity::Parse(*text);
-  if (!q.ok()) {
-    errors.Add(node, path, StrCat(Quote(*text), " is not a quantity (like 16, 0.5, 500m or 64Gi)"));
+  if (!q.ok()) {  // the reason follows `quantity "<text>": `
+    const std::string_view message(q.status().message().data(), q.status().message().size());
+    const size_t colon = message.find("\": ");
+    const std::string_view why = colon == std::string_view::npos ? message : message.substr(colon + 3);
+    errors.Add(node, path, StrCat(Quote(*text), " is not a quantity like 16, 0.5, 500m or 64Gi: ", why));
     return std::nullopt;
   }
   if (q->IsNegative()) {
@@ -296,9 +306,10 @@ void ReadQueueName(const YAML::Node& node, const std::string& parent_path, size_
   q.name = is_root ? "root" : "";
   q.path = is_root ? "root" : Index(Join(parent_path, "children"), index);
   q.named = is_root;
-  const YAML::Node name_node = node.IsMap() ? node["name"] : YAML::Node();
+  if (!node.IsMap()) return;  // reported by the caller's MapFields
+  const YAML::Node name_node = node["name"];
   if (!name_node) {
-    if (!is_root && node.IsMap()) errors.Add(node, q.path, "a queue needs a name");
+    if (!is_root) errors.Add(node, q.path, "a queue needs a name");
     return;
   }
   const std::optional<std::string> name = ReadString(name_node, Join(q.path, "name"), errors);
@@ -309,8 +320,9 @@ void ReadQueueName(const YAML::Node& node, const std::string& parent_path, size_
   }
   if (!IsQueueName(*name)) {
     errors.Add(name_node, Join(q.path, "name"),
-               StrCat(Quote(*name), " is not a queue name (lowercase letters, digits, '-' and '_', starting and "
-                                    "ending with a letter or digit, at most 63 characters)"));
+               StrCat(Quote(*name),
+                      " is not a queue name (lowercase letters, digits, '-' and '_', starting and "
+                      "ending with a letter or digit, at most 63 characters)"));
     return;
   }
   q.name = *name;
@@ -318,8 +330,8 @@ void ReadQueueName(const YAML::Node& node, const std::string& parent_path, size_
   q.named = true;
 }
 
-QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, size_t index,
-                     const GpuCatalog& catalog, Errors& errors);
+QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, size_t index, const GpuCatalog& catalog,
+                     Errors& errors);
 
 void ReadChildren(const YAML::Node& node, const GpuCatalog& catalog, QueueDraft& q, Errors& errors) {
   const std::vector<YAML::Node> items = Items(node, Join(q.path, "children"), errors);
@@ -329,9 +341,9 @@ void ReadChildren(const YAML::Node& node, const GpuCatalog& catalog, QueueDraft&
     if (child.named) {
       auto [it, inserted] = first_line.emplace(child.name, child.mark.line + 1);
       if (!inserted) {
-        errors.Add(child.mark, child.path,
-                   StrCat("duplicate queue name ", Quote(child.name), " (a sibling at line ", it->second,
-                          " has it too)"));
+        errors.Add(
+            child.mark, child.path,
+            StrCat("duplicate queue name ", Quote(child.name), " (a sibling at line ", it->second, " has it too)"));
         child.named = false;
       }
     }
@@ -339,8 +351,8 @@ void ReadChildren(const YAML::Node& node, const GpuCatalog& catalog, QueueDraft&
   }
 }
 
-QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, size_t index,
-                     const GpuCatalog& catalog, Errors& errors) {
+QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, size_t index, const GpuCatalog& catalog,
+                     Errors& errors) {
   QueueDraft q;
   q.mark = node.Mark();
   ReadQueueName(node, parent_path, index, q, errors);
@@ -388,8 +400,8 @@ void CheckMaxAboveGuaranteed(const QueueDraft& q, Errors& errors) {
   }
 }
 
-void CheckUnderCeilings(const QueueDraft& q, const QuotaDraft& quota, std::string_view field,
-                        const Ceilings& inherited, Errors& errors) {
+void CheckUnderCeilings(const QueueDraft& q, const QuotaDraft& quota, std::string_view field, const Ceilings& inherited,
+                        Errors& errors) {
   for (const auto& [dim, a] : quota) {
     auto c = inherited.find(dim);
     if (c != inherited.end() && a.value > c->second.value) {
@@ -400,20 +412,27 @@ void CheckUnderCeilings(const QueueDraft& q, const QuotaDraft& quota, std::strin
   }
 }
 
-void CheckChildrenSums(const QueueDraft& q, const std::map<std::string, int64_t>& sums, const Ceilings& ceilings,
-                       Errors& errors) {
-  for (const auto& [dim, total] : sums) {
+// Guaranteed added up over the children, and the largest single child's, per dimension.
+struct ChildTotals {
+  std::map<std::string, int64_t> sum;
+  std::map<std::string, int64_t> largest;
+};
+
+void CheckChildrenSums(const QueueDraft& q, const ChildTotals& totals, const Ceilings& ceilings, Errors& errors) {
+  for (const auto& [dim, total] : totals.sum) {
     if (auto g = q.guaranteed.find(dim); g != q.guaranteed.end()) {
       if (total > g->second.value) {
         errors.Add(g->second.mark, Join(q.path, StrCat("guaranteed.", dim)),
                    StrCat("the children's guaranteed add up to ", FormatDim(dim, total), ", above this queue's ",
                           FormatDim(dim, g->second.value)));
       }
-    } else if (auto c = ceilings.find(dim); c != ceilings.end() && total > c->second.value) {
-      errors.Add(q.mark, q.path,
-                 StrCat("the children's guaranteed ", dim, " add up to ", FormatDim(dim, total),
-                        ", above the effective max ", FormatDim(dim, c->second.value), " (from ", c->second.set_by,
-                        ")"));
+    } else if (auto c = ceilings.find(dim);
+               c != ceilings.end() && total > c->second.value && totals.largest.at(dim) <= c->second.value) {
+      // (A single child above the max has been reported at that child.)
+      errors.Add(
+          q.mark, q.path,
+          StrCat("the children's guaranteed ", dim, " add up to ", FormatDim(dim, total), ", above the effective max ",
+                 FormatDim(dim, c->second.value), " (from ", c->second.set_by, ")"));
     }
   }
 }
@@ -426,15 +445,16 @@ std::map<std::string, int64_t> CheckQueue(const QueueDraft& q, const Ceilings& i
   CheckUnderCeilings(q, q.max, "max", inherited, errors);
   Ceilings ceilings = inherited;
   for (const auto& [dim, m] : q.max) ceilings[dim] = Ceiling{m.value, Join(q.path, "max")};
-  std::map<std::string, int64_t> sums;
+  ChildTotals totals;
   for (const QueueDraft& child : q.children) {
     for (const auto& [dim, v] : CheckQueue(child, ceilings, errors)) {
-      int64_t& s = sums[dim];
+      int64_t& s = totals.sum[dim];
       if (__builtin_add_overflow(s, v, &s)) s = std::numeric_limits<int64_t>::max();
+      totals.largest[dim] = std::max(totals.largest[dim], v);
     }
   }
-  CheckChildrenSums(q, sums, ceilings, errors);
-  std::map<std::string, int64_t> effective = std::move(sums);
+  CheckChildrenSums(q, totals, ceilings, errors);
+  std::map<std::string, int64_t> effective = std::move(totals.sum);
   for (const auto& [dim, g] : q.guaranteed) effective[dim] = g.value;
   return effective;
 }

@@ -1,0 +1,3 @@
+drover_add_tests(queues_config_tests SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/queues/config_test.cc
+  LIBS drover_queues_config)
