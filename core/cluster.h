@@ -68,6 +68,19 @@ struct BindOutcome {
   std::string message;
 };
 
+// Result of an eviction, reported back like a bind outcome.
+struct EvictionOutcome {
+  std::string pod_key;
+  std::string preemptor_key;
+  enum class Result {
+    kEvicted,  // accepted
+    kBlocked,  // refused by a PodDisruptionBudget (HTTP 429): pick other victims
+    kGone,     // the pod no longer exists
+    kFailed,   // anything else, after retries
+  } result = Result::kEvicted;
+  std::string message;
+};
+
 // Carries decisions out. Bind and Evict may complete asynchronously; their
 // outcomes come back through CollectOutcomes.
 class Actuator {
@@ -78,6 +91,8 @@ class Actuator {
   virtual void RecordPending(const PendingReason& p) = 0;
   // Appends outcomes of binds that finished since the last call.
   virtual void CollectOutcomes(std::vector<BindOutcome>* out) = 0;
+  // Appends outcomes of evictions that finished since the last call.
+  virtual void CollectEvictionOutcomes(std::vector<EvictionOutcome>* out) = 0;
 };
 
 // Time, in milliseconds. Virtual in the simulator, wall-clock in the daemon.

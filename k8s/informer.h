@@ -1,0 +1,64 @@
+// KubeClusterSource: drover::ClusterSource over the Kubernetes API. One Reflector
+// (list + watch, see reflector.h) per resource, Nodes and Pods, each on its own
+// thread, pushing ClusterEvents into one mutex-protected queue that the engine
+// drains.
+//
+//   KubeClusterSource source(http.get(), catalog.product_labels());
+//   source.Start();
+//   while (!source.Synced()) source.WaitForEvents(absl::Seconds(1));
+//   std::vector<ClusterEvent> events;
+//   source.Drain(&events);   // the whole initial state, then changes
+//
+// Every pod is delivered, whatever its schedulerName: every pod counts for node
+// usage; the engine decides which pods are its own to place. Synced() turns true
+// once both initial lists have been queued, so the first Drain after it returns
+// the full initial state.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "core/cluster.h"
+#include "k8s/http_client.h"
+#include "k8s/reflector.h"
+
+namespace drover::k8s {
+
+class KubeClusterSource : public ClusterSource {
+ public:
+  KubeClusterSource(HttpClient* http, std::vector<std::string> product_labels, ReflectorOptions opts = {});
+  ~KubeClusterSource() override;
+
+  // Starts both reflector threads. Call once.
+  void Start();
+  // Stops the threads and waits for them. Idempotent.
+  void Stop();
+
+  bool Synced() const override;
+  size_t Drain(std::vector<ClusterEvent>* out) override;
+  // Waits until events are queued (true) or `timeout` passes (false).
+  bool WaitForEvents(absl::Duration timeout);
+
+  const Reflector& nodes() const { return *nodes_; }
+  const Reflector& pods() const { return *pods_; }
+
+ private:
+  void Push(std::vector<ClusterEvent>&& batch);
+
+  std::unique_ptr<Reflector> nodes_;
+  std::unique_ptr<Reflector> pods_;
+  absl::Notification stop_;
+  std::vector<std::thread> threads_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ClusterEvent> queue_;  // guarded by mu_
+};
+
+}  // namespace drover::k8s

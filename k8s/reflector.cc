@@ -1,0 +1,344 @@
+#include "k8s/reflector.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "absl/random/random.h"
+#include "core/strings.h"
+#include "k8s/api_status.h"
+#include "k8s/json_util.h"
+#include "k8s/text.h"
+
+namespace drover::k8s {
+namespace {
+
+template <typename T>
+ResourceCodec::Line ToLine(WatchEvent<T>&& ev, ClusterEvent::Kind upsert, ClusterEvent::Kind del,
+                           ClusterEvent (*make)(T&&, ClusterEvent::Kind)) {
+  ResourceCodec::Line line;
+  line.type = ev.type;
+  line.key = std::move(ev.key);
+  line.resource_version = std::move(ev.resource_version);
+  line.object_error = std::move(ev.object_error);
+  line.error_code = ev.error_code;
+  line.error_message = std::move(ev.error_message);
+  if (ev.object.has_value()) {
+    line.event = make(std::move(*ev.object), ev.type == WatchType::kDeleted ? del : upsert);
+  }
+  return line;
+}
+
+ClusterEvent PodEvent(Pod&& p, ClusterEvent::Kind kind) {
+  ClusterEvent ev;
+  ev.kind = kind;
+  ev.pod = std::move(p);
+  return ev;
+}
+
+ClusterEvent NodeEvent(Node&& n, ClusterEvent::Kind kind) {
+  ClusterEvent ev;
+  ev.kind = kind;
+  ev.node = std::move(n);
+  return ev;
+}
+
+class PodCodec : public ResourceCodec {
+ public:
+  explicit PodCodec(std::vector<std::string> labels) : dec_(std::move(labels)) {}
+  std::string_view resource() const override { return "pods"; }
+  std::string_view path() const override { return "/api/v1/pods"; }
+
+  absl::StatusOr<ListMeta> DecodePage(const std::string& body, Upsert upsert, Bad bad) override {
+    return dec_.DecodePodList(
+        body,
+        [&](Pod&& p) {
+          std::string key = p.Key();
+          upsert(std::move(key), PodEvent(std::move(p), ClusterEvent::Kind::kPodUpsert));
+        },
+        bad);
+  }
+
+  absl::StatusOr<Line> DecodeLine(std::string_view text) override {
+    absl::StatusOr<WatchEvent<Pod>> ev = dec_.DecodePodEvent(text);
+    if (!ev.ok()) return ev.status();
+    return ToLine<Pod>(std::move(*ev), ClusterEvent::Kind::kPodUpsert, ClusterEvent::Kind::kPodDelete, PodEvent);
+  }
+
+  ClusterEvent DeleteEvent(const std::string& key) const override {
+    ClusterEvent ev;
+    ev.kind = ClusterEvent::Kind::kPodDelete;
+    size_t slash = key.find('/');
+    ev.pod.namespace_ = key.substr(0, slash);
+    ev.pod.name = slash == std::string::npos ? key : key.substr(slash + 1);
+    return ev;
+  }
+
+ private:
+  Decoder dec_;
+};
+
+class NodeCodec : public ResourceCodec {
+ public:
+  explicit NodeCodec(std::vector<std::string> labels) : dec_(std::move(labels)) {}
+  std::string_view resource() const override { return "nodes"; }
+  std::string_view path() const override { return "/api/v1/nodes"; }
+
+  absl::StatusOr<ListMeta> DecodePage(const std::string& body, Upsert upsert, Bad bad) override {
+    return dec_.DecodeNodeList(
+        body,
+        [&](Node&& n) {
+          std::string key = n.name;
+          upsert(std::move(key), NodeEvent(std::move(n), ClusterEvent::Kind::kNodeUpsert));
+        },
+        bad);
+  }
+
+  absl::StatusOr<Line> DecodeLine(std::string_view text) override {
+    absl::StatusOr<WatchEvent<Node>> ev = dec_.DecodeNodeEvent(text);
+    if (!ev.ok()) return ev.status();
+    return ToLine<Node>(std::move(*ev), ClusterEvent::Kind::kNodeUpsert, ClusterEvent::Kind::kNodeDelete, NodeEvent);
+  }
+
+  ClusterEvent DeleteEvent(const std::string& key) const override {
+    ClusterEvent ev;
+    ev.kind = ClusterEvent::Kind::kNodeDelete;
+    ev.node.name = key;
+    return ev;
+  }
+
+ private:
+  Decoder dec_;
+};
+
+}  // namespace
+
+std::unique_ptr<ResourceCodec> MakePodCodec(std::vector<std::string> product_labels) {
+  return std::make_unique<PodCodec>(std::move(product_labels));
+}
+
+std::unique_ptr<ResourceCodec> MakeNodeCodec(std::vector<std::string> product_labels) {
+  return std::make_unique<NodeCodec>(std::move(product_labels));
+}
+
+Reflector::Reflector(HttpClient* http, std::unique_ptr<ResourceCodec> codec, Sink sink, ReflectorOptions opts)
+    : http_(http), codec_(std::move(codec)), sink_(std::move(sink)), opts_(opts) {}
+
+std::string Reflector::resource_version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return resource_version_;
+}
+
+Reflector::Stats Reflector::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void Reflector::SetResourceVersion(std::string rv) {
+  if (rv.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  resource_version_ = std::move(rv);
+}
+
+bool Reflector::Sleep(const absl::Notification* stop, absl::Duration d) const {
+  if (stop != nullptr) return !stop->WaitForNotificationWithTimeout(d) && !http_->shutting_down();
+  absl::SleepFor(d);
+  return !http_->shutting_down();
+}
+
+void Reflector::Run(const absl::Notification* stop) {
+  absl::BitGen gen;
+  absl::Duration backoff = opts_.initial_backoff;
+  auto stopped = [&] { return (stop != nullptr && stop->HasBeenNotified()) || http_->shutting_down(); };
+  auto back_off = [&] {
+    absl::Duration d = backoff * absl::Uniform(gen, 1.0, 1.5);  // jitter, like wait.Backoff
+    backoff = std::min(backoff * 2, opts_.max_backoff);
+    return Sleep(stop, d);
+  };
+  bool need_list = true;
+  while (!stopped()) {
+    if (need_list) {
+      absl::Status s = ListAll(stop);
+      if (!s.ok()) {
+        if (stopped()) break;
+        spdlog::warn("{}: list failed: {}", codec_->resource(), Msg(s));
+        if (!back_off()) break;
+        continue;
+      }
+      need_list = false;
+      synced_.store(true);
+      backoff = opts_.initial_backoff;
+    }
+    switch (Watch(stop)) {
+      case WatchEnd::kClosed:
+        backoff = opts_.initial_backoff;
+        break;
+      case WatchEnd::kGone:
+        need_list = true;
+        break;
+      case WatchEnd::kError:
+        if (!back_off()) return;
+        break;
+      case WatchEnd::kCancelled:
+        return;
+    }
+  }
+}
+
+absl::Status Reflector::ListAll(const absl::Notification* stop) {
+  absl::flat_hash_set<std::string> seen;
+  std::string cont;
+  std::string rv;
+  int restarts = 0;
+  while (true) {
+    if (stop != nullptr && stop->HasBeenNotified()) return absl::CancelledError("stopped");
+    std::string path = StrCat(codec_->path(), "?limit=", opts_.page_size);
+    if (!cont.empty()) StrAppend(&path, "&continue=", UrlEncode(cont));
+    absl::StatusOr<HttpResponse> resp = http_->Send(HttpRequest{.path = path});
+    if (!resp.ok()) return resp.status();
+    if (resp->status == 410 && !cont.empty() && restarts < 3) {
+      // The continue token expired: a consistent list must start over.
+      spdlog::info("{}: continue token expired, listing again from the start", codec_->resource());
+      cont.clear();
+      ++restarts;
+      continue;
+    }
+    if (resp->status != 200) return ApiError(*resp, StrCat("list ", codec_->resource()));
+    std::vector<ClusterEvent> batch;
+    int64_t bad_count = 0;
+    absl::StatusOr<ListMeta> meta = codec_->DecodePage(
+        resp->body,
+        [&](std::string key, ClusterEvent&& ev) {
+          known_.insert(key);
+          seen.insert(std::move(key));
+          batch.push_back(std::move(ev));
+        },
+        [&](std::string_view key, const absl::Status& why) {
+          ++bad_count;
+          spdlog::warn("{}: skipping object: {}", codec_->resource(), Msg(why));
+          if (!key.empty()) seen.insert(std::string(key));  // keep whatever we had for it
+        });
+    resp->body = std::string();  // the page's text is not needed any more
+    if (!meta.ok()) {
+      return absl::Status(meta.status().code(), StrCat("list ", codec_->resource(), ": ", Msg(meta.status())));
+    }
+    if (!batch.empty()) sink_(std::move(batch));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.pages++;
+      stats_.bad_objects += bad_count;
+    }
+    if (meta->continue_token.empty()) {
+      rv = meta->resource_version;
+      break;
+    }
+    cont = meta->continue_token;
+  }
+  // Replace semantics: whatever we knew and the new list lacks is gone.
+  std::vector<ClusterEvent> deletes;
+  for (const std::string& key : known_) {
+    if (!seen.contains(key)) deletes.push_back(codec_->DeleteEvent(key));
+  }
+  known_ = std::move(seen);
+  if (!deletes.empty()) {
+    spdlog::info("{}: relist removed {} objects", codec_->resource(), deletes.size());
+    sink_(std::move(deletes));
+  }
+  SetResourceVersion(std::move(rv));
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.lists++;
+  return absl::OkStatus();
+}
+
+bool Reflector::ApplyLine(std::string_view text, bool* gone, std::string* error) {
+  absl::StatusOr<ResourceCodec::Line> line = codec_->DecodeLine(text);
+  if (!line.ok()) {
+    spdlog::warn("{}: bad watch line: {}", codec_->resource(), Msg(line.status()));
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.bad_objects++;
+    return true;
+  }
+  if (line->type == WatchType::kError) {
+    if (line->error_code == 410) {
+      *gone = true;
+    } else {
+      *error = StrCat("watch error ", line->error_code, ": ", line->error_message);
+    }
+    return false;
+  }
+  if (line->event.has_value()) {
+    if (line->type == WatchType::kDeleted) {
+      known_.erase(line->key);
+    } else {
+      known_.insert(line->key);
+    }
+    std::vector<ClusterEvent> one;
+    one.push_back(std::move(*line->event));
+    sink_(std::move(one));
+  } else if (line->type == WatchType::kDeleted && !line->key.empty()) {
+    // A deleted object that no longer decodes is still gone.
+    known_.erase(line->key);
+    std::vector<ClusterEvent> one;
+    one.push_back(codec_->DeleteEvent(line->key));
+    sink_(std::move(one));
+  } else if (!line->object_error.ok()) {
+    spdlog::warn("{}: skipping object: {}", codec_->resource(), Msg(line->object_error));
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.bad_objects++;
+  }
+  SetResourceVersion(std::move(line->resource_version));
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.watch_events++;
+  return true;
+}
+
+Reflector::WatchEnd Reflector::Watch(const absl::Notification* stop) {
+  absl::BitGen gen;
+  const int64_t min_s = std::max<int64_t>(1, absl::ToInt64Seconds(opts_.min_watch_timeout));
+  const int64_t timeout_s = absl::Uniform<int64_t>(gen, min_s, 2 * min_s);
+  const std::string path = StrCat(codec_->path(), "?watch=true&allowWatchBookmarks=true&resourceVersion=",
+                                  UrlEncode(resource_version()), "&timeoutSeconds=", timeout_s);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.watches++;
+  }
+  bool gone = false;
+  std::string error;
+  int64_t lines = 0;
+  const auto started = std::chrono::steady_clock::now();
+  absl::StatusOr<HttpResponse> resp = http_->Stream(
+      path,
+      [&](std::string_view text) {
+        ++lines;
+        return ApplyLine(text, &gone, &error);
+      },
+      stop, absl::Seconds(timeout_s + 30));
+  auto count_gone = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.gone++;
+  };
+  if (!resp.ok()) {
+    if (absl::IsCancelled(resp.status())) return WatchEnd::kCancelled;
+    spdlog::warn("{}: watch failed: {}", codec_->resource(), Msg(resp.status()));
+    return WatchEnd::kError;
+  }
+  if (gone || resp->status == 410) {
+    spdlog::info("{}: resourceVersion {} is gone (410), listing again", codec_->resource(), resource_version());
+    count_gone();
+    return WatchEnd::kGone;
+  }
+  if (resp->status != 200) {
+    spdlog::warn("{}: {}", codec_->resource(), Msg(ApiError(*resp, "watch")));
+    return WatchEnd::kError;
+  }
+  if (!error.empty()) {
+    spdlog::warn("{}: {}", codec_->resource(), error);
+    return WatchEnd::kError;
+  }
+  // Like client-go: a watch that closes at once with nothing in it is an error
+  // (back off), not a normal timeout.
+  if (lines == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) return WatchEnd::kError;
+  return WatchEnd::kClosed;
+}
+
+}  // namespace drover::k8s

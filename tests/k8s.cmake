@@ -1,0 +1,14 @@
+# Kubernetes adapter tests. The integration tests start
+# tests/k8s_api_server/fake_apiserver.py (python3, standard library only).
+drover_add_tests(k8s_tests SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/kubeconfig_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/decode_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/rate_limiter_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/fake_apiserver.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/http_client_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/informer_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/actuator_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/leader_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/health_test.cc
+  LIBS drover_k8s simdjson::simdjson)
+target_compile_definitions(k8s_tests PRIVATE DROVER_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}")

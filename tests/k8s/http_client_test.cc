@@ -1,0 +1,203 @@
+// HttpClient against the fake API server: retries, auth, streaming.
+#include "k8s/http_client.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "k8s/api_status.h"
+#include "tests/k8s/fake_apiserver.h"
+
+namespace drover::k8s::testing {
+namespace {
+
+TEST_CASE("http_retries_5xx_and_429_then_succeeds", "[k8s][http][integration]") {
+  FakeApiServer server;
+  REQUIRE(server.Start().ok());
+  auto http = server.Client();
+  SECTION("500 twice") {
+    REQUIRE(server.Control("/_control/faults", R"({"fail_next":{"path_regex":"^/api/v1/nodes$","code":500,"count":2}})").ok());
+    absl::StatusOr<HttpResponse> r = http->Send(HttpRequest{.path = "/api/v1/nodes"});
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    CHECK(r->attempts == 3);
+    CHECK(http->retries() == 2);
+  }
+  SECTION("429 honours Retry-After") {
+    REQUIRE(server.Control("/_control/faults",
+                           R"({"fail_next":{"path_regex":"^/api/v1/nodes$","code":429,"count":1,"retry_after":0}})")
+                .ok());
+    absl::StatusOr<HttpResponse> r = http->Send(HttpRequest{.path = "/api/v1/nodes"});
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    CHECK(r->attempts == 2);
+  }
+  SECTION("429 not retried when the caller says so") {
+    REQUIRE(server.Control("/_control/faults",
+                           R"({"fail_next":{"path_regex":"^/api/v1/nodes$","code":429,"count":1,"retry_after":0}})")
+                .ok());
+    absl::StatusOr<HttpResponse> r = http->Send(HttpRequest{.path = "/api/v1/nodes", .retry_on_429 = false});
+    REQUIRE(r.ok());
+    CHECK(r->status == 429);
+    CHECK(r->attempts == 1);
+    absl::Status err = ApiError(*r, "list nodes");
+    CHECK(absl::IsResourceExhausted(err));
+  }
+  SECTION("attempts run out: the last response comes back") {
+    REQUIRE(server.Control("/_control/faults", R"({"fail_next":{"path_regex":"^/api/v1/nodes$","code":503,"count":50}})").ok());
+    absl::StatusOr<HttpResponse> r = http->Send(HttpRequest{.path = "/api/v1/nodes", .max_attempts = 3});
+    REQUIRE(r.ok());
+    CHECK(r->status == 503);
+    CHECK(r->attempts == 3);
+  }
+}
+
+TEST_CASE("http_connection_refused_is_unavailable_after_retries", "[k8s][http]") {
+  RestConfig cfg;
+  cfg.server = "http://127.0.0.1:1";  // nothing listens on port 1
+  HttpOptions opts = FakeApiServer::FastOptions();
+  opts.max_attempts = 3;
+  auto http = HttpClient::Create(cfg, opts);
+  REQUIRE(http.ok());
+  absl::StatusOr<HttpResponse> r = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
+  REQUIRE_FALSE(r.ok());
+  CHECK(absl::IsUnavailable(r.status()));
+  CHECK((*http)->requests_sent() == 3);
+}
+
+TEST_CASE("http_bearer_token_and_rotation_through_the_token_file", "[k8s][http][integration]") {
+  FakeApiServer server;
+  REQUIRE(server.Start().ok());
+  char tmpl[] = "/tmp/drover-token-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string token_file = std::string(tmpl) + "/token";
+  std::ofstream(token_file) << FakeApiServer::kToken;
+  RestConfig cfg = server.Config();
+  cfg.token.clear();
+  cfg.token_file = token_file;
+  auto http = HttpClient::Create(cfg, FakeApiServer::FastOptions());
+  REQUIRE(http.ok());
+  absl::StatusOr<HttpResponse> r = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
+  REQUIRE(r.ok());
+  CHECK(r->status == 200);
+
+  REQUIRE(server.Control("/_control/faults", R"({"token":"rotated-token-2"})").ok());
+  r = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
+  REQUIRE(r.ok());
+  CHECK(r->status == 401);
+  CHECK(absl::IsUnauthenticated(ApiError(*r, "list nodes")));
+  std::ofstream(token_file + ".new") << "rotated-token-2\n";
+  REQUIRE(rename((token_file + ".new").c_str(), token_file.c_str()) == 0);
+  // The file is re-read (at most once a second), so the new token is used soon.
+  REQUIRE(WaitUntil([&] {
+    absl::StatusOr<HttpResponse> again = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
+    return again.ok() && again->status == 200;
+  }));
+}
+
+TEST_CASE("http_stream_splits_lines_and_can_be_cancelled", "[k8s][http][integration]") {
+  FakeApiServer server;
+  REQUIRE(server.Start({"--bookmark-interval", "0.1"}).ok());
+  REQUIRE(server.Control("/_control/objects", R"({"generate":{"nodes":3}})").ok());
+  auto http = server.Client();
+  absl::Notification cancel;
+  int lines = 0;
+  bool all_json_lines = true;
+  std::thread canceller([&] {
+    WaitUntil([&] { return lines >= 5; });
+    cancel.Notify();
+  });
+  absl::StatusOr<HttpResponse> r = http->Stream(
+      "/api/v1/nodes?watch=true&allowWatchBookmarks=true",
+      [&](std::string_view line) {
+        all_json_lines = all_json_lines && line.front() == '{' && line.back() == '}';
+        ++lines;
+        return true;
+      },
+      &cancel, absl::Seconds(30));
+  canceller.join();
+  REQUIRE_FALSE(r.ok());
+  CHECK(absl::IsCancelled(r.status()));
+  CHECK(lines >= 5);  // 3 synthetic ADDED + bookmarks
+  CHECK(all_json_lines);
+
+  SECTION("a handler returning false ends the stream cleanly") {
+    int seen = 0;
+    absl::StatusOr<HttpResponse> r2 = http->Stream(
+        "/api/v1/nodes?watch=true", [&](std::string_view) { return ++seen < 2; }, nullptr, absl::Seconds(30));
+    REQUIRE(r2.ok());
+    CHECK(r2->status == 200);
+    CHECK(seen == 2);
+  }
+  SECTION("a non-200 answer comes back whole") {
+    absl::StatusOr<HttpResponse> r3 = http->Stream(
+        "/api/v1/nodes?watch=true&resourceVersion=999999999", [&](std::string_view) { return true; }, nullptr,
+        absl::Seconds(30));
+    REQUIRE(r3.ok());
+    CHECK(r3->status != 200);
+    CHECK_FALSE(r3->body.empty());
+  }
+}
+
+// A CA and a server certificate for 127.0.0.1, made with the openssl tool.
+// "" when the openssl tool is not installed.
+std::string MakeCertificates() {
+  if (std::system("command -v openssl > /dev/null 2>&1") != 0) return "";
+  char tmpl[] = "/tmp/drover-tls-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string d = tmpl;
+  const std::string cmd =
+      "cd " + d + " && (openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 "
+      "-subj /CN=drover-test-ca && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+      "-subj /CN=127.0.0.1 && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > ext.cnf && "
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 "
+      "-extfile ext.cnf) > openssl.log 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return d;
+}
+
+TEST_CASE("http_tls_with_the_cluster_ca", "[k8s][http][integration]") {
+  const std::string dir = MakeCertificates();
+  if (dir.empty()) {
+    WARN("openssl is not installed: TLS not tested");
+    return;
+  }
+  FakeApiServer server;
+  REQUIRE(server.Start({"--tls-cert", dir + "/server.crt", "--tls-key", dir + "/server.key"}).ok());
+  RestConfig cfg = server.Config();
+  cfg.insecure_skip_tls_verify = false;
+  auto get = [&](const RestConfig& c) {
+    auto http = HttpClient::Create(c, FakeApiServer::FastOptions());
+    REQUIRE(http.ok());
+    return (*http)->Send(HttpRequest{.path = "/api/v1/nodes", .max_attempts = 1});
+  };
+  SECTION("CA as PEM data (certificate-authority-data)") {
+    std::ifstream in(dir + "/ca.crt");
+    cfg.ca_pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    absl::StatusOr<HttpResponse> r = get(cfg);
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+  }
+  SECTION("CA as a file (certificate-authority)") {
+    cfg.ca_file = dir + "/ca.crt";
+    absl::StatusOr<HttpResponse> r = get(cfg);
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+  }
+  SECTION("without the CA the server is not trusted") {
+    absl::StatusOr<HttpResponse> r = get(cfg);
+    REQUIRE_FALSE(r.ok());
+    CHECK(absl::IsFailedPrecondition(r.status()));
+  }
+  SECTION("insecure-skip-tls-verify") {
+    cfg.insecure_skip_tls_verify = true;
+    absl::StatusOr<HttpResponse> r = get(cfg);
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+  }
+}
+
+}  // namespace
+}  // namespace drover::k8s::testing

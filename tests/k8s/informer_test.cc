@@ -1,0 +1,200 @@
+// Integration tests of the informers against the fake API server.
+#include "k8s/informer.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/strings.h"
+#include "tests/k8s/cluster_mirror.h"
+#include "tests/k8s/fake_apiserver.h"
+
+namespace drover::k8s::testing {
+namespace {
+
+ReflectorOptions FastReflector(int page_size = 7) {
+  ReflectorOptions o;
+  o.page_size = page_size;
+  o.initial_backoff = absl::Milliseconds(20);
+  o.max_backoff = absl::Milliseconds(200);
+  return o;
+}
+
+void CreatePod(HttpClient* http, const std::string& name) {
+  absl::StatusOr<HttpResponse> r = http->Send(HttpRequest{
+      .method = "POST",
+      .path = "/api/v1/namespaces/default/pods",
+      .body = StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")", name,
+                     R"("},"spec":{"schedulerName":"drover","containers":[{"name":"c","image":"x",)",
+                     R"("resources":{"requests":{"cpu":"2"}}}]}})")});
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 201);
+}
+
+void DeletePod(HttpClient* http, const std::string& name) {
+  absl::StatusOr<HttpResponse> r =
+      http->Send(HttpRequest{.method = "DELETE", .path = "/api/v1/namespaces/default/pods/" + name});
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 200);
+}
+
+void BindPod(HttpClient* http, const std::string& name, const std::string& node) {
+  absl::StatusOr<HttpResponse> r = http->Send(HttpRequest{
+      .method = "POST",
+      .path = "/api/v1/namespaces/default/pods/" + name + "/binding",
+      .body = StrCat(R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":")", name,
+                     R"("},"target":{"kind":"Node","name":")", node, R"("}})")});
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 201);
+}
+
+// Drains the source into the mirror until it matches the server's pods.
+bool Converges(KubeClusterSource& source, ClusterMirror& mirror, HttpClient* http) {
+  return WaitUntil([&] {
+    std::vector<ClusterEvent> events;
+    source.Drain(&events);
+    mirror.Apply(events);
+    return MirrorPods(mirror) == ServerPods(http);
+  });
+}
+
+struct Fixture {
+  FakeApiServer server;
+  std::unique_ptr<HttpClient> http;
+
+  explicit Fixture(int nodes, int pods, std::vector<std::string> args = {"--bookmark-interval", "0.2"}) {
+    REQUIRE(server.Start(args).ok());
+    http = server.Client();
+    REQUIRE(http != nullptr);
+    REQUIRE(server.Control("/_control/objects",
+                           StrCat(R"({"generate":{"nodes":)", nodes, R"(,"pods":)", pods, "}}"))
+                .ok());
+  }
+};
+
+TEST_CASE("informer_lists_in_pages_syncs_and_follows_the_watch", "[k8s][informer][integration]") {
+  Fixture f(3, 50);
+  KubeClusterSource source(f.http.get(), {"nvidia.com/gpu.product"}, FastReflector(7));
+  CHECK_FALSE(source.Synced());
+  source.Start();
+  REQUIRE(WaitUntil([&] { return source.Synced(); }));
+
+  ClusterMirror mirror;
+  std::vector<ClusterEvent> events;
+  source.Drain(&events);
+  mirror.Apply(events);
+  CHECK(mirror.nodes.size() == 3);
+  CHECK(mirror.pods.size() == 50);
+  CHECK(source.pods().stats().pages == 8);  // 50 pods, 7 per page
+  CHECK(mirror.nodes["node-0"].gpu_count == 8);
+  CHECK(mirror.pods["default/pod-0"].requests[Res::kGpu] == 1000);  // limit-only GPU request
+
+  CreatePod(f.http.get(), "new-1");
+  DeletePod(f.http.get(), "pod-3");
+  BindPod(f.http.get(), "pod-5", "node-1");
+  REQUIRE(Converges(source, mirror, f.http.get()));
+  CHECK(mirror.pods["default/new-1"].requests[Res::kCpu] == 2000);
+  CHECK(mirror.pods["default/pod-5"].node_name == "node-1");
+  CHECK(mirror.pods.count("default/pod-3") == 0);
+  CHECK(source.pods().stats().lists == 1);
+  // Bookmarks keep arriving and count as watch events.
+  const int64_t before = source.pods().stats().watch_events;
+  REQUIRE(WaitUntil([&] { return source.pods().stats().watch_events > before + 2; }));
+  CHECK(source.pods().stats().gone == 0);
+  source.Stop();
+}
+
+TEST_CASE("informer_relists_after_410_with_replace_semantics", "[k8s][informer][integration]") {
+  Fixture f(2, 20);
+  KubeClusterSource source(f.http.get(), {}, FastReflector(6));
+  source.Start();
+  REQUIRE(WaitUntil([&] { return source.Synced(); }));
+  ClusterMirror mirror;
+  REQUIRE(Converges(source, mirror, f.http.get()));
+
+  // Cut the pod watch off and keep it off while the cluster changes.
+  REQUIRE(f.server.Control("/_control/faults",
+                           R"({"fail_next":{"path_regex":"^/api/v1/pods$","verb":"watch","code":503,"count":100000},
+                               "drop_watches":true})")
+              .ok());
+  CreatePod(f.http.get(), "extra-1");
+  DeletePod(f.http.get(), "pod-2");
+  DeletePod(f.http.get(), "pod-7");
+  BindPod(f.http.get(), "pod-4", "node-0");
+  // Forget history: the reflector's resourceVersion is now too old (410).
+  REQUIRE(f.server.Control("/_control/faults", R"({"fail_next":[],"compact":true})").ok());
+
+  REQUIRE(Converges(source, mirror, f.http.get()));
+  CHECK(source.pods().stats().gone >= 1);
+  CHECK(source.pods().stats().lists >= 2);
+  CHECK(mirror.pods["default/pod-4"].node_name == "node-0");
+  CHECK(mirror.pods.count("default/extra-1") == 1);
+  // Exactly the vanished pods were deleted, once each.
+  std::sort(mirror.deleted_pods.begin(), mirror.deleted_pods.end());
+  CHECK(mirror.deleted_pods == std::vector<std::string>{"default/pod-2", "default/pod-7"});
+  CHECK(mirror.pods.size() == 19);
+}
+
+TEST_CASE("informer_resumes_a_dropped_watch_without_relisting", "[k8s][informer][integration]") {
+  Fixture f(1, 10);
+  KubeClusterSource source(f.http.get(), {}, FastReflector());
+  source.Start();
+  REQUIRE(WaitUntil([&] { return source.Synced(); }));
+  ClusterMirror mirror;
+  REQUIRE(Converges(source, mirror, f.http.get()));
+  const int64_t watches = source.pods().stats().watches;
+
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(f.server.Control("/_control/faults", R"({"drop_watches":true})").ok());
+    CreatePod(f.http.get(), StrCat("after-drop-", i));
+    REQUIRE(Converges(source, mirror, f.http.get()));
+  }
+  CHECK(source.pods().stats().watches > watches);
+  CHECK(source.pods().stats().lists == 1);
+  CHECK(source.pods().stats().gone == 0);
+  CHECK(mirror.pods.size() == 13);
+  CHECK(mirror.pod_deletes == 0);
+}
+
+TEST_CASE("informer_restarts_a_list_whose_continue_token_expired", "[k8s][informer][integration]") {
+  Fixture f(1, 30);
+  // Slow pages so the history can be compacted in the middle of the list.
+  REQUIRE(f.server.Control("/_control/faults", R"({"latency_ms":300,"paths":"^/api/v1/pods$","methods":"GET"})").ok());
+  KubeClusterSource source(f.http.get(), {}, FastReflector(5));
+  source.Start();
+  REQUIRE(WaitUntil([&] { return source.pods().stats().pages >= 1; }));
+  REQUIRE(f.server.Control("/_control/faults", R"({"compact":true})").ok());
+  REQUIRE(WaitUntil([&] { return source.Synced(); }));
+  REQUIRE(f.server.Control("/_control/faults", R"({"clear":true})").ok());
+  ClusterMirror mirror;
+  REQUIRE(Converges(source, mirror, f.http.get()));
+  CHECK(mirror.pods.size() == 30);
+  CHECK(source.pods().stats().pages > 6);  // 6 pages, plus the restarted ones
+  CHECK(mirror.pod_deletes == 0);
+}
+
+TEST_CASE("informer_skips_objects_that_do_not_decode", "[k8s][informer][integration]") {
+  Fixture f(1, 5);
+  REQUIRE(f.server.Control("/_control/objects", R"({"objects":[{"apiVersion":"v1","kind":"Pod",
+      "metadata":{"name":"broken","namespace":"default"},
+      "spec":{"containers":[{"name":"c","image":"x","resources":{"requests":{"cpu":"lots"}}}]}}]})")
+              .ok());
+  KubeClusterSource source(f.http.get(), {}, FastReflector());
+  source.Start();
+  REQUIRE(WaitUntil([&] { return source.Synced(); }));
+  ClusterMirror mirror;
+  std::vector<ClusterEvent> events;
+  source.Drain(&events);
+  mirror.Apply(events);
+  CHECK(mirror.pods.size() == 5);
+  CHECK(mirror.pods.count("default/broken") == 0);
+  CHECK(source.pods().stats().bad_objects == 1);
+  // The informer keeps working after the bad object.
+  CreatePod(f.http.get(), "good-1");
+  REQUIRE(WaitUntil([&] {
+    source.Drain(&events);
+    mirror.Apply(events);
+    return mirror.pods.count("default/good-1") == 1;
+  }));
+}
+
+}  // namespace
+}  // namespace drover::k8s::testing
