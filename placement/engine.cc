@@ -3,21 +3,11 @@
 #include <algorithm>
 #include <charconv>
 
+#include "absl/hash/hash.h"
 #include "core/strings.h"
 
 namespace drover {
 namespace {
-
-GpuTypeMask PodTypeMask(const Pod& pod, const GpuCatalog& catalog, std::string* error) {
-  const std::string* req = pod.annotations.Get(annotations::kGpuType);
-  if (req == nullptr || req->empty()) return kAnyGpuType;
-  absl::StatusOr<GpuTypeMask> m = catalog.ResolveRequest(*req);
-  if (!m.ok()) {
-    *error = StrCat("annotation ", annotations::kGpuType, "=\"", *req, "\": ", m.status().message());
-    return 0;
-  }
-  return *m;
-}
 
 int GangMin(const Pod& pod) {
   const std::string* v = pod.annotations.Get(annotations::kGangMinMembers);
@@ -43,6 +33,7 @@ Engine::Engine(QueueConfig config, EngineOptions options, std::unique_ptr<Scorin
       order_(std::make_unique<PendingOrder>(tree_.get())),
       policy_(std::move(policy)) {
   snapshot_.set_node_listener([this](NodeId id) {
+    index_.Update(snapshot_, id);
     if (static_cast<size_t>(id) >= node_type_.size()) node_type_.resize(id + 1, -2);
     const NodeState& st = snapshot_.node(id);
     const GpuTypeId t = st.present ? st.node.gpu_type : -2;
@@ -84,7 +75,21 @@ void Engine::Uncharge(Tracked& tr) {
   tree_->Remove(tr.leaf, tr.charge, tr.tier);
   order_->OnUsageChanged(tr.leaf);
   tr.charged = false;
+  NoteUncharged(tr);
   capacity_freed_ = true;
+}
+
+void Engine::NoteCharged(const Pod& pod, Tracked& tr) {
+  const std::string* g = pod.annotations.Get(annotations::kGang);
+  if (g == nullptr || g->empty()) return;
+  tr.gang = StrCat(pod.namespace_, "/", *g);
+  ++gang_running_[tr.gang];
+}
+
+void Engine::NoteUncharged(Tracked& tr) {
+  if (tr.gang.empty()) return;
+  if (--gang_running_[tr.gang] <= 0) gang_running_.erase(tr.gang);
+  tr.gang.clear();
 }
 
 void Engine::ApplyPod(const Pod& pod) {
@@ -131,9 +136,17 @@ void Engine::ChargeRunning(const std::string& key, Tracked& tr) {
   tree_->Add(tr.leaf, tr.charge, tr.tier);
   order_->OnUsageChanged(tr.leaf);
   tr.charged = true;
+  tr.started_ms = tr.started_ms > 0 ? tr.started_ms : now_ms_;
+  NoteCharged(e.pod, tr);
 }
 
 void Engine::RemovePod(const std::string& key) {
+  for (auto n = nominations_.begin(); n != nominations_.end(); ++n) {
+    if (n->second.pod_key == key) {
+      nominations_.erase(n);
+      break;
+    }
+  }
   auto it = tracked_.find(key);
   if (it != tracked_.end()) {
     Uncharge(it->second);
@@ -163,7 +176,7 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
     absl::StatusOr<QueueId> leaf = tree_->LeafFor(pod);
     absl::StatusOr<int> tier = tree_->TierFor(pod);
     std::string type_error;
-    PodTypeMask(pod, catalog_, &type_error);
+    AllowedGpuTypes(pod, catalog_, &type_error);
     if (!leaf.ok()) {
       w.rejection = std::string(leaf.status().message());
     } else if (!tier.ok()) {
@@ -174,6 +187,8 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
       w.leaf = *leaf;
       w.tier = *tier;
     }
+    w.seq = wid;
+    if (!w.rejection.empty()) unexplained_rejections_.push_back(wid);
     workloads_.emplace(wid, std::move(w));
     if (!gang.empty()) gangs_[gang] = wid;
   }
@@ -181,7 +196,9 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
   w.members.push_back(pod.Key());
   tr.workload = wid;
   ++pending_pods_;
-  if (w.rejection.empty()) {
+  if (w.blocked && !w.gang.empty()) UnblockWorkload(w);  // a new member may complete the gang
+  if (w.rejection.empty() && w.members.size() == 1) {
+    if (w.gang.empty()) w.shape = ShapeKey(pod, w);
     order_->Add(w.leaf, PendingItem{wid, pod.priority, pod.creation_ms});
   }
 }
@@ -196,6 +213,7 @@ void Engine::RemovePending(const std::string& key, Tracked& tr) {
   w.members.erase(m);
   --pending_pods_;
   if (w.members.empty()) {
+    UnblockWorkload(w);
     order_->Remove(w.id);
     if (!w.gang.empty()) gangs_.erase(w.gang);
     workloads_.erase(it);
@@ -205,17 +223,23 @@ void Engine::RemovePending(const std::string& key, Tracked& tr) {
 void Engine::RefreshCapacity() {
   if (!index_dirty_) return;
   index_dirty_ = false;
-  nodes_by_type_.assign(catalog_.size(), {});
-  cpu_nodes_.clear();
+  // Nodes changed: workloads that could never fit get another look.
+  for (uint64_t id : never_fits_) {
+    auto it = workloads_.find(id);
+    if (it == workloads_.end() || !it->second.never_fits) continue;
+    Workload& w = it->second;
+    w.never_fits = false;
+    w.rejection.clear();
+    const Pod& pod = snapshot_.pod(snapshot_.FindPod(w.members[0])).pod;
+    order_->Add(w.leaf, PendingItem{w.id, pod.priority, pod.creation_ms});
+  }
+  never_fits_.clear();
   QVec cap{};
   for (NodeId id = 0; id < snapshot_.node_slots(); ++id) {
     const NodeState& st = snapshot_.node(id);
     if (!st.present) continue;
     if (st.node.gpu_type != kNoGpuType && st.node.gpu_count > 0) {
-      nodes_by_type_[st.node.gpu_type].push_back(id);
       cap[QGpu(st.node.gpu_type)] += st.node.allocatable[Res::kGpu];
-    } else {
-      cpu_nodes_.push_back(id);
     }
     if (!st.node.ready) continue;
     cap[kQCpu] += st.node.allocatable[Res::kCpu];
@@ -224,27 +248,47 @@ void Engine::RefreshCapacity() {
   tree_->SetClusterCapacity(cap);
 }
 
-bool Engine::BestOnNodes(const Pod& pod, const std::vector<NodeId>& nodes, Choice* choice, FailureTally* tally) {
+ResourceVec Engine::Reserved(NodeId node, const std::string& for_pod) const {
+  auto it = nominations_.find(node);
+  if (it == nominations_.end() || it->second.pod_key == for_pod) return ResourceVec();
+  return it->second.reserve;
+}
+
+// Offers one node to the policy; false once enough feasible nodes were scored.
+bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best) {
+  const NodeState& st = snapshot_.node(id);
+  const Taint* taint = nullptr;
+  ResourceVec free = snapshot_.Free(id);
+  if (!nominations_.empty()) free -= Reserved(id, pod.Key());
+  FilterFailure f = CheckNode(pod, st, free, &taint);
+  if (f != FilterFailure::kNone) {
+    if (f == FilterFailure::kInsufficientGpu && !(Reserved(id, pod.Key()).IsZero())) f = FilterFailure::kReserved;
+    tally->Add(f, st, taint, catalog_);
+    return true;
+  }
+  scratch_devices_.clear();
+  const double score = policy_->Score(pod, id, snapshot_, &scratch_devices_);
+  if (choice->node == kNoNode || score > *best) {
+    *best = score;
+    choice->node = id;
+    choice->devices = scratch_devices_;
+  }
   const int limit = policy_->CandidateLimit();
+  return !(limit > 0 && ++*feasible >= limit);
+}
+
+bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally) {
   int feasible = 0;
   double best = 0;
-  std::vector<int> devices;
-  for (NodeId id : nodes) {
-    const NodeState& st = snapshot_.node(id);
-    const Taint* taint = nullptr;
-    const FilterFailure f = CheckNode(pod, st, snapshot_.Free(id), &taint);
-    if (f != FilterFailure::kNone) {
-      tally->Add(f, st, taint, catalog_);
-      continue;
-    }
-    devices.clear();
-    const double score = policy_->Score(pod, id, snapshot_, &devices);
-    if (choice->node == kNoNode || score > best) {
-      best = score;
-      choice->node = id;
-      choice->devices = devices;
-    }
-    if (limit > 0 && ++feasible >= limit) break;
+  const int min_free = pod.gpu_milli_per_device >= 1000 ? pod.gpu_devices : 0;
+  int visited = 0;
+  index_.Visit(t, min_free, policy_->PrefersFullNodes(), [&](NodeId id) {
+    ++visited;
+    return Consider(pod, id, choice, tally, &feasible, &best);
+  });
+  if (choice->node == kNoNode) {
+    tally->AddCount(FilterFailure::kInsufficientGpu, static_cast<int>(index_.nodes_of_type(t)) - visited,
+                    catalog_.type(t).name);
   }
   return choice->node != kNoNode;
 }
@@ -258,45 +302,49 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
       return false;
     }
     choice->charge = *c;
-    // CPU-only pods go to CPU nodes first, so they do not strand GPUs.
-    if (BestOnNodes(pod, cpu_nodes_, choice, tally)) return true;
-    for (const auto& nodes : nodes_by_type_) {
-      if (BestOnNodes(pod, nodes, choice, tally)) return true;
+    // CPU-only pods go to CPU nodes first, then to the busiest GPU nodes, so they
+    // do not strand GPUs on empty nodes.
+    int feasible = 0;
+    double best = 0;
+    for (NodeId id : index_.cpu_nodes()) {
+      if (!Consider(pod, id, choice, tally, &feasible, &best)) break;
+    }
+    if (choice->node != kNoNode) return true;
+    for (GpuTypeId t : catalog_.ByRank(kAnyGpuType)) {
+      index_.Visit(t, 0, true, [&](NodeId id) { return Consider(pod, id, choice, tally, &feasible, &best); });
+      if (choice->node != kNoNode) return true;
     }
     return false;
   }
   std::string error;
-  const GpuTypeMask mask = PodTypeMask(pod, catalog_, &error);
-  for (NodeId id : cpu_nodes_) tally->Add(FilterFailure::kInsufficientGpu, snapshot_.node(id), nullptr, catalog_);
+  const GpuTypeMask mask = AllowedGpuTypes(pod, catalog_, &error);
+  tally->AddCount(FilterFailure::kInsufficientGpu, static_cast<int>(index_.cpu_nodes().size()), "");
   // Lowest-ranked allowed type first: keep the big GPUs for those who need them.
   for (GpuTypeId t : catalog_.ByRank(kAnyGpuType)) {
-    if (static_cast<size_t>(t) >= nodes_by_type_.size() || nodes_by_type_[t].empty()) continue;
-    const std::vector<NodeId>& nodes = nodes_by_type_[t];
-    auto skip_all = [&](FilterFailure f) {
-      for (NodeId id : nodes) tally->Add(f, snapshot_.node(id), nullptr, catalog_);
-    };
+    const int n = static_cast<int>(index_.nodes_of_type(t));
+    if (n == 0) continue;
     if (!(mask & (GpuTypeMask{1} << t))) {
-      skip_all(FilterFailure::kGpuType);
+      tally->AddCount(FilterFailure::kGpuType, n, "");
       continue;
     }
     if (!tree_->MayUseType(leaf, t)) {
       tally->AddQueueReason(StrCat("queue ", tree_->queue(leaf).path, " has no quota for ", catalog_.type(t).name));
-      skip_all(FilterFailure::kGpuType);
+      tally->AddCount(FilterFailure::kGpuType, n, "");
       continue;
     }
     absl::StatusOr<Charge> c = tree_->ChargeFor(pod, t);
     if (!c.ok()) {
       tally->AddQueueReason(std::string(c.status().message()));
-      skip_all(FilterFailure::kGpuType);
+      tally->AddCount(FilterFailure::kGpuType, n, "");
       continue;
     }
     if (std::string why = tree_->CheckAdmit(leaf, *c, tier); !why.empty()) {
       tally->AddQueueReason(why);
-      skip_all(FilterFailure::kGpuType);
+      tally->AddCount(FilterFailure::kGpuType, n, "");
       continue;
     }
     choice->charge = *c;
-    if (BestOnNodes(pod, nodes, choice, tally)) return true;
+    if (ChooseOnType(pod, t, choice, tally)) return true;
   }
   return false;
 }
@@ -312,6 +360,9 @@ void Engine::Commit(const std::string& key, const Choice& c, Decisions* out) {
   tree_->Add(tr.leaf, tr.charge, tr.tier);
   order_->OnUsageChanged(tr.leaf);
   tr.charged = true;
+  tr.started_ms = now_ms_;
+  NoteCharged(e.pod, tr);
+  if (auto n = nominations_.find(c.node); n != nominations_.end() && n->second.pod_key == key) nominations_.erase(n);
   out->binds.push_back(Binding{key, e.pod.uid, snapshot_.node(c.node).node.name, c.devices});
 }
 
@@ -322,11 +373,16 @@ void Engine::Rollback(const std::string& key) {
     tree_->Remove(tr.leaf, tr.charge, tr.tier);
     order_->OnUsageChanged(tr.leaf);
     tr.charged = false;
+    NoteUncharged(tr);
   }
 }
 
 bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
-  if (static_cast<int>(w.members.size()) < w.min_members) {
+  // Members already running count: a replacement for a preempted or failed
+  // member joins its running gang.
+  const auto running = w.gang.empty() ? gang_running_.end() : gang_running_.find(w.gang);
+  const int already = running == gang_running_.end() ? 0 : running->second;
+  if (static_cast<int>(w.members.size()) + already < w.min_members) {
     *why = StrCat("gang ", w.gang, " waits for its members: ", w.members.size(), " of ", w.min_members, " pending");
     return false;
   }
@@ -337,8 +393,14 @@ bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
     Choice c;
     FailureTally tally;
     if (!ChooseNode(e.pod, w.leaf, w.tier, &c, &tally)) {
-      *why = tally.Message(snapshot_.live_nodes());
-      if (!w.gang.empty()) {
+      const uint64_t sig = tally.Signature() ^ static_cast<uint64_t>(placed.size());
+      if (sig != w.reason_sig || w.reason.empty()) {
+        w.reason_sig = sig;
+        *why = tally.Message(snapshot_.live_nodes());
+      } else {
+        *why = w.reason;
+      }
+      if (!w.gang.empty() && *why != w.reason) {
         *why = StrCat("gang ", w.gang, ": ", placed.size(), "/", w.members.size(), " members fit; ", *why);
       }
       for (const std::string& p : placed) Rollback(p);
@@ -351,43 +413,210 @@ bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
   return true;
 }
 
-Decisions Engine::RunCycle(int64_t /*now_ms*/) {
+Decisions Engine::RunCycle(int64_t now_ms) {
   Decisions out;
+  now_ms_ = now_ms;
   ++stats_.cycles;
   RefreshCapacity();
+  for (auto it = nominations_.begin(); it != nominations_.end();) {
+    auto next = std::next(it);
+    if (it->second.expires_ms <= now_ms_) {
+      nominations_.erase(it);
+      capacity_freed_ = true;
+    }
+    it = next;
+  }
   if (capacity_freed_) {
-    order_->UnblockAll();
+    UnblockAfterCapacityChange();
     capacity_freed_ = false;
   }
-  // Rejected workloads are explained once.
-  for (auto& [id, w] : workloads_) {
-    if (!w.rejection.empty() && w.reason != w.rejection) {
-      w.reason = w.rejection;
-      ++stats_.rejected;
-      for (const std::string& m : w.members) out.pending.push_back(PendingReason{m, StrCat("rejected: ", w.rejection), ""});
-    }
-  }
+  failed_shapes_.clear();
   for (int n = 0; n < options_.max_workloads_per_cycle; ++n) {
     std::optional<std::pair<QueueId, uint64_t>> next = order_->Next();
     if (!next) break;
     Workload& w = workloads_[next->second];
+    // A pod shaped exactly like one that just failed, in the same queue and tier,
+    // fails the same way: skip the work (kube-scheduler's equivalence idea).
+    uint64_t shape = w.shape;
     std::string why;
-    if (TryPlace(w, &out, &why)) {
+    if (auto f = failed_shapes_.find(shape); shape != 0 && f != failed_shapes_.end()) {
+      ++stats_.shape_skips;
+      why = f->second;
+    } else if (w.gang.empty() && !w.reason.empty() &&
+               !MightFitWholeGpus(snapshot_.pod(snapshot_.FindPod(w.members[0])).pod) &&
+               !MightPreempt(w, snapshot_.pod(snapshot_.FindPod(w.members[0])).pod)) {
+      why = w.reason;  // no node has enough free GPUs of any type: same answer as before
+      if (shape != 0) failed_shapes_.emplace(shape, why);
+    } else if (TryPlace(w, &out, &why)) {
       stats_.binds += static_cast<int64_t>(w.members.size());
       if (!w.gang.empty()) ++stats_.gangs_placed;
+      // The next workload of the same shape may fit too.
+      if (auto g = blocked_by_shape_.find(w.shape); w.shape != 0 && g != blocked_by_shape_.end() && !g->second.empty()) {
+        UnblockWorkload(workloads_[g->second.begin()->second]);
+      }
       const std::vector<std::string> members = w.members;
       for (const std::string& key : members) RemovePending(key, tracked_[key]);
       continue;
+    } else if (MightPreempt(w, snapshot_.pod(snapshot_.FindPod(w.members[0])).pod) && TryPreempt(w, &out, &why)) {
+      shape = 0;  // its evictions change the picture for the same shape
+    } else if (shape != 0) {
+      failed_shapes_.emplace(shape, why);
     }
     ++stats_.unschedulable_attempts;
-    order_->Block(w.id);
+    if (out.evictions.empty() || out.evictions.back().preemptor_key != w.members[0]) {
+      if (std::string never = NeverFits(w); !never.empty()) {
+        // Not pending forever: rejected with the reason, until the cluster or config changes.
+        w.rejection = StrCat(w.gang.empty() ? StrCat("pod ", w.members[0]) : StrCat("gang ", w.gang), " can never be placed: ", never);
+        w.never_fits = true;
+        never_fits_.push_back(w.id);
+        order_->Remove(w.id);
+        unexplained_rejections_.push_back(w.id);
+        continue;
+      }
+    }
+    BlockWorkload(w);
     if (why != w.reason) {
       w.reason = why;
-      for (const std::string& m : w.members) out.pending.push_back(PendingReason{m, why, ""});
+      std::string nominated;
+      for (const auto& [node, nom] : nominations_) {
+        if (nom.pod_key == w.members[0]) nominated = snapshot_.node(node).node.name;
+      }
+      for (const std::string& m : w.members) out.pending.push_back(PendingReason{m, why, nominated});
     }
   }
+  // Rejected workloads are explained once.
+  for (uint64_t id : unexplained_rejections_) {
+    auto it = workloads_.find(id);
+    if (it == workloads_.end()) continue;
+    Workload& w = it->second;
+    w.reason = w.rejection;
+    ++stats_.rejected;
+    for (const std::string& m : w.members) out.pending.push_back(PendingReason{m, StrCat("rejected: ", w.rejection), ""});
+  }
+  unexplained_rejections_.clear();
   tree_->PruneDrained();
   return out;
+}
+
+std::string Engine::NeverFits(const Workload& w) const {
+  const Pod& pod = snapshot_.pod(snapshot_.FindPod(w.members[0])).pod;
+  const int64_t members = std::max<int64_t>(w.min_members, static_cast<int64_t>(w.members.size()));
+  std::string error;
+  const GpuTypeMask mask = pod.WantsGpu() ? AllowedGpuTypes(pod, catalog_, &error) : 0;
+  std::string why;
+  auto node_can_hold = [&](NodeId id) {
+    const Node& n = snapshot_.node(id).node;
+    return pod.requests.FitsIn(n.allocatable) && n.gpu_count >= pod.gpu_devices;
+  };
+  if (!pod.WantsGpu()) {
+    for (NodeId id = 0; id < snapshot_.node_slots(); ++id) {
+      if (snapshot_.node(id).present && node_can_hold(id)) return "";
+    }
+    return StrCat("requests ", pod.requests.ToString(), " are larger than any node's allocatable");
+  }
+  for (GpuTypeId t : catalog_.ByRank(mask)) {
+    if (index_.nodes_of_type(t) == 0) continue;
+    bool any_node = false;
+    index_.Visit(t, 0, false, [&](NodeId id) { return !(any_node = node_can_hold(id)); });
+    if (!any_node) {
+      why = StrCat("no ", catalog_.type(t).name, " node can hold ", pod.requests.ToString());
+      continue;
+    }
+    absl::StatusOr<Charge> c = tree_->ChargeFor(pod, t);
+    if (!c.ok()) {
+      why = std::string(c.status().message());
+      continue;
+    }
+    const int64_t total = c->gpu_millis * members;
+    std::string over;
+    tree_->ForEachAncestor(w.leaf, [&](QueueId q) {
+      if (over.empty() && total > tree_->queue(q).max[QGpu(t)]) {
+        over = StrCat("needs ", FormatAmount(Res::kGpu, total), " ", catalog_.type(t).name, ", above the max of queue ",
+                      tree_->queue(q).path, " (", FormatAmount(Res::kGpu, tree_->queue(q).max[QGpu(t)]), ")");
+      }
+    });
+    if (over.empty()) return "";
+    why = over;
+  }
+  return why.empty() ? StrCat("no node has a GPU type it accepts (", catalog_.MaskToString(mask), ")") : why;
+}
+
+bool Engine::MightFitWholeGpus(const Pod& pod) const {
+  if (!pod.WantsGpu() || pod.gpu_milli_per_device < 1000) return true;  // not decidable cheaply
+  std::string error;
+  const GpuTypeMask mask = AllowedGpuTypes(pod, catalog_, &error);
+  for (GpuTypeId t = 0; t < catalog_.size(); ++t) {
+    if ((mask & (GpuTypeMask{1} << t)) && index_.BestFree(t) >= pod.gpu_devices) return true;
+  }
+  return false;
+}
+
+bool Engine::MightPreempt(const Workload& w, const Pod& pod) const {
+  if (!options_.preemption || !w.gang.empty() || !pod.WantsGpu() || w.leaf == kNoQueue) return false;
+  const Queue& lq = tree_->queue(w.leaf);
+  for (int tier = w.tier + 1; tier <= 2; ++tier) {
+    if (lq.running_by_tier[tier] > 0) return true;  // in-queue victims by tier
+  }
+  if (pod.priority > 0 && lq.running_by_tier[std::clamp(w.tier, 0, 2)] > 0) return true;
+  for (int d = 2; d < kQDims; ++d) {  // reclaim: within guaranteed for some type
+    if (lq.guaranteed[d] > 0 && lq.usage[d] + pod.requests[Res::kGpu] <= lq.guaranteed[d]) return true;
+  }
+  return false;
+}
+
+void Engine::BlockWorkload(Workload& w) {
+  if (w.blocked) return;
+  w.blocked = true;
+  order_->Block(w.id);
+  if (w.shape != 0) {
+    blocked_by_shape_[w.shape].emplace(w.seq, w.id);
+  } else {
+    blocked_unshaped_.push_back(w.id);
+  }
+}
+
+void Engine::UnblockWorkload(Workload& w) {
+  if (!w.blocked) return;
+  w.blocked = false;
+  order_->Unblock(w.id);
+  if (w.shape == 0) return;  // removed from blocked_unshaped_ lazily
+  auto g = blocked_by_shape_.find(w.shape);
+  if (g == blocked_by_shape_.end()) return;
+  g->second.erase({w.seq, w.id});
+  if (g->second.empty()) blocked_by_shape_.erase(g);
+}
+
+void Engine::UnblockAfterCapacityChange() {
+  std::vector<uint64_t> heads;
+  for (const auto& [shape, group] : blocked_by_shape_) heads.push_back(group.begin()->second);
+  for (uint64_t id : heads) UnblockWorkload(workloads_[id]);
+  std::vector<uint64_t> gangs;
+  gangs.swap(blocked_unshaped_);
+  for (uint64_t id : gangs) {
+    if (auto it = workloads_.find(id); it != workloads_.end()) UnblockWorkload(it->second);
+  }
+}
+
+uint64_t Engine::ShapeKey(const Pod& pod, const Workload& w) const {
+  // Everything filters, admission and scoring read from the pod.
+  std::string k = StrCat(w.leaf, "|", w.tier, "|", pod.priority, "|", pod.gpu_devices, "|", pod.gpu_milli_per_device);
+  for (ResourceId r = 0; r < Res::kMax; ++r) StrAppend(&k, "|", pod.requests[r]);
+  if (const std::string* t = pod.annotations.Get(annotations::kGpuType)) StrAppend(&k, "|t=", *t);
+  for (const Toleration& t : pod.tolerations) {
+    StrAppend(&k, "|tol=", t.key, static_cast<int>(t.op), t.value, t.effect ? static_cast<int>(*t.effect) : -1);
+  }
+  for (const auto& [key, v] : pod.node_selector.items()) StrAppend(&k, "|ns=", key, "=", v);
+  for (const NodeSelectorTerm& term : pod.required_affinity) {
+    StrAppend(&k, "|term");
+    for (const auto* reqs : {&term.match_expressions, &term.match_fields}) {
+      for (const NodeSelectorRequirement& r : *reqs) {
+        StrAppend(&k, "|", r.key, static_cast<int>(r.op));
+        for (const std::string& v : r.values) StrAppend(&k, ",", v);
+      }
+    }
+  }
+  const uint64_t h = absl::HashOf(k);
+  return h == 0 ? 1 : h;
 }
 
 void Engine::OnOutcome(const BindOutcome& o) {

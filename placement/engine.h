@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "core/cluster.h"
 #include "core/snapshot.h"
 #include "placement/filters.h"
+#include "placement/node_index.h"
 #include "placement/policy.h"
 #include "queues/config.h"
 #include "queues/ordering.h"
@@ -35,6 +37,10 @@ struct EngineOptions {
   std::string policy = "binpack";
   uint64_t seed = 1;
   int max_workloads_per_cycle = 100000;
+  bool preemption = true;
+  int max_preemptions_per_pod = 3;        // a pod preempted this often is not chosen again
+  int64_t nomination_ttl_ms = 5 * 60 * 1000;  // how long freed space is held for a preemptor
+  int64_t pdb_backoff_ms = 60 * 1000;     // a victim whose eviction a PDB refused is skipped this long
 };
 
 struct EngineStats {
@@ -44,6 +50,10 @@ struct EngineStats {
   int64_t rejected = 0;
   int64_t cycles = 0;
   int64_t gangs_placed = 0;
+  int64_t preemptions = 0;        // evictions decided
+  int64_t preemptors = 0;         // pods that preempted
+  int64_t evictions_blocked = 0;  // refused by a PodDisruptionBudget
+  int64_t shape_skips = 0;        // attempts skipped: same shape already failed this cycle
 };
 
 class Engine {
@@ -52,6 +62,7 @@ class Engine {
 
   void Apply(const ClusterEvent& event);
   void OnOutcome(const BindOutcome& outcome);
+  void OnEvictionOutcome(const EvictionOutcome& outcome);
   Decisions RunCycle(int64_t now_ms);
 
   // Why a pending pod waits ("" if unknown or not pending).
@@ -65,6 +76,7 @@ class Engine {
   const GpuCatalog& catalog() const { return catalog_; }
   const EngineStats& stats() const { return stats_; }
   const ScoringPolicy& policy() const { return *policy_; }
+  const EngineOptions& options() const { return options_; }
 
  private:
   struct Tracked {
@@ -73,6 +85,14 @@ class Engine {
     int tier = 1;
     Charge charge;
     uint64_t workload = 0;  // pending workload id, 0 if none
+    int64_t started_ms = 0; // when it was charged (bound or assumed)
+    bool evicting = false;  // eviction decided, not yet gone
+    std::string gang;       // "ns/gang" while charged, for gang_running_
+  };
+  struct Nomination {
+    std::string pod_key;
+    ResourceVec reserve;
+    int64_t expires_ms = 0;
   };
   struct Workload {
     uint64_t id = 0;
@@ -83,6 +103,11 @@ class Engine {
     int tier = 1;
     std::string reason;          // last explanation recorded
     std::string rejection;       // permanent: bad queue, impossible request
+    uint64_t shape = 0;          // ShapeKey of a single pod; 0 for gangs and rejected
+    uint64_t seq = 0;            // arrival order
+    bool blocked = false;        // tried and set aside until capacity frees
+    uint64_t reason_sig = 0;     // FailureTally signature behind `reason`
+    bool never_fits = false;     // rejected as too large for any node or for its queue's max
   };
   struct Choice {
     NodeId node = kNoNode;
@@ -95,6 +120,8 @@ class Engine {
   void ApplyPod(const Pod& pod);
   void RemovePod(const std::string& key);
   void Uncharge(Tracked& tr);
+  void NoteCharged(const Pod& pod, Tracked& tr);  // gang bookkeeping when tr becomes charged
+  void NoteUncharged(Tracked& tr);
   void ChargeRunning(const std::string& key, Tracked& tr);
   void AddPending(const Pod& pod, Tracked& tr);
   void RemovePending(const std::string& key, Tracked& tr);
@@ -102,8 +129,26 @@ class Engine {
 
   // Tries to place every pending member of `w`; all or nothing.
   bool TryPlace(Workload& w, Decisions* out, std::string* why);
+  // Evicts the smallest set of victims on one node that lets the workload's pod
+  // fit, if it is entitled (see placement/README.md). True if evictions were made.
+  bool TryPreempt(Workload& w, Decisions* out, std::string* why);
+  // Cheap necessary conditions, checked before the full searches.
+  bool MightFitWholeGpus(const Pod& pod) const;
+  // Why the workload can never be placed (larger than every node of its GPU types,
+  // or than its queue's max), or "" if it could be with enough free capacity.
+  std::string NeverFits(const Workload& w) const;
+  bool MightPreempt(const Workload& w, const Pod& pod) const;
+  bool MayEvict(const std::string& victim_key, const Tracked& victim, const Workload& w, bool reclaim,
+                int dim, const absl::flat_hash_map<QueueId, int64_t>& taken) const;
+  QueueId BranchBelowCommonAncestor(QueueId victim_leaf, QueueId leaf) const;
+  ResourceVec Reserved(NodeId node, const std::string& for_pod) const;
+  uint64_t ShapeKey(const Pod& pod, const Workload& w) const;
+  void BlockWorkload(Workload& w);
+  void UnblockWorkload(Workload& w);
+  void UnblockAfterCapacityChange();
   bool ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally);
-  bool BestOnNodes(const Pod& pod, const std::vector<NodeId>& nodes, Choice* choice, FailureTally* tally);
+  bool ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally);
+  bool Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best);
   void Commit(const std::string& key, const Choice& c, Decisions* out);
   void Rollback(const std::string& key);
 
@@ -121,9 +166,22 @@ class Engine {
   size_t pending_pods_ = 0;
   bool capacity_freed_ = false;
   bool index_dirty_ = true;
-  std::vector<std::vector<NodeId>> nodes_by_type_;  // by GpuTypeId
-  std::vector<NodeId> cpu_nodes_;
+  NodeIndex index_;
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
+  absl::flat_hash_map<NodeId, Nomination> nominations_;  // node -> preemptor it is held for
+  absl::flat_hash_map<std::string, int64_t> pdb_blocked_until_;
+  absl::flat_hash_map<std::string, int> preempted_count_;  // by pod key, survives resubmission
+  absl::flat_hash_map<uint64_t, std::string> failed_shapes_;  // this cycle: shape -> reason
+  // Blocked workloads by shape, in arrival order. When capacity frees, only the
+  // first of each shape is offered again; each success offers the next. A cycle
+  // costs O(shapes), not O(blocked workloads).
+  absl::flat_hash_map<uint64_t, std::set<std::pair<uint64_t, uint64_t>>> blocked_by_shape_;
+  std::vector<uint64_t> blocked_unshaped_;      // gangs: all offered again
+  std::vector<uint64_t> unexplained_rejections_;
+  std::vector<uint64_t> never_fits_;
+  absl::flat_hash_map<std::string, int> gang_running_;  // gang -> members charged (running or assumed)
+  int64_t now_ms_ = 0;
+  std::vector<int> scratch_devices_;
   EngineStats stats_;
 };
 

@@ -2,10 +2,22 @@
 
 #include <algorithm>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_join.h"
 #include "core/strings.h"
 
 namespace drover {
+
+GpuTypeMask AllowedGpuTypes(const Pod& pod, const GpuCatalog& catalog, std::string* error) {
+  const std::string* req = pod.annotations.Get(annotations::kGpuType);
+  if (req == nullptr || req->empty()) return kAnyGpuType;
+  absl::StatusOr<GpuTypeMask> m = catalog.ResolveRequest(*req);
+  if (!m.ok()) {
+    *error = StrCat("annotation ", annotations::kGpuType, "=\"", *req, "\": ", m.status().message());
+    return 0;
+  }
+  return *m;
+}
 
 bool DevicesFit(const Pod& pod, const NodeState& node) {
   if (pod.gpu_devices == 0) return true;
@@ -56,10 +68,21 @@ void FailureTally::Add(FilterFailure f, const NodeState& node, const Taint* tain
   }
 }
 
+void FailureTally::AddCount(FilterFailure f, int n, const std::string& gpu_type) {
+  if (n <= 0) return;
+  nodes_ += n;
+  counts_[static_cast<int>(f)] += n;
+  if (f == FilterFailure::kInsufficientGpu && gpu_example_.empty()) gpu_example_ = gpu_type;
+}
+
 void FailureTally::AddQueueReason(const std::string& reason) {
   if (std::find(queue_reasons_.begin(), queue_reasons_.end(), reason) == queue_reasons_.end()) {
     queue_reasons_.push_back(reason);
   }
+}
+
+uint64_t FailureTally::Signature() const {
+  return absl::HashOf(counts_, taint_example_, gpu_example_, queue_reasons_, nodes_);
 }
 
 std::string FailureTally::Message(int total_nodes) const {

@@ -36,12 +36,20 @@ FilterFailure CheckNode(const Pod& pod, const NodeState& node, const ResourceVec
 // True if the pod's devices fit on the node's devices.
 bool DevicesFit(const Pod& pod, const NodeState& node);
 
+// The GPU types a pod accepts (annotation drover.io/gpu-type: a type or class);
+// all types when absent. On an unknown name, 0 and `*error` says why.
+GpuTypeMask AllowedGpuTypes(const Pod& pod, const GpuCatalog& catalog, std::string* error);
+
 // Aggregates failures into kube-scheduler's message shape.
 class FailureTally {
  public:
   void Add(FilterFailure f, const NodeState& node, const Taint* taint, const GpuCatalog& catalog);
   void AddQueueReason(const std::string& reason);
+  // `n` nodes skipped by an index for failure `f` (no per-node detail).
+  void AddCount(FilterFailure f, int n, const std::string& gpu_type);
   int nodes() const { return nodes_; }
+  // Cheap fingerprint of what Message() would say (to skip formatting repeats).
+  uint64_t Signature() const;
   // "0/120 nodes are available: 80 Insufficient A100 GPUs, 40 node(s) had untolerated taint {gpu: reserved}; queue ..."
   std::string Message(int total_nodes) const;
 

@@ -3,7 +3,7 @@
 // policies in policies_fgd.cc.
 #include <algorithm>
 
-#include "core/strings.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "placement/policies_internal.h"
 #include "placement/policy.h"
@@ -80,6 +80,7 @@ class SpreadPolicy : public ScoringPolicy {
  public:
   std::string_view name() const override { return "spread"; }
   int CandidateLimit() const override { return 16; }
+  bool PrefersFullNodes() const override { return false; }
 
   double Score(const Pod& pod, NodeId id, const Snapshot& snap, std::vector<int>* devices) override {
     const NodeState& st = snap.node(id);
@@ -145,14 +146,14 @@ absl::StatusOr<std::unique_ptr<ScoringPolicy>> MakePolicy(std::string_view name,
   if (name == "binpack") return NewBinpack();
   if (name == "spread") return NewSpread();
   if (name == "random") return NewRandom(seed);
-  if (name == "dotprod") return NewDotProd(seed);
-  if (name == "gpuclustering") return NewGpuClustering(seed);
-  if (name == "gpupacking") return NewGpuPacking(seed);
-  if (name == "bestfit") return NewBestFit(seed);
-  if (name == "fgd") return NewFgd(seed);
+  if (name == "dotprod") return NewDotProd();
+  if (name == "gpuclustering") return NewGpuClustering();
+  if (name == "gpupacking") return NewGpuPacking();
+  if (name == "bestfit") return NewBestFit();
+  if (name == "fgd") return NewFgd();
   if (name == "drover-frag") return NewDroverFrag();
   return absl::InvalidArgumentError(
-      drover::StrCat("placement policy \"", std::string(name), "\" is unknown; known: ", absl::StrJoin(PolicyNames(), ", ")));
+      absl::StrCat("placement policy \"", std::string(name), "\" is unknown; known: ", absl::StrJoin(PolicyNames(), ", ")));
 }
 
 }  // namespace drover

@@ -1,9 +1,22 @@
-// Fragmentation-aware policies: "fgd" (the FGD paper's fragmentation gradient
-// descent, with its shape distribution learned online) and "drover-frag" (ours).
+// Fragmentation-aware policies.
 //
-// Both pick the node and device whose choice least increases the expected
-// fragmentation (placement/policies_frag.h). They see pods only through Observe(),
-// in arrival order, so the popularity of shapes is what has arrived so far.
+// "fgd": the FGD paper's fragmentation gradient descent. For every feasible node
+// (and, for a shared GPU, every device) it measures how the node's fragmentation
+// (placement/policies_frag.h, FragModel) changes, and scores int(100 * sigmoid(
+// decrease / 1000)) as the paper's simulator does; the typical shapes are the most
+// popular ones covering 95% of the pods seen so far (online, via Observe).
+//
+// "drover-frag": ours. Two changes on top of that:
+//  1. Scarcity: a shape's popularity is multiplied by (cluster GPUs / GPUs of the
+//     types it accepts). A shape that can only run on 842 T4s weighs 7x one that
+//     can run anywhere, so pods that could go anywhere stop eating the capacity the
+//     picky ones need (gpuspec33: about half the unallocated GPUs of FGD).
+//  2. Ties: many placements get the same integer score. FGD leaves them to the
+//     node order; we break them by the CopiesFragModel gain (whole copies of each
+//     shape that the node's free GPU, CPU and memory still allow), in 40-milli steps,
+//     and only then by node order. It sees GPUs stranded behind exhausted CPU and
+//     slivers that fit no whole copy, which FGD's one-copy test misses.
+// Both see pods only through Observe(), in arrival order: no look-ahead.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -16,45 +29,56 @@ namespace {
 
 struct FragOptions {
   std::string_view name;
-  double coverage = 0.95;       // popularity share kept as "typical" shapes
-  bool paper_scores = true;     // integer sigmoid score + random ties, as published
-  uint64_t seed = 1;
+  double coverage = 0.95;  // popularity share kept as "typical" shapes (FGD's 95%)
+  bool scarcity = false;   // weigh shapes by cluster GPUs / GPUs of the types they accept
+  bool copies_ties = false;  // break integer-score ties by the CopiesFragModel gain
+  double tie_step = 40;      // milli-GPU: copies gains closer than this still tie
 };
 
 class FragPolicy : public ScoringPolicy {
  public:
-  explicit FragPolicy(FragOptions o) : opt_(o), rng_(o.seed) {}
+  explicit FragPolicy(FragOptions o) : opt_(o) {}
   std::string_view name() const override { return opt_.name; }
   void Observe(const Pod& pod) override;
   double Score(const Pod& pod, NodeId id, const Snapshot& snap, std::vector<int>* devices) override;
 
  private:
   struct Pending {
-    frag::Shape shape;
-    std::string gpu_type;  // the pod's drover.io/gpu-type annotation, "" = any
+    frag::Shape shape;       // without memory: FGD ignores it
+    std::string gpu_type;    // the pod's drover.io/gpu-type annotation, "" = any
+    int64_t memory_bytes = 0;
   };
-  void Sync(const GpuCatalog& catalog);
+  // A node state to measure (free milli per device is passed beside it).
+  struct State {
+    GpuTypeId type = kNoGpuType;
+    int64_t cpu_left = 0;
+    int64_t memory_left = 0;
+  };
+  struct Frag {
+    double fgd = 0;     // FragModel
+    double copies = 0;  // CopiesFragModel (only with copies_ties)
+  };
+
+  void Sync(const Snapshot& snap);
+  void CountGpus(const Snapshot& snap);
+  double Scarcity(GpuTypeMask types) const;
+  std::vector<frag::WeightedShape> Weighted(const frag::ShapeCounter& counter, double coverage) const;
   GpuTypeMask ResolveTypes(const std::string& request, const GpuCatalog& catalog);
-  // Loads free milli per device of `st` into free_ (by index) and sorted_ (descending).
-  void LoadFree(const NodeState& st);
-  double FragAfter(GpuTypeId type, int64_t cpu_left) {
-    return model_.Frag(type, cpu_left, after_.data(), static_cast<int>(after_.size()));
-  }
-  // Score of a placement that changes the node's fragmentation by `gain` = before - after.
-  double Value(double gain) const {
-    if (!opt_.paper_scores) return gain;
-    return std::floor(100.0 / (1.0 + std::exp(-gain / 1000.0)));
-  }
-  double ScoreSharing(const Pod& pod, GpuTypeId type, int64_t cpu_after, double before, std::vector<int>* devices);
+  Frag Measure(const State& s, const std::vector<int32_t>& free);
+  // Higher is better: the paper's integer score, then (ours) the copies gain.
+  double Value(const Frag& before, const Frag& after) const;
+  double ScoreSharing(const Pod& pod, const State& after, const Frag& before, std::vector<int>* devices);
 
   FragOptions opt_;
-  SplitMix64 rng_;
   std::vector<Pending> pending_;
   absl::flat_hash_map<std::string, GpuTypeMask> type_requests_;
-  frag::ShapeCounter seen_;
-  frag::FragModel model_;
+  frag::ShapeCounter seen_, seen_with_memory_;
+  frag::FragModel fgd_model_;
+  frag::CopiesFragModel copies_model_;
   uint64_t model_version_ = ~uint64_t{0};
-  std::vector<int32_t> free_, sorted_, after_;
+  std::vector<double> gpus_by_type_;  // for scarcity
+  int counted_nodes_ = -1;
+  std::vector<int32_t> free_, after_, sorted_;
 };
 
 void FragPolicy::Observe(const Pod& pod) {
@@ -63,7 +87,7 @@ void FragPolicy::Observe(const Pod& pod) {
   s.gpu_devices = pod.gpu_devices;
   s.milli_per_device = pod.gpu_devices > 0 ? pod.gpu_milli_per_device : 0;
   const std::string* request = pod.annotations.Get(annotations::kGpuType);
-  pending_.push_back(Pending{s, request != nullptr ? *request : std::string()});
+  pending_.push_back(Pending{s, request != nullptr ? *request : std::string(), pod.requests[Res::kMemory]});
 }
 
 GpuTypeMask FragPolicy::ResolveTypes(const std::string& request, const GpuCatalog& catalog) {
@@ -76,52 +100,101 @@ GpuTypeMask FragPolicy::ResolveTypes(const std::string& request, const GpuCatalo
   return m;
 }
 
-void FragPolicy::Sync(const GpuCatalog& catalog) {
-  for (Pending& p : pending_) {
-    p.shape.types = p.shape.gpu_devices > 0 ? ResolveTypes(p.gpu_type, catalog) : kAnyGpuType;
-    seen_.Add(p.shape);
+void FragPolicy::CountGpus(const Snapshot& snap) {
+  if (snap.live_nodes() == counted_nodes_) return;
+  gpus_by_type_.assign(kMaxGpuTypes, 0.0);
+  for (NodeId id = 0; id < snap.node_slots(); ++id) {
+    const NodeState& st = snap.node(id);
+    if (st.present && st.node.gpu_type >= 0 && st.node.gpu_type < kMaxGpuTypes) {
+      gpus_by_type_[st.node.gpu_type] += st.node.gpu_count;
+    }
   }
-  pending_.clear();
-  if (seen_.version() == model_version_) return;
-  model_.Reset(seen_.Typical(opt_.coverage));
-  model_version_ = seen_.version();
+  counted_nodes_ = snap.live_nodes();
+  model_version_ = ~uint64_t{0};  // weights changed: rebuild the models
 }
 
-void FragPolicy::LoadFree(const NodeState& st) {
-  const size_t n = st.device_used.size();
-  free_.resize(n);
-  for (size_t d = 0; d < n; ++d) free_[d] = kMilliPerGpu - st.device_used[d];
-  sorted_ = free_;
+double FragPolicy::Scarcity(GpuTypeMask types) const {
+  double all = 0, accepted = 0;
+  for (size_t t = 0; t < gpus_by_type_.size(); ++t) {
+    all += gpus_by_type_[t];
+    if ((types >> t) & 1) accepted += gpus_by_type_[t];
+  }
+  return accepted > 0 ? all / accepted : 1.0;
+}
+
+std::vector<frag::WeightedShape> FragPolicy::Weighted(const frag::ShapeCounter& counter, double coverage) const {
+  std::vector<frag::WeightedShape> typical = counter.Typical(coverage);
+  if (opt_.scarcity) {
+    for (frag::WeightedShape& w : typical) {
+      if (w.shape.gpu_devices > 0) w.weight *= Scarcity(w.shape.types);
+    }
+  }
+  return typical;
+}
+
+void FragPolicy::Sync(const Snapshot& snap) {
+  if (opt_.scarcity) CountGpus(snap);
+  for (Pending& p : pending_) {
+    p.shape.types = p.shape.gpu_devices > 0 ? ResolveTypes(p.gpu_type, snap.catalog()) : kAnyGpuType;
+    seen_.Add(p.shape);
+    if (opt_.copies_ties) {
+      frag::Shape with_memory = p.shape;
+      with_memory.memory_bytes = p.memory_bytes;
+      seen_with_memory_.Add(with_memory);
+    }
+  }
+  pending_.clear();
+  const uint64_t version = seen_.version() + seen_with_memory_.version();
+  if (version == model_version_) return;
+  fgd_model_.Reset(Weighted(seen_, opt_.coverage));
+  if (opt_.copies_ties) copies_model_.Reset(Weighted(seen_with_memory_, 1.0));
+  model_version_ = version;
+}
+
+FragPolicy::Frag FragPolicy::Measure(const State& s, const std::vector<int32_t>& free) {
+  Frag f;
+  sorted_ = free;
   std::sort(sorted_.begin(), sorted_.end(), std::greater<int32_t>());
+  f.fgd = fgd_model_.Frag(s.type, s.cpu_left, sorted_.data(), static_cast<int>(sorted_.size()));
+  if (opt_.copies_ties) {
+    f.copies = copies_model_.Frag(s.type, s.cpu_left, s.memory_left, free.data(), static_cast<int>(free.size()));
+  }
+  return f;
+}
+
+double FragPolicy::Value(const Frag& before, const Frag& after) const {
+  const double paper = std::floor(100.0 / (1.0 + std::exp(-(before.fgd - after.fgd) / 1000.0)));
+  if (!opt_.copies_ties) return paper;
+  // The copies gain is within +-8000 milli (8 devices): far below one paper point.
+  return paper * 1e6 + std::floor((before.copies - after.copies) / opt_.tie_step);
 }
 
 double FragPolicy::Score(const Pod& pod, NodeId id, const Snapshot& snap, std::vector<int>* devices) {
-  Sync(snap.catalog());
+  Sync(snap);
   const NodeState& st = snap.node(id);
-  LoadFree(st);
   devices->clear();
-  const GpuTypeId type = st.node.gpu_type;
-  const int n = static_cast<int>(sorted_.size());
-  const int64_t cpu_left = st.node.allocatable[Res::kCpu] - st.used[Res::kCpu];
-  const int64_t cpu_after = cpu_left - pod.requests[Res::kCpu];
-  const double before = model_.Frag(type, cpu_left, sorted_.data(), n);
-  const double jitter = opt_.paper_scores ? TieJitter(rng_) : 0.0;
-  if (IsSharing(pod)) return ScoreSharing(pod, type, cpu_after, before, devices) + jitter;
-  after_ = sorted_;
+  const int n = static_cast<int>(st.device_used.size());
+  free_.resize(n);
+  for (int d = 0; d < n; ++d) free_[d] = kMilliPerGpu - st.device_used[d];
+  const State now{st.node.gpu_type, st.node.allocatable[Res::kCpu] - st.used[Res::kCpu],
+                  st.node.allocatable[Res::kMemory] - st.used[Res::kMemory]};
+  const Frag before = Measure(now, free_);
+  State after = now;
+  after.cpu_left -= pod.requests[Res::kCpu];
+  after.memory_left -= pod.requests[Res::kMemory];
+  if (IsSharing(pod)) return ScoreSharing(pod, after, before, devices);
+  after_ = free_;
   if (pod.WantsGpu()) {
     if (!PickDevicesBestFit(pod, st, devices)) return -1e12;
-    // The k devices taken are fully free, i.e. the first k of the sorted list.
-    std::rotate(after_.begin(), after_.begin() + pod.gpu_devices, after_.end());
-    std::fill(after_.end() - pod.gpu_devices, after_.end(), 0);
+    for (int d : *devices) after_[d] = 0;  // whole GPUs: the lowest-index free ones
   }
-  return Value(before - FragAfter(type, cpu_after)) + jitter;
+  return Value(before, Measure(after, after_));
 }
 
-double FragPolicy::ScoreSharing(const Pod& pod, GpuTypeId type, int64_t cpu_after, double before,
-                                std::vector<int>* devices) {
+double FragPolicy::ScoreSharing(const Pod& pod, const State& after, const Frag& before, std::vector<int>* devices) {
   const int m = pod.gpu_milli_per_device;
   const int n = static_cast<int>(free_.size());
-  double best = -1e18;
+  double best = 0;
   int best_device = -1;
   for (int d = 0; d < n; ++d) {
     const int32_t f = free_[d];
@@ -130,15 +203,12 @@ double FragPolicy::ScoreSharing(const Pod& pod, GpuTypeId type, int64_t cpu_afte
     bool seen = false;
     for (int e = 0; e < d && !seen; ++e) seen = free_[e] == f;
     if (seen) continue;
-    after_ = sorted_;
-    auto pos = std::find(after_.begin(), after_.end(), f);
-    *pos = f - m;
-    for (; pos + 1 != after_.end() && *pos < *(pos + 1); ++pos) std::iter_swap(pos, pos + 1);
-    const double v = Value(before - FragAfter(type, cpu_after));
-    // Paper: first device (by index) with the best score; ours: ties go to the fullest device.
-    const bool better = v > best + 1e-9 ||
-                        (!opt_.paper_scores && v > best - 1e-9 && f < free_[best_device]);
-    if (best_device < 0 || better) {
+    after_ = free_;
+    after_[d] = f - m;
+    const double v = Value(before, Measure(after, after_));
+    // Paper: the first device (by index) with the best score; ours: ties to the fullest.
+    const bool better = best_device < 0 || v > best || (opt_.copies_ties && v == best && f < free_[best_device]);
+    if (better) {
       best = v;
       best_device = d;
     }
@@ -150,12 +220,10 @@ double FragPolicy::ScoreSharing(const Pod& pod, GpuTypeId type, int64_t cpu_afte
 
 }  // namespace
 
-std::unique_ptr<ScoringPolicy> NewFgd(uint64_t seed) {
-  return std::make_unique<FragPolicy>(FragOptions{"fgd", 0.95, true, seed});
-}
+std::unique_ptr<ScoringPolicy> NewFgd() { return std::make_unique<FragPolicy>(FragOptions{"fgd"}); }
 
 std::unique_ptr<ScoringPolicy> NewDroverFrag() {
-  return std::make_unique<FragPolicy>(FragOptions{"drover-frag", 1.0, false, 1});
+  return std::make_unique<FragPolicy>(FragOptions{"drover-frag", 0.95, true, true, 40});
 }
 
 }  // namespace drover::policy_internal

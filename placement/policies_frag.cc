@@ -1,6 +1,7 @@
 #include "placement/policies_frag.h"
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 namespace drover::frag {
@@ -123,6 +124,68 @@ double FragModel::Frag(GpuTypeId type, int64_t cpu_left, const int32_t* free_des
         usable += prefix * w;
       }
     }
+  }
+  return total_weight_ * idle - usable;
+}
+
+void CopiesFragModel::Reset(const std::vector<WeightedShape>& shapes) {
+  shapes_ = shapes;
+  total_weight_ = 0;
+  sizes_.clear();
+  for (const WeightedShape& w : shapes_) {
+    total_weight_ += w.weight;
+    if (w.shape.gpu_devices > 0) sizes_.push_back(std::clamp(w.shape.milli_per_device, 1, 1000));
+  }
+  std::sort(sizes_.begin(), sizes_.end());
+  sizes_.erase(std::unique(sizes_.begin(), sizes_.end()), sizes_.end());
+  copies_of_.assign(sizes_.size(), std::vector<int16_t>(1001, 0));
+  for (size_t i = 0; i < sizes_.size(); ++i) {
+    for (int f = 0; f <= 1000; ++f) copies_of_[i][f] = static_cast<int16_t>(f / sizes_[i]);
+  }
+  entries_.clear();
+  built_.clear();
+  copies_.assign(sizes_.size(), 0);
+}
+
+const std::vector<CopiesFragModel::Entry>& CopiesFragModel::EntriesFor(GpuTypeId type) {
+  const size_t slot = type >= 0 && type < kMaxGpuTypes ? static_cast<size_t>(type) : kMaxGpuTypes;
+  if (entries_.size() <= slot) {
+    entries_.resize(slot + 1);
+    built_.resize(slot + 1, 0);
+  }
+  if (built_[slot]) return entries_[slot];
+  for (const WeightedShape& w : shapes_) {
+    const Shape& s = w.shape;
+    if (s.gpu_devices == 0) continue;
+    const bool allowed = slot == kMaxGpuTypes ? s.types == kAnyGpuType : ((s.types >> slot) & 1) != 0;
+    if (!allowed) continue;
+    const int m = std::clamp(s.milli_per_device, 1, 1000);
+    entries_[slot].push_back(Entry{w.weight * s.gpu_devices * m,
+                                   static_cast<int>(std::lower_bound(sizes_.begin(), sizes_.end(), m) - sizes_.begin()),
+                                   s.gpu_devices, std::max<int64_t>(s.cpu_milli, 0),
+                                   std::max<int64_t>(s.memory_bytes, 0)});
+  }
+  built_[slot] = 1;
+  return entries_[slot];
+}
+
+double CopiesFragModel::Frag(GpuTypeId type, int64_t cpu_left, int64_t memory_left, const int32_t* free, int n) {
+  double idle = 0;
+  for (int i = 0; i < n; ++i) idle += free[i];
+  if (idle <= 0 || total_weight_ <= 0) return 0;
+  for (size_t i = 0; i < sizes_.size(); ++i) {
+    int c = 0;
+    for (int d = 0; d < n; ++d) c += copies_of_[i][std::clamp(free[d], 0, 1000)];
+    copies_[i] = c;
+  }
+  const int64_t cpu = std::max<int64_t>(cpu_left, 0);
+  const int64_t memory = std::max<int64_t>(memory_left, 0);
+  double usable = 0;
+  for (const Entry& e : EntriesFor(type)) {
+    int64_t copies = copies_[e.size] / e.devices;
+    if (copies > 0 && e.cpu_milli > 0) copies = std::min(copies, cpu / e.cpu_milli);
+    if (copies > 0 && e.memory_bytes > 0) copies = std::min(copies, memory / e.memory_bytes);
+    usable += e.weight * static_cast<double>(copies);
   }
   return total_weight_ * idle - usable;
 }

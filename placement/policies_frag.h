@@ -28,10 +28,11 @@ struct Shape {
   int gpu_devices = 0;
   int milli_per_device = 0;           // 1..1000 for GPU shapes
   GpuTypeMask types = kAnyGpuType;    // GPU types it accepts
+  int64_t memory_bytes = 0;           // 0 where the measure ignores memory (FGD)
   bool operator==(const Shape&) const = default;
   template <typename H>
   friend H AbslHashValue(H h, const Shape& s) {
-    return H::combine(std::move(h), s.cpu_milli, s.gpu_devices, s.milli_per_device, s.types);
+    return H::combine(std::move(h), s.cpu_milli, s.gpu_devices, s.milli_per_device, s.types, s.memory_bytes);
   }
 };
 
@@ -91,6 +92,41 @@ class FragModel {
   std::vector<int64_t> cpu_values_;   // distinct CPU requests, ascending
   std::vector<int> m_count_le_;       // [x] = number of m_values_ <= x, x in 0..1000
   std::vector<TypeTable> tables_;     // by GpuTypeId
+};
+
+// drover-frag's measure. Like FragModel, a shape that does not fit the node loses
+// all of its idle GPU; but a shape that fits can only use the GPU that whole copies
+// of it would take, as many copies as the node's free GPU, CPU and memory allow:
+//   usable(s) = copies(s) * devices(s) * milli(s),
+//   copies(s) = min(sum over devices of floor(free / milli) [shared GPU]
+//                   or floor(fully free devices / devices) [whole GPUs],
+//                   floor(cpu_left / cpu(s)), floor(memory_left / memory(s))).
+// So a 0.47-GPU shape on a device with 530 free wastes 60, not 0, and GPUs on a
+// node whose CPU is nearly gone count as lost. O(shapes + devices x sizes) per node.
+class CopiesFragModel {
+ public:
+  void Reset(const std::vector<WeightedShape>& shapes);
+  bool empty() const { return total_weight_ <= 0; }
+  // As FragModel::Frag, with the node's free memory; `free` in any order.
+  double Frag(GpuTypeId type, int64_t cpu_left, int64_t memory_left, const int32_t* free, int n);
+
+ private:
+  struct Entry {
+    double weight;       // popularity x devices x milli: GPU used per copy, weighted
+    int size;            // index into sizes_
+    int devices;
+    int64_t cpu_milli;     // 0 = needs none
+    int64_t memory_bytes;  // 0 = needs none
+  };
+  const std::vector<Entry>& EntriesFor(GpuTypeId type);
+
+  std::vector<WeightedShape> shapes_;
+  double total_weight_ = 0;
+  std::vector<int> sizes_;                      // distinct milli per device, ascending
+  std::vector<std::vector<int16_t>> copies_of_; // [size][free] = free / size (1000: 1 if whole)
+  std::vector<std::vector<Entry>> entries_;     // by GPU type slot
+  std::vector<char> built_;
+  std::vector<int> copies_;                     // scratch: copies per size for one node
 };
 
 }  // namespace drover::frag

@@ -40,10 +40,6 @@ class SplitMix64 {
   uint64_t state_;
 };
 
-// A tie-breaking jitter in [0, 0.999): added to integer scores it picks uniformly
-// among the nodes with the highest integer score, like kube-scheduler's selectHost.
-inline double TieJitter(SplitMix64& rng) { return 0.999 * rng.Uniform(); }
-
 // A node's GPU and CPU headroom, read once per Score call.
 struct NodeGpuView {
   explicit NodeGpuView(const NodeState& st);
@@ -69,11 +65,11 @@ inline int64_t PodGpuMilli(const Pod& pod) {
 std::unique_ptr<ScoringPolicy> NewBinpack();
 std::unique_ptr<ScoringPolicy> NewSpread();
 std::unique_ptr<ScoringPolicy> NewRandom(uint64_t seed);
-std::unique_ptr<ScoringPolicy> NewDotProd(uint64_t seed);
-std::unique_ptr<ScoringPolicy> NewGpuClustering(uint64_t seed);
-std::unique_ptr<ScoringPolicy> NewGpuPacking(uint64_t seed);
-std::unique_ptr<ScoringPolicy> NewBestFit(uint64_t seed);
-std::unique_ptr<ScoringPolicy> NewFgd(uint64_t seed);
+std::unique_ptr<ScoringPolicy> NewDotProd();
+std::unique_ptr<ScoringPolicy> NewGpuClustering();
+std::unique_ptr<ScoringPolicy> NewGpuPacking();
+std::unique_ptr<ScoringPolicy> NewBestFit();
+std::unique_ptr<ScoringPolicy> NewFgd();
 std::unique_ptr<ScoringPolicy> NewDroverFrag();
 
 }  // namespace drover::policy_internal

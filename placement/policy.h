@@ -35,6 +35,9 @@ class ScoringPolicy {
   // all). Index-friendly policies return a small number; the engine then scores
   // the candidates its indexes rank first for this policy's preference.
   virtual int CandidateLimit() const { return 0; }
+  // Order in which the engine offers candidates when CandidateLimit() > 0: nodes
+  // with the fewest free GPUs first (packing) or the most (spreading).
+  virtual bool PrefersFullNodes() const { return true; }
 };
 
 // Policy names: "binpack" (most-allocated, GPUs weighted far above CPU/memory,

@@ -75,6 +75,15 @@ void PendingOrder::UnblockAll() {
   for (QueueId q : touched) Refresh(q);
 }
 
+void PendingOrder::Unblock(uint64_t id) {
+  auto it = items_.find(id);
+  if (it == items_.end() || !it->second.blocked) return;
+  it->second.blocked = false;
+  --blocked_count_;
+  State(it->second.leaf).items.insert(it->second.key);
+  Refresh(it->second.leaf);
+}
+
 std::optional<std::pair<QueueId, uint64_t>> PendingOrder::Next() const {
   QueueId q = tree_->root();
   while (true) {

@@ -39,6 +39,8 @@ class PendingOrder {
   // Takes the item out of offering until UnblockAll().
   void Block(uint64_t id);
   void UnblockAll();
+  // Offers one blocked item again.
+  void Unblock(uint64_t id);
   // The next offerable item and its leaf, or nullopt.
   std::optional<std::pair<QueueId, uint64_t>> Next() const;
   // Call after the usage (share) of `leaf` changed.

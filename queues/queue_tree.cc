@@ -266,6 +266,7 @@ void QueueTree::Add(QueueId leaf, const Charge& c, int tier) {
     }
     ++q.running_pods;
   });
+  ++queues_[leaf].running_by_tier[std::clamp(tier, 0, 2)];
   if (tier == 0) {
     Queue& q = queues_[leaf];
     q.usage_tier0[kQCpu] += c.cpu_millis;
@@ -282,6 +283,7 @@ void QueueTree::Remove(QueueId leaf, const Charge& c, int tier) {
     if (c.gpu_type != kNoGpuType) q.usage[QGpu(c.gpu_type)] -= c.gpu_millis;
     --q.running_pods;
   });
+  --queues_[leaf].running_by_tier[std::clamp(tier, 0, 2)];
   if (tier == 0) {
     Queue& q = queues_[leaf];
     q.usage_tier0[kQCpu] -= c.cpu_millis;

@@ -61,6 +61,7 @@ struct Queue {
   QVec peak_usage{};
   QueueLimits limits;
   int64_t running_pods = 0;
+  int64_t running_by_tier[3] = {0, 0, 0};  // this queue's own pods (leaves)
   bool leaf() const { return children.empty(); }
 };
 

@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3
   libabsl-dev libyaml-cpp-dev libsimdjson-dev rapidjson-dev libcurl4-openssl-dev
-  libspdlog-dev libcli11-dev catch2 libcpp-httplib-dev libssl-dev
+  libspdlog-dev libcli11-dev catch2 libcpp-httplib-dev libssl-dev openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler librocksdb-dev prometheus-cpp-dev
 )
 missing=()

@@ -2,7 +2,7 @@
 
 namespace drover {
 
-StepResult Daemon::Step() {
+StepResult Daemon::Step(bool act) {
   StepResult r;
   events_.clear();
   r.events = source_->Drain(&events_);
@@ -10,7 +10,10 @@ StepResult Daemon::Step() {
   outcomes_.clear();
   actuator_->CollectOutcomes(&outcomes_);
   for (const BindOutcome& o : outcomes_) engine_->OnOutcome(o);
-  if (!source_->Synced()) return r;  // like kube-scheduler: nothing before the caches sync
+  eviction_outcomes_.clear();
+  actuator_->CollectEvictionOutcomes(&eviction_outcomes_);
+  for (const EvictionOutcome& o : eviction_outcomes_) engine_->OnEvictionOutcome(o);
+  if (!act || !source_->Synced()) return r;  // like kube-scheduler: nothing before the caches sync
   Decisions d = engine_->RunCycle(clock_->NowMillis());
   for (const Eviction& e : d.evictions) actuator_->Evict(e);
   for (const Binding& b : d.binds) actuator_->Bind(b);

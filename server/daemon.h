@@ -29,7 +29,10 @@ class Daemon {
   Daemon(Engine* engine, ClusterSource* source, Actuator* actuator, const Clock* clock)
       : engine_(engine), source_(source), actuator_(actuator), clock_(clock) {}
 
-  StepResult Step();
+  // Drains events and outcomes into the engine; when `act` is set and the source
+  // has synced, runs a cycle and hands its decisions to the actuator. A standby
+  // (not the leader) calls Step(false) to keep its snapshot warm.
+  StepResult Step(bool act = true);
   void set_check_invariants(bool on) { check_invariants_ = on; }
   const std::vector<std::string>& violations() const { return violations_; }
 
@@ -41,6 +44,7 @@ class Daemon {
   bool check_invariants_ = false;
   std::vector<ClusterEvent> events_;
   std::vector<BindOutcome> outcomes_;
+  std::vector<EvictionOutcome> eviction_outcomes_;
   std::vector<std::string> violations_;
 };
 

@@ -3,6 +3,8 @@
 // With no arguments it runs on the embedded simulated cluster with the example
 // in examples/ and prints a report. With --kubeconfig or --in-cluster it
 // schedules a real cluster (see k8s/README.md).
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -10,6 +12,7 @@
 #include "CLI/CLI.hpp"
 #include "placement/engine.h"
 #include "queues/config.h"
+#include "server/kube_runner.h"
 #include "server/sim_runner.h"
 #include "sim/duration.h"
 #include "sim/generator.h"
@@ -23,6 +26,9 @@ std::string ExamplePath(const std::string& name) {
   if (std::ifstream(local).good()) return local;
   return std::string(DROVER_SOURCE_DIR) + "/examples/" + name;
 }
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
 
 int Fail(const std::string& what) {
   std::fprintf(stderr, "droverd: %s\n", what.c_str());
@@ -47,11 +53,39 @@ int main(int argc, char** argv) {
   app.add_option("--report-json", report_json, "write the report as JSON to this file ('-' = stdout)");
   app.add_option("--scheduler-name", scheduler_name, "spec.schedulerName this daemon serves");
   app.add_flag("-q,--quiet", quiet, "no table on stdout");
+  drover::KubeRunOptions kube;
+  bool use_kube = false, in_cluster = false;
+  app.add_option("--kubeconfig", kube.kubeconfig, "schedule a real cluster through this kubeconfig");
+  app.add_option("--context", kube.context, "kubeconfig context (default: current-context)");
+  app.add_flag("--in-cluster", in_cluster, "schedule the cluster this pod runs in (service account)");
+  app.add_option("--leader-elect", kube.leader_elect, "use a coordination.k8s.io Lease so only one replica acts")
+      ->default_val(true);
+  app.add_option("--lease-namespace", kube.lease_namespace, "namespace of the Lease (default: the config's)");
+  app.add_option("--lease-name", kube.lease_name, "name of the Lease");
+  app.add_option("--identity", kube.identity, "leader election identity (default: hostname + random)");
+  app.add_option("--health-port", kube.health_port, "port for /healthz and /readyz (-1 = off)");
+  app.add_option("--kube-api-qps", kube.qps, "client-side QPS limit to the API server");
+  app.add_option("--kube-api-burst", kube.burst, "client-side burst");
+  app.add_option("--bind-workers", kube.bind_workers, "concurrent binds");
   CLI11_PARSE(app, argc, argv);
 
   if (config_path.empty()) config_path = ExamplePath("queues.yaml");
   absl::StatusOr<drover::QueueConfig> config = drover::LoadQueueConfigFile(config_path);
   if (!config.ok()) return Fail(std::string(config.status().message()));
+
+  kube.in_cluster = in_cluster;
+  use_kube = !kube.kubeconfig.empty() || in_cluster;
+  if (use_kube) {
+    absl::StatusOr<std::unique_ptr<drover::Engine>> engine =
+        drover::Engine::Create(*config, drover::EngineOptions{scheduler_name, policy, seed});
+    if (!engine.ok()) return Fail(std::string(engine.status().message()));
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    if (absl::Status s = drover::RunKubernetes(engine->get(), kube, g_stop); !s.ok()) {
+      return Fail(std::string(s.message()));
+    }
+    return 0;
+  }
 
   drover::SimInput input;
   if (!generate.empty()) {

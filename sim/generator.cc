@@ -139,8 +139,13 @@ SimInput Generate(const GenSpec& spec) {
       const int64_t gpus = gang ? 8 : (int64_t{1} << rng.Range(0, 3));
       const int64_t duration = rng.Range(2 * 3600, 12 * 3600) * 1000;
       const std::string gang_name = StrCat("job-", gang_id++);
+      std::string queue;  // one job, one queue
       for (int m = 0; m < members && i < spec.pods; ++m, ++i) {
         Pod p = BasePod(spec, i, "training", rng);
+        if (const std::string* q = p.annotations.Get(annotations::kQueue)) {
+          if (queue.empty()) queue = *q;
+          p.annotations.Set(std::string(annotations::kQueue), queue);
+        }
         SetRequests(&p, gpus * 10000, gpus * 100, gpus);
         p.gpu_devices = static_cast<int>(gpus);
         p.gpu_milli_per_device = 1000;

@@ -106,6 +106,16 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
     }
     r.queues.push_back(std::move(row));
   }
+  std::map<std::string, int64_t> reasons;
+  for (const std::string& key : sim.PendingKeys()) {
+    auto it = sim.pending_reasons().find(key);
+    std::string why = it != sim.pending_reasons().end() ? it->second : engine.WhyPending(key);
+    ++reasons[why.empty() ? StrCat("(no reason recorded, e.g. ", key, ")") : why];
+  }
+  for (const auto& [why, n] : reasons) r.top_pending_reasons.emplace_back(n, why);
+  std::sort(r.top_pending_reasons.begin(), r.top_pending_reasons.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  if (r.top_pending_reasons.size() > 5) r.top_pending_reasons.resize(5);
   r.violations = engine.CheckInvariants();
   for (const std::string& v : t.violations) r.violations.push_back(v);
   return r;
@@ -146,6 +156,10 @@ std::string FormatReportTable(const RunReport& r) {
       StrAppend(&out, absl::StrFormat("  %-30s %-18s %-18s %-18s %-14s %s\n", q.path, q.guaranteed, q.max, q.peak,
                                       q.borrowed, tiers));
     }
+  }
+  if (!r.top_pending_reasons.empty()) {
+    StrAppend(&out, "\nWhy pods are still pending (most common)\n");
+    for (const auto& [n, why] : r.top_pending_reasons) StrAppend(&out, absl::StrFormat("  %5d  %s\n", n, why));
   }
   StrAppend(&out, "\nInvariants (no node over-committed, no queue above max, no pod bound twice): ",
             r.violations.empty() ? "OK" : StrCat(r.violations.size(), " VIOLATIONS"), "\n");

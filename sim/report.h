@@ -40,6 +40,7 @@ struct RunReport {
   };
   std::vector<QueueRow> queues;
   std::vector<std::string> violations;
+  std::vector<std::pair<int64_t, std::string>> top_pending_reasons;  // still pending at the end
 };
 
 RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_seconds);

@@ -192,8 +192,17 @@ void SimCluster::Complete(const std::string& key, uint64_t generation, bool evic
 
 void SimCluster::Evict(const Eviction& e) {
   auto it = running_.find(e.pod_key);
-  if (it == running_.end()) return;
+  if (it == running_.end()) {
+    eviction_outcomes_.push_back(EvictionOutcome{e.pod_key, e.preemptor_key, EvictionOutcome::Result::kGone, ""});
+    return;
+  }
   Complete(e.pod_key, it->second.generation, true);
+  eviction_outcomes_.push_back(EvictionOutcome{e.pod_key, e.preemptor_key, EvictionOutcome::Result::kEvicted, ""});
+}
+
+void SimCluster::CollectEvictionOutcomes(std::vector<EvictionOutcome>* out) {
+  for (EvictionOutcome& o : eviction_outcomes_) out->push_back(std::move(o));
+  eviction_outcomes_.clear();
 }
 
 void SimCluster::RecordPending(const PendingReason& p) {
@@ -228,6 +237,13 @@ bool SimCluster::Advance(int64_t until_ms) {
     Fire(t);
   }
   return true;
+}
+
+std::vector<std::string> SimCluster::PendingKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, rec] : pending_) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 void SimCluster::Finish() { totals_.end_ms = now_ms_; }

@@ -92,6 +92,7 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   void Evict(const Eviction& e) override;
   void RecordPending(const PendingReason& p) override;
   void CollectOutcomes(std::vector<BindOutcome>* out) override;
+  void CollectEvictionOutcomes(std::vector<EvictionOutcome>* out) override;
   // Clock
   int64_t NowMillis() const override { return now_ms_; }
 
@@ -105,6 +106,7 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   const SimTotals& totals() const { return totals_; }
   const absl::flat_hash_map<std::string, std::string>& pending_reasons() const { return reasons_; }
   size_t pending_count() const { return pending_.size(); }
+  std::vector<std::string> PendingKeys() const;
   size_t running_count() const { return running_.size(); }
   // Nodes with at least one idle GPU, and idle GPUs on partially used nodes.
   int NodesWithIdleGpus() const;
@@ -152,6 +154,7 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   std::priority_queue<Timed, std::vector<Timed>, std::greater<Timed>> timeline_;
   std::vector<ClusterEvent> events_;
   std::vector<BindOutcome> outcomes_;
+  std::vector<EvictionOutcome> eviction_outcomes_;
   absl::flat_hash_map<std::string, size_t> pending_;   // key -> record index
   absl::flat_hash_map<std::string, size_t> pod_index_;  // key -> input pod index
   absl::flat_hash_map<std::string, Live> running_;

@@ -1,0 +1,202 @@
+// Preemption: which running pods may be evicted for a pending one, and the
+// smallest set on one node that makes it fit. The rules (placement/README.md):
+//  - reclaim: the pod's leaf queue is within its guaranteed for the GPU type even
+//    after this pod; victims run on borrowed capacity, in a queue (and in the
+//    branch below the common ancestor) above its guaranteed, and never below it;
+//  - in-queue: victims in the pod's own leaf that it outranks (lower tier
+//    number, or the same tier and higher priority);
+//  - never Tier 0, never a pod already being evicted, a pod a PDB protected
+//    recently, or one preempted max_preemptions_per_pod times;
+//  - victims are ranked Tier 2 before Tier 1, single pods before gang members,
+//    then youngest first; per node the shortest prefix of that ranking that frees
+//    enough is taken; across nodes the set with the fewest victims wins, then the
+//    least important (sum of 2 - tier), then the youngest, then the least GPU;
+//  - the pod is nominated to that node: its freed space is held for it.
+// A gang member is preempted with all its running siblings.
+// A victim cannot preempt its preemptor back: the preemptor sits within its
+// guaranteed, and a pod in a queue within guaranteed is never a reclaim victim;
+// and an outranked pod never outranks the pod that outranked it.
+#include <algorithm>
+#include <tuple>
+
+#include "core/strings.h"
+#include "placement/engine.h"
+
+namespace drover {
+
+QueueId Engine::BranchBelowCommonAncestor(QueueId victim_leaf, QueueId leaf) const {
+  // Ancestors of `leaf`, then climb from the victim until the parent is one of them.
+  std::vector<QueueId> path;
+  tree_->ForEachAncestor(leaf, [&](QueueId q) { path.push_back(q); });
+  QueueId cur = victim_leaf;
+  while (true) {
+    const QueueId parent = tree_->queue(cur).parent;
+    if (parent == kNoQueue || std::find(path.begin(), path.end(), parent) != path.end()) return cur;
+    cur = parent;
+  }
+}
+
+bool Engine::MayEvict(const std::string& victim_key, const Tracked& v, const Workload& w, bool reclaim, int dim,
+                      const absl::flat_hash_map<QueueId, int64_t>& taken) const {
+  if (!v.charged || v.evicting || v.tier == 0) return false;
+  if (auto c = preempted_count_.find(victim_key); c != preempted_count_.end() && c->second >= options_.max_preemptions_per_pod) {
+    return false;
+  }
+  if (auto b = pdb_blocked_until_.find(victim_key); b != pdb_blocked_until_.end() && b->second > now_ms_) return false;
+  if (v.leaf == w.leaf) {
+    if (w.tier < v.tier) return true;
+    const Pod& vp = snapshot_.pod(snapshot_.FindPod(victim_key)).pod;
+    const Pod& pp = snapshot_.pod(snapshot_.FindPod(w.members[0])).pod;
+    return w.tier == v.tier && pp.priority > vp.priority;
+  }
+  if (!reclaim || v.charge.gpu_type == kNoGpuType || QGpu(v.charge.gpu_type) != dim) return false;
+  // Only borrowed capacity: the victim's leaf and its branch stay at or above
+  // guaranteed after everything taken from them so far.
+  for (QueueId q : {v.leaf, BranchBelowCommonAncestor(v.leaf, w.leaf)}) {
+    auto t = taken.find(q);
+    const int64_t already = t == taken.end() ? 0 : t->second;
+    if (tree_->queue(q).usage[dim] - already - v.charge.gpu_millis < tree_->queue(q).guaranteed[dim]) return false;
+  }
+  return true;
+}
+
+bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
+  // Gangs and CPU-only pods wait rather than preempt (see placement/README.md).
+  if (!options_.preemption || !w.gang.empty() || w.members.size() != 1 || w.leaf == kNoQueue) return false;
+  const std::string& key = w.members[0];
+  const Pod& pod = snapshot_.pod(snapshot_.FindPod(key)).pod;
+  if (!pod.WantsGpu()) return false;
+  std::string error;
+  const GpuTypeMask mask = AllowedGpuTypes(pod, catalog_, &error);
+  for (GpuTypeId t : catalog_.ByRank(mask)) {
+    if (index_.nodes_of_type(t) == 0 || !tree_->MayUseType(w.leaf, t)) continue;
+    absl::StatusOr<Charge> charge = tree_->ChargeFor(pod, t);
+    if (!charge.ok()) continue;
+    const int dim = QGpu(t);
+    const Queue& lq = tree_->queue(w.leaf);
+    const bool reclaim = lq.usage[dim] + charge->gpu_millis <= lq.guaranteed[dim];
+    NodeId best_node = kNoNode;
+    std::vector<std::string> best_victims;
+    int64_t best_gpu = 0;
+    int best_importance = 0;  // sum over victims of (2 - tier): Tier 2 victims cost least
+    int64_t best_age = 0;     // sum of the victims' run time so far: the youngest go first
+    index_.Visit(t, 0, true, [&](NodeId id) {
+      const NodeState& st = snapshot_.node(id);
+      // Everything but resources must already allow the pod here.
+      const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
+      if (f != FilterFailure::kNone && f < FilterFailure::kInsufficientCpu) return true;
+      std::vector<std::pair<const Tracked*, std::string>> candidates;
+      absl::flat_hash_map<QueueId, int64_t> taken;
+      for (PodId p : st.pods) {
+        const std::string vkey = snapshot_.pod(p).pod.Key();
+        auto it = tracked_.find(vkey);
+        if (it != tracked_.end() && MayEvict(vkey, it->second, w, reclaim, dim, taken)) {
+          candidates.emplace_back(&it->second, vkey);
+        }
+      }
+      if (candidates.empty()) return true;
+      std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+        if (a.first->tier != b.first->tier) return a.first->tier > b.first->tier;
+        // Within a tier, single pods before gang members (a gang member's loss stalls its job).
+        if (a.first->gang.empty() != b.first->gang.empty()) return a.first->gang.empty();
+        if (a.first->started_ms != b.first->started_ms) return a.first->started_ms > b.first->started_ms;
+        return a.second < b.second;
+      });
+      NodeState sim = st;  // usage with the victims gone
+      ResourceVec free = snapshot_.Free(id) - Reserved(id, key);
+      std::vector<std::string> victims;
+      int64_t gpu = 0;
+      int importance = 0;
+      int64_t age = 0;
+      for (const auto& [v, vkey] : candidates) {
+        if (best_node != kNoNode && victims.size() > best_victims.size()) return true;
+        if (!MayEvict(vkey, *v, w, reclaim, dim, taken)) continue;
+        const PodEntry& e = snapshot_.pod(snapshot_.FindPod(vkey));
+        free += e.pod.requests;
+        for (int d : e.devices) sim.device_used[d] -= e.pod.gpu_milli_per_device;
+        victims.push_back(vkey);
+        gpu += e.pod.requests[Res::kGpu];
+        importance += 2 - v->tier;
+        age += now_ms_ - v->started_ms;
+        if (v->leaf != w.leaf) {
+          taken[v->leaf] += v->charge.gpu_millis;
+          taken[BranchBelowCommonAncestor(v->leaf, w.leaf)] += v->charge.gpu_millis;
+        }
+        if (pod.requests.FitsIn(free) && DevicesFit(pod, sim)) {
+          const auto key = std::make_tuple(victims.size(), importance, age, gpu);
+          if (best_node == kNoNode ||
+              key < std::make_tuple(best_victims.size(), best_importance, best_age, best_gpu)) {
+            best_node = id;
+            best_victims = victims;
+            best_gpu = gpu;
+            best_importance = importance;
+            best_age = age;
+          }
+          return true;
+        }
+      }
+      return true;
+    });
+    if (best_node == kNoNode) continue;
+    // The queues must admit the pod once the victims are gone (their usage counts
+    // in common ancestors, up to the root).
+    std::vector<const Tracked*> gone;
+    for (const std::string& v : best_victims) gone.push_back(&tracked_[v]);
+    for (const Tracked* tv : gone) tree_->Remove(tv->leaf, tv->charge, tv->tier);
+    const std::string admit = tree_->CheckAdmit(w.leaf, *charge, w.tier);
+    for (const Tracked* tv : gone) tree_->Add(tv->leaf, tv->charge, tv->tier);
+    if (!admit.empty()) continue;
+    // A gang is preempted whole: its other running members go too, or they would
+    // hold their GPUs for a job that cannot make progress.
+    for (size_t i = 0, n = best_victims.size(); i < n; ++i) {
+      const std::string gang = tracked_[best_victims[i]].gang;
+      if (gang.empty()) continue;
+      for (const auto& [k, tv] : tracked_) {
+        if (tv.gang == gang && tv.charged && !tv.evicting &&
+            std::find(best_victims.begin(), best_victims.end(), k) == best_victims.end()) {
+          best_victims.push_back(k);
+        }
+      }
+    }
+    const std::string node_name = snapshot_.node(best_node).node.name;
+    for (const std::string& v : best_victims) {
+      Tracked& tv = tracked_[v];
+      tv.evicting = true;
+      ++preempted_count_[v];
+      ++stats_.preemptions;
+      const std::string reason =
+          tv.leaf == w.leaf
+              ? StrCat("preempted by ", key, " (higher tier or priority in queue ", tree_->queue(w.leaf).path, ")")
+              : StrCat("preempted by ", key, " to reclaim ", catalog_.type(t).name, " guaranteed to queue ",
+                       tree_->queue(w.leaf).path);
+      out->evictions.push_back(Eviction{v, snapshot_.pod(snapshot_.FindPod(v)).pod.uid, reason, key});
+    }
+    ++stats_.preemptors;
+    nominations_[best_node] = Nomination{key, pod.requests, now_ms_ + options_.nomination_ttl_ms};
+    *why = StrCat(*why, " Preempting ", best_victims.size(), " pod(s) on node ", node_name, ".");
+    return true;
+  }
+  return false;
+}
+
+void Engine::OnEvictionOutcome(const EvictionOutcome& o) {
+  auto it = tracked_.find(o.pod_key);
+  if (o.result == EvictionOutcome::Result::kEvicted || o.result == EvictionOutcome::Result::kGone) return;
+  if (it != tracked_.end()) it->second.evicting = false;
+  if (auto c = preempted_count_.find(o.pod_key); c != preempted_count_.end() && c->second > 0) --c->second;
+  --stats_.preemptions;
+  if (o.result == EvictionOutcome::Result::kBlocked) {
+    ++stats_.evictions_blocked;
+    pdb_blocked_until_[o.pod_key] = now_ms_ + options_.pdb_backoff_ms;
+  }
+  // The preemptor's hold on the node goes; it chooses again (other victims).
+  for (auto n = nominations_.begin(); n != nominations_.end(); ++n) {
+    if (n->second.pod_key == o.preemptor_key) {
+      nominations_.erase(n);
+      break;
+    }
+  }
+  capacity_freed_ = true;
+}
+
+}  // namespace drover

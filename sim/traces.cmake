@@ -1,0 +1,3 @@
+# The openb trace loader, the FGD paper's "fill" experiment and SVG charts.
+add_library(drover_traces openb.cc fill.cc svg.cc)
+target_link_libraries(drover_traces PUBLIC drover_core drover_policies absl::str_format absl::flat_hash_map)
