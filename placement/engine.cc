@@ -32,6 +32,10 @@ Engine::Engine(QueueConfig config, EngineOptions options, std::unique_ptr<Scorin
       tree_(std::make_unique<QueueTree>(config_)),
       order_(std::make_unique<PendingOrder>(tree_.get())),
       policy_(std::move(policy)) {
+  InstallNodeListener();
+}
+
+void Engine::InstallNodeListener() {
   snapshot_.set_node_listener([this](NodeId id) {
     index_.Update(snapshot_, id);
     if (static_cast<size_t>(id) >= node_type_.size()) node_type_.resize(id + 1, -2);
@@ -42,6 +46,66 @@ Engine::Engine(QueueConfig config, EngineOptions options, std::unique_ptr<Scorin
       index_dirty_ = true;
     }
   });
+}
+
+std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
+  // Take the cluster as it is, then rebuild every derived structure under the new tree.
+  std::vector<Node> nodes;
+  for (NodeId id = 0; id < snapshot_.node_slots(); ++id) {
+    if (!snapshot_.node(id).present) continue;
+    nodes.push_back(snapshot_.node(id).node);
+    nodes.back().gpu_type = kNoGpuType;  // re-resolved through the new catalog
+  }
+  struct Held {
+    Pod pod;
+    bool assumed;
+    std::vector<int> devices;
+  };
+  std::vector<Held> pods;
+  for (PodId id = 0; id < snapshot_.pod_slots(); ++id) {
+    const PodEntry& e = snapshot_.pod(id);
+    if (e.live) pods.push_back(Held{e.pod, e.assumed, e.devices});
+  }
+  config_ = std::move(config);
+  catalog_ = config_.catalog;
+  snapshot_ = Snapshot(&catalog_);
+  InstallNodeListener();
+  order_.reset();
+  tree_ = std::make_unique<QueueTree>(config_);
+  order_ = std::make_unique<PendingOrder>(tree_.get());
+  index_ = NodeIndex();
+  node_type_.clear();
+  index_dirty_ = true;
+  tracked_.clear();
+  workloads_.clear();
+  gangs_.clear();
+  gang_running_.clear();
+  nominations_.clear();
+  blocked_by_shape_.clear();
+  blocked_unshaped_.clear();
+  unexplained_rejections_.clear();
+  never_fits_.clear();
+  pending_pods_ = 0;
+  for (Node& n : nodes) Apply(ClusterEvent{ClusterEvent::Kind::kNodeUpsert, std::move(n), {}});
+  RefreshCapacity();
+  for (Held& h : pods) {
+    if (!h.assumed) {
+      ApplyPod(h.pod);
+      continue;
+    }
+    // A bind in flight stays assumed on its node.
+    const std::string key = h.pod.Key();
+    const NodeId node = snapshot_.FindNode(h.pod.node_name);
+    h.pod.node_name.clear();
+    h.pod.gpu_device_ids.clear();
+    ApplyPod(h.pod);
+    Tracked& tr = tracked_[key];
+    if (node == kNoNode || !snapshot_.Assume(key, node, h.devices).ok()) continue;
+    if (tr.workload != 0) RemovePending(key, tr);
+    ChargeRunning(key, tr);
+  }
+  capacity_freed_ = true;
+  return tree_->MarkOverMaxByConfig();
 }
 
 void Engine::Apply(const ClusterEvent& e) {
@@ -183,6 +247,8 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
       w.rejection = std::string(tier.status().message());
     } else if (!type_error.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", type_error);
+    } else if (std::string limit = tree_->CheckPendingLimit(*leaf); !limit.empty()) {
+      w.rejection = StrCat("pod ", pod.Key(), ": ", limit);
     } else {
       w.leaf = *leaf;
       w.tier = *tier;
@@ -196,6 +262,10 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
   w.members.push_back(pod.Key());
   tr.workload = wid;
   ++pending_pods_;
+  if (w.rejection.empty()) {
+    tr.pending_leaf = w.leaf;
+    tree_->AddPendingPods(w.leaf, 1);
+  }
   if (w.blocked && !w.gang.empty()) UnblockWorkload(w);  // a new member may complete the gang
   if (w.rejection.empty() && w.members.size() == 1) {
     if (w.gang.empty()) w.shape = ShapeKey(pod, w);
@@ -204,6 +274,10 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
 }
 
 void Engine::RemovePending(const std::string& key, Tracked& tr) {
+  if (tr.pending_leaf != kNoQueue) {
+    tree_->AddPendingPods(tr.pending_leaf, -1);
+    tr.pending_leaf = kNoQueue;
+  }
   auto it = workloads_.find(tr.workload);
   tr.workload = 0;
   if (it == workloads_.end()) return;

@@ -61,6 +61,11 @@ class Engine {
   static absl::StatusOr<std::unique_ptr<Engine>> Create(QueueConfig config, EngineOptions options);
 
   void Apply(const ClusterEvent& event);
+  // Applies a new quota-as-code revision atomically: the snapshot, usage and
+  // pending work are re-accounted under the new tree; queues removed while pods
+  // run in them become draining; queues whose max dropped below their usage are
+  // returned (they admit nothing until under). The config was validated already.
+  std::vector<std::string> ApplyConfig(QueueConfig config);
   void OnOutcome(const BindOutcome& outcome);
   void OnEvictionOutcome(const EvictionOutcome& outcome);
   Decisions RunCycle(int64_t now_ms);
@@ -88,6 +93,7 @@ class Engine {
     int64_t started_ms = 0; // when it was charged (bound or assumed)
     bool evicting = false;  // eviction decided, not yet gone
     std::string gang;       // "ns/gang" while charged, for gang_running_
+    QueueId pending_leaf = kNoQueue;  // counted in the tree's pending_pods
   };
   struct Nomination {
     std::string pod_key;
@@ -117,6 +123,7 @@ class Engine {
 
   Engine(QueueConfig config, EngineOptions options, std::unique_ptr<ScoringPolicy> policy);
 
+  void InstallNodeListener();
   void ApplyPod(const Pod& pod);
   void RemovePod(const std::string& key);
   void Uncharge(Tracked& tr);

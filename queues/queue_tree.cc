@@ -254,6 +254,31 @@ std::string QueueTree::CheckAdmit(QueueId leaf, const Charge& c, int tier) const
   return reason;
 }
 
+std::string QueueTree::CheckPendingLimit(QueueId leaf) const {
+  std::string reason;
+  ForEachAncestor(leaf, [&](QueueId id) {
+    const Queue& q = queues_[id];
+    if (reason.empty() && q.limits.max_pending_pods && q.pending_pods >= *q.limits.max_pending_pods) {
+      reason = StrCat("queue ", q.path, " at its limit of ", *q.limits.max_pending_pods, " pending pods");
+    }
+  });
+  return reason;
+}
+
+void QueueTree::AddPendingPods(QueueId leaf, int delta) {
+  ForEachAncestor(leaf, [&](QueueId id) { queues_[id].pending_pods += delta; });
+}
+
+std::vector<std::string> QueueTree::MarkOverMaxByConfig() {
+  std::vector<std::string> over;
+  for (Queue& q : queues_) {
+    q.over_max_by_config = false;
+    for (int d = 0; d < kQDims; ++d) q.over_max_by_config = q.over_max_by_config || q.usage[d] > q.max[d];
+    if (q.over_max_by_config) over.push_back(q.path);
+  }
+  return over;
+}
+
 void QueueTree::Add(QueueId leaf, const Charge& c, int tier) {
   ForEachAncestor(leaf, [&](QueueId id) {
     Queue& q = queues_[id];
@@ -282,6 +307,11 @@ void QueueTree::Remove(QueueId leaf, const Charge& c, int tier) {
     q.usage[kQMemory] -= c.memory_bytes;
     if (c.gpu_type != kNoGpuType) q.usage[QGpu(c.gpu_type)] -= c.gpu_millis;
     --q.running_pods;
+    if (q.over_max_by_config) {
+      bool over = false;
+      for (int d = 0; d < kQDims; ++d) over = over || q.usage[d] > q.max[d];
+      q.over_max_by_config = over;
+    }
   });
   --queues_[leaf].running_by_tier[std::clamp(tier, 0, 2)];
   if (tier == 0) {

@@ -61,6 +61,7 @@ struct Queue {
   QVec peak_usage{};
   QueueLimits limits;
   int64_t running_pods = 0;
+  int64_t pending_pods = 0;  // subtree pods waiting (counted against max_pending_pods)
   int64_t running_by_tier[3] = {0, 0, 0};  // this queue's own pods (leaves)
   bool leaf() const { return children.empty(); }
 };
@@ -92,6 +93,13 @@ class QueueTree {
   std::string CheckAdmit(QueueId leaf, const Charge& charge, int tier) const;
   // True if the leaf may use GPU type `t` at all (effective max > 0).
   bool MayUseType(QueueId leaf, GpuTypeId t) const { return queues_[leaf].max[QGpu(t)] > 0; }
+
+  // "" if one more pending pod fits max_pending_pods on the leaf and its ancestors.
+  std::string CheckPendingLimit(QueueId leaf) const;
+  void AddPendingPods(QueueId leaf, int delta);
+  // After a configuration change: flags queues whose usage is above their new
+  // max (they admit nothing until under; not an invariant violation). Returns their paths.
+  std::vector<std::string> MarkOverMaxByConfig();
 
   void Add(QueueId leaf, const Charge& charge, int tier);
   void Remove(QueueId leaf, const Charge& charge, int tier);

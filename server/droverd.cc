@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   std::string scheduler_name = "drover";
   bool quiet = false;
   uint64_t seed = 1;
-  app.add_option("--queues", config_path, "quota-as-code YAML (default: examples/queues.yaml)");
+  app.add_option("--queues", config_path,
+                 "quota-as-code YAML (default: examples/queues.yaml; with --generate: a single root queue)");
   app.add_option("--cluster", cluster_path, "simulation: Node manifests YAML (default: examples/cluster.yaml)");
   app.add_option("--workload", workload_path, "simulation: Pod manifests YAML (default: examples/workload.yaml)");
   app.add_option("--generate", generate, "simulation: synthetic cluster and workload, e.g. nodes=5000,pods=50000,seed=1");
@@ -69,9 +70,14 @@ int main(int argc, char** argv) {
   app.add_option("--bind-workers", kube.bind_workers, "concurrent binds");
   CLI11_PARSE(app, argc, argv);
 
-  if (config_path.empty()) config_path = ExamplePath("queues.yaml");
-  absl::StatusOr<drover::QueueConfig> config = drover::LoadQueueConfigFile(config_path);
-  if (!config.ok()) return Fail(std::string(config.status().message()));
+  // Generated clusters get a single root queue unless a queue file is given: the
+  // example tree is sized for the 36-node example cluster.
+  absl::StatusOr<drover::QueueConfig> config = drover::DefaultQueueConfig();
+  if (!config_path.empty() || generate.empty()) {
+    if (config_path.empty()) config_path = ExamplePath("queues.yaml");
+    config = drover::LoadQueueConfigFile(config_path);
+    if (!config.ok()) return Fail(std::string(config.status().message()));
+  }
 
   kube.in_cluster = in_cluster;
   use_kube = !kube.kubeconfig.empty() || in_cluster;
@@ -92,6 +98,7 @@ int main(int argc, char** argv) {
     absl::StatusOr<drover::GenSpec> spec = drover::ParseGenSpec(generate);
     if (!spec.ok()) return Fail(std::string(spec.status().message()));
     spec->scheduler_name = scheduler_name;
+    if (config->catalog.FindClass(spec->inference_gpu) == nullptr) spec->inference_gpu = "A10G";
     // Spread generated pods over the configured leaf queues.
     std::vector<const drover::QueueSpec*> stack{&config->root};
     while (!stack.empty()) {

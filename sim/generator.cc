@@ -130,7 +130,7 @@ SimInput Generate(const GenSpec& spec) {
       SetRequests(&p, 8000, 32, 1);
       p.gpu_devices = 1;
       p.gpu_milli_per_device = 1000;
-      p.annotations.Set(std::string(annotations::kGpuType), "a10+");
+      if (!spec.inference_gpu.empty()) p.annotations.Set(std::string(annotations::kGpuType), spec.inference_gpu);
       in.pods.push_back(SimPod{p, submit, rng.Range(300, 3600) * 1000});
       ++i;
     } else if (kind < 0.90) {  // training: 1-8 A100/H100 GPUs, sometimes a gang of 2-4 pods

@@ -21,6 +21,7 @@ struct GenSpec {
   int64_t span_ms = 4 * 3600 * 1000LL;  // arrivals spread over this window
   std::vector<std::string> queues;      // leaf queue paths, assigned round-robin-ish; empty = none
   std::string scheduler_name = "drover";
+  std::string inference_gpu = "a10+";   // GPU type or class asked by batch inference pods
 };
 
 // Parses "nodes=5000,pods=50000,seed=7,hours=8". Errors name the key.

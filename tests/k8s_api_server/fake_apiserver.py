@@ -133,6 +133,7 @@ class Stats:
         self.requests = collections.Counter()
         self.by_verb = collections.Counter()
         self.by_code = collections.Counter()
+        self.by_user_agent = collections.defaultdict(collections.Counter)
         self.watch_open = collections.Counter()
         self.watch_total = 0
         self.watch_dropped = 0
@@ -147,9 +148,10 @@ class Stats:
         with self.lock:
             self.evictions[f"{ns}/{name}"][what] += 1
 
-    def request(self, verb, res, code):
+    def request(self, verb, res, code, user_agent=None):
         with self.lock:
             self.requests[f"{verb} {res}"] += 1
+            self.by_user_agent[user_agent or ""][f"{verb} {res}"] += 1
             self.by_verb[verb] += 1
             self.by_code[str(code)] += 1
 
@@ -172,7 +174,8 @@ class Stats:
                                 for w in ("attempts", "succeeded", "conflicts", "injected_failures", "not_found")},
                 "evictions": {k: dict(c) for k, c in self.evictions.items()},
                 "requests": {"total": sum(self.by_verb.values()), "by_verb": dict(self.by_verb),
-                             "by_resource": dict(self.requests), "by_code": dict(self.by_code)},
+                             "by_resource": dict(self.requests), "by_code": dict(self.by_code),
+                             "by_user_agent": {ua: dict(c) for ua, c in self.by_user_agent.items()}},
                 "watches": {"open": sum(self.watch_open.values()),
                             "open_by_resource": {k: v for k, v in self.watch_open.items() if v},
                             "total": self.watch_total, "dropped": self.watch_dropped},
@@ -307,7 +310,7 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 self.close_connection = True
         finally:
-            self.app.stats.request(verb, res, self._code)
+            self.app.stats.request(verb, res, self._code, self.headers.get("User-Agent"))
 
     @staticmethod
     def _verb(method, name, sub, watch):

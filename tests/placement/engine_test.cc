@@ -188,3 +188,62 @@ TEST_CASE("unentitled_pod_does_not_preempt_another_queue", "[placement]") {
   CHECK(d.pending.size() == 1);
   CHECK(d.pending[0].message.find("0/1 nodes are available") != std::string::npos);
 }
+
+TEST_CASE("config_change_removing_a_busy_queue_drains_it", "[placement][queues]") {
+  Harness h;
+  h.Node(GpuNode("a100-0", "NVIDIA-A100-SXM4-80GB", 8));
+  h.Pod(GpuPod("b-run", "team-b", 4, "A100"));
+  h.Cycle();
+  REQUIRE(h.NodeOf("ns/b-run") == "a100-0");
+  // The new revision drops team-b and lowers team-a's max below nothing in use.
+  auto cfg = ParseQueueConfig(R"(
+queues:
+  children:
+    - name: team-a
+      guaranteed: {gpu: {A100: 2}}
+      max: {gpu: {A100: 2}}
+    - name: scratch
+)", "v2.yaml");
+  REQUIRE(cfg.ok());
+  h.engine->ApplyConfig(*cfg);
+  const QueueTree& t = h.engine->queues();
+  const QueueId b = t.Find("root.team-b");
+  REQUIRE(b != kNoQueue);
+  CHECK(t.queue(b).draining);
+  CHECK(t.queue(b).usage[QGpu(h.engine->catalog().FindType("A100"))] == 4000);  // running pod untouched
+  CHECK(h.engine->snapshot().Free(h.engine->snapshot().FindNode("a100-0"))[Res::kGpu] == 4000);
+  // A new pod for team-b is rejected visibly; team-a admits only 2 GPUs.
+  h.Pod(GpuPod("b-new", "team-b", 1, "A100"));
+  h.Pod(GpuPod("a-big", "team-a", 3, "A100"));
+  Decisions d = h.Cycle();
+  CHECK(d.binds.empty());
+  bool saw_draining = false, saw_max = false;
+  for (const PendingReason& p : d.pending) {
+    saw_draining = saw_draining || p.message.find("draining") != std::string::npos;
+    saw_max = saw_max || p.message.find("can never be placed") != std::string::npos;
+  }
+  CHECK(saw_draining);
+  CHECK(saw_max);
+  // Once the pod completes, the draining queue is gone.
+  ClusterEvent del{ClusterEvent::Kind::kPodDelete, {}, {}};
+  del.pod.namespace_ = "ns";
+  del.pod.name = "b-run";
+  h.engine->Apply(del);
+  h.Cycle();
+  CHECK(h.engine->queues().Find("root.team-b") == kNoQueue);
+}
+
+TEST_CASE("max_pending_pods_rejects_beyond_the_limit", "[placement][queues]") {
+  Harness h(R"(
+queues:
+  children:
+    - name: small
+      limits: {max_pending_pods: 2}
+)");
+  h.Node(GpuNode("t4-0", "Tesla-T4", 1));
+  for (int i = 0; i < 4; ++i) h.Pod(GpuPod("p" + std::to_string(i), "small", 2));
+  Decisions d = h.Cycle();
+  int limited = 0;
+  for (const PendingReason& p : d.pending) limited += p.message.find("limit of 2 pending pods") != std::string::npos;
+  CHECK(limited == 2);
+}

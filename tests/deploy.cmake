@@ -1,0 +1,5 @@
+# deploy/ manifests: python3 structure and least-privilege checks always; kubectl apply --dry-run=client when
+# kubectl is installed (skipped with a line saying so otherwise). See tests/deploy/check_manifests.sh.
+add_test(NAME deploy_manifests
+         COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/deploy/check_manifests.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(deploy_manifests PROPERTIES LABELS "deploy" TIMEOUT 120)
