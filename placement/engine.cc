@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/match.h"
 #include "core/strings.h"
 
 namespace drover {
@@ -81,6 +82,8 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   gangs_.clear();
   gang_running_.clear();
   nominations_.clear();
+  reservations_.clear();
+  evicting_gpu_.clear();
   blocked_by_shape_.clear();
   blocked_unshaped_.clear();
   unexplained_rejections_.clear();
@@ -122,6 +125,8 @@ void Engine::Apply(const ClusterEvent& e) {
       break;
     }
     case ClusterEvent::Kind::kNodeDelete:
+      // Holds are keyed by node slot, which a later node may reuse.
+      DropNodeHolds(snapshot_.FindNode(e.node.name));
       snapshot_.DeleteNode(e.node.name);
       index_dirty_ = true;
       break;
@@ -136,6 +141,7 @@ void Engine::Apply(const ClusterEvent& e) {
 
 void Engine::Uncharge(Tracked& tr) {
   if (!tr.charged) return;
+  if (tr.evicting) NoteEvicting(tr, false);
   tree_->Remove(tr.leaf, tr.charge, tr.tier);
   order_->OnUsageChanged(tr.leaf);
   tr.charged = false;
@@ -287,6 +293,7 @@ void Engine::RemovePending(const std::string& key, Tracked& tr) {
   w.members.erase(m);
   --pending_pods_;
   if (w.members.empty()) {
+    if (w.reserved_node != kNoNode) ReleaseReservation(w.reserved_node);
     UnblockWorkload(w);
     order_->Remove(w.id);
     if (!w.gang.empty()) gangs_.erase(w.gang);
@@ -315,9 +322,11 @@ void Engine::RefreshCapacity() {
     if (st.node.gpu_type != kNoGpuType && st.node.gpu_count > 0) {
       cap[QGpu(st.node.gpu_type)] += st.node.allocatable[Res::kGpu];
     }
-    if (!st.node.ready) continue;
-    cap[kQCpu] += st.node.allocatable[Res::kCpu];
-    cap[kQMemory] += st.node.allocatable[Res::kMemory];
+    // A node that is not ready offers nothing new, but its pods keep what they hold:
+    // counting it keeps them within the root's max.
+    const ResourceVec& offered = st.node.ready ? st.node.allocatable : st.used;
+    cap[kQCpu] += offered[Res::kCpu];
+    cap[kQMemory] += offered[Res::kMemory];
   }
   tree_->SetClusterCapacity(cap);
 }
@@ -335,6 +344,10 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
   ResourceVec free = snapshot_.Free(id);
   if (!nominations_.empty()) free -= Reserved(id, pod.Key());
   FilterFailure f = CheckNode(pod, st, free, &taint);
+  if (!reservations_.empty() && (f == FilterFailure::kNone || f >= FilterFailure::kInsufficientCpu) &&
+      ReservedForOther(id, placing_workload_)) {
+    f = FilterFailure::kReserved;
+  }
   if (f != FilterFailure::kNone) {
     if (f == FilterFailure::kInsufficientGpu && !(Reserved(id, pod.Key()).IsZero())) f = FilterFailure::kReserved;
     tally->Add(f, st, taint, catalog_);
@@ -436,7 +449,14 @@ void Engine::Commit(const std::string& key, const Choice& c, Decisions* out) {
   tr.charged = true;
   tr.started_ms = now_ms_;
   NoteCharged(e.pod, tr);
-  if (auto n = nominations_.find(c.node); n != nominations_.end() && n->second.pod_key == key) nominations_.erase(n);
+  // Space held for this pod as a preemptor is released wherever it lands.
+  for (auto n = nominations_.begin(); n != nominations_.end(); ++n) {
+    if (n->second.pod_key == key) {
+      nominations_.erase(n);
+      capacity_freed_ = true;
+      break;
+    }
+  }
   out->binds.push_back(Binding{key, e.pod.uid, snapshot_.node(c.node).node.name, c.devices});
 }
 
@@ -460,6 +480,7 @@ bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
     *why = StrCat("gang ", w.gang, " waits for its members: ", w.members.size(), " of ", w.min_members, " pending");
     return false;
   }
+  placing_workload_ = w.id;  // its own reserved node is open to it
   Decisions staged;
   std::vector<std::string> placed;
   for (const std::string& key : w.members) {
@@ -478,12 +499,14 @@ bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
         *why = StrCat("gang ", w.gang, ": ", placed.size(), "/", w.members.size(), " members fit; ", *why);
       }
       for (const std::string& p : placed) Rollback(p);
+      placing_workload_ = 0;
       return false;
     }
     Commit(key, c, &staged);
     placed.push_back(key);
   }
   for (Binding& b : staged.binds) out->binds.push_back(std::move(b));
+  placing_workload_ = 0;
   return true;
 }
 
@@ -500,6 +523,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     }
     it = next;
   }
+  if (!reservations_.empty()) CheckReservations();
   if (capacity_freed_) {
     UnblockAfterCapacityChange();
     capacity_freed_ = false;
@@ -513,6 +537,8 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     // fails the same way: skip the work (kube-scheduler's equivalence idea).
     uint64_t shape = w.shape;
     std::string why;
+    // A pod holding a reservation sees more room than its shape-mates: never skipped.
+    if (w.reserved_node != kNoNode) shape = 0;
     if (auto f = failed_shapes_.find(shape); shape != 0 && f != failed_shapes_.end()) {
       ++stats_.shape_skips;
       why = f->second;
@@ -537,7 +563,9 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       failed_shapes_.emplace(shape, why);
     }
     ++stats_.unschedulable_attempts;
-    if (out.evictions.empty() || out.evictions.back().preemptor_key != w.members[0]) {
+    if (w.waiting_since_ms < 0) w.waiting_since_ms = now_ms_;
+    const bool preempting = !out.evictions.empty() && out.evictions.back().preemptor_key == w.members[0];
+    if (!preempting) {
       if (std::string never = NeverFits(w); !never.empty()) {
         // Not pending forever: rejected with the reason, until the cluster or config changes.
         w.rejection = StrCat(w.gang.empty() ? StrCat("pod ", w.members[0]) : StrCat("gang ", w.gang), " can never be placed: ", never);
@@ -547,6 +575,11 @@ Decisions Engine::RunCycle(int64_t now_ms) {
         unexplained_rejections_.push_back(w.id);
         continue;
       }
+    }
+    if (!preempting && MayReserve(w)) TryReserve(w);
+    if (w.reserved_node != kNoNode) {
+      const std::string note = ReservationNote(w);
+      if (!absl::EndsWith(why, note)) why += note;
     }
     BlockWorkload(w);
     if (why != w.reason) {
@@ -668,6 +701,10 @@ void Engine::UnblockAfterCapacityChange() {
   gangs.swap(blocked_unshaped_);
   for (uint64_t id : gangs) {
     if (auto it = workloads_.find(id); it != workloads_.end()) UnblockWorkload(it->second);
+  }
+  // A pod holding a reservation looks again whenever anything frees: its node may be drained.
+  for (const auto& [node, r] : reservations_) {
+    if (auto it = workloads_.find(r.workload); it != workloads_.end()) UnblockWorkload(it->second);
   }
 }
 

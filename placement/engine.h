@@ -41,6 +41,24 @@ struct EngineOptions {
   int max_preemptions_per_pod = 3;        // a pod preempted this often is not chosen again
   int64_t nomination_ttl_ms = 5 * 60 * 1000;  // how long freed space is held for a preemptor
   int64_t pdb_backoff_ms = 60 * 1000;     // a victim whose eviction a PDB refused is skipped this long
+  // Reservations (placement/README.md): a pod pending this long that fits no node
+  // now, but would fit a drained one, reserves the node that needs the least to
+  // drain; no other new pod lands there. 0 disables reservations.
+  int64_t reservation_after_ms = 3 * 60 * 1000;
+  // A reservation not used by then expires; the pod may reserve again only after
+  // a new reservation_after_ms wait (no hoarding).
+  int64_t reservation_max_hold_ms = 10 * 60 * 1000;
+  int max_reservations = 16;              // held at once, cluster-wide
+  int reservation_min_gpus = 2;           // only pods of at least this many whole GPUs reserve
+};
+
+// A node held for one pending pod while it drains (for reports and the admin API).
+struct NodeReservation {
+  std::string node;
+  std::string pod_key;
+  std::string queue;      // the pod's leaf queue path
+  int64_t since_ms = 0;
+  int64_t expires_ms = 0;
 };
 
 struct EngineStats {
@@ -54,6 +72,8 @@ struct EngineStats {
   int64_t preemptors = 0;         // pods that preempted
   int64_t evictions_blocked = 0;  // refused by a PodDisruptionBudget
   int64_t shape_skips = 0;        // attempts skipped: same shape already failed this cycle
+  int64_t reservations = 0;       // nodes reserved
+  int64_t reservations_expired = 0;
 };
 
 class Engine {
@@ -73,6 +93,8 @@ class Engine {
   // Why a pending pod waits ("" if unknown or not pending).
   std::string WhyPending(const std::string& pod_key) const;
   size_t pending_pods() const { return pending_pods_; }
+  // Nodes currently reserved, by node name.
+  std::vector<NodeReservation> Reservations() const;
   // Every broken invariant: node over-commit, queue above max, usage drift.
   std::vector<std::string> CheckInvariants() const;
 
@@ -114,6 +136,14 @@ class Engine {
     bool blocked = false;        // tried and set aside until capacity frees
     uint64_t reason_sig = 0;     // FailureTally signature behind `reason`
     bool never_fits = false;     // rejected as too large for any node or for its queue's max
+    int64_t waiting_since_ms = -1;   // first failed attempt, or the last reservation's expiry
+    NodeId reserved_node = kNoNode;
+  };
+  struct Reservation {
+    uint64_t workload = 0;
+    std::string pod_key;
+    int64_t since_ms = 0;
+    int64_t expires_ms = 0;
   };
   struct Choice {
     NodeId node = kNoNode;
@@ -148,7 +178,27 @@ class Engine {
   bool MayEvict(const std::string& victim_key, const Tracked& victim, const Workload& w, bool reclaim,
                 int dim, const absl::flat_hash_map<QueueId, int64_t>& taken) const;
   QueueId BranchBelowCommonAncestor(QueueId victim_leaf, QueueId leaf) const;
+  // GPU usage of queue `q` in dimension `dim` held by pods already being evicted.
+  int64_t EvictingGpu(QueueId q, int dim) const;
+  void NoteEvicting(Tracked& tr, bool evicting);
+  // GPUs of `dim` held on nodes nominated for other pending preemptors of `leaf`.
+  int64_t NominatedGpu(QueueId leaf, int dim, const std::string& except) const;
   ResourceVec Reserved(NodeId node, const std::string& for_pod) const;
+  // Reservations (placement/reservation.cc).
+  bool ReservedForOther(NodeId node, uint64_t workload) const {
+    auto it = reservations_.find(node);
+    return it != reservations_.end() && it->second.workload != workload;
+  }
+  bool MayReserve(const Workload& w) const;
+  // True if no queue from `leaf` up has a configured max the charge would exceed.
+  bool QuotaAllows(QueueId leaf, const Charge& c) const;
+  // Reserves the node that needs the least to drain for `w`; true if one was.
+  bool TryReserve(Workload& w);
+  void ReleaseReservation(NodeId node);
+  // Expires reservations past their hold and drops those whose node can no longer take the pod.
+  void CheckReservations();
+  std::string ReservationNote(const Workload& w) const;
+  void DropNodeHolds(NodeId node);  // a node leaves: its nomination and reservation go
   uint64_t ShapeKey(const Pod& pod, const Workload& w) const;
   void BlockWorkload(Workload& w);
   void UnblockWorkload(Workload& w);
@@ -176,6 +226,9 @@ class Engine {
   NodeIndex index_;
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
   absl::flat_hash_map<NodeId, Nomination> nominations_;  // node -> preemptor it is held for
+  absl::flat_hash_map<NodeId, Reservation> reservations_;  // node -> pending workload it drains for
+  uint64_t placing_workload_ = 0;
+  absl::flat_hash_map<int64_t, int64_t> evicting_gpu_;  // queue * kQDims + dim -> GPUs being evicted  // the workload TryPlace is placing (may use its reserved node)
   absl::flat_hash_map<std::string, int64_t> pdb_blocked_until_;
   absl::flat_hash_map<std::string, int> preempted_count_;  // by pod key, survives resubmission
   absl::flat_hash_map<uint64_t, std::string> failed_shapes_;  // this cycle: shape -> reason

@@ -51,10 +51,11 @@ bool Engine::MayEvict(const std::string& victim_key, const Tracked& v, const Wor
   }
   if (!reclaim || v.charge.gpu_type == kNoGpuType || QGpu(v.charge.gpu_type) != dim) return false;
   // Only borrowed capacity: the victim's leaf and its branch stay at or above
-  // guaranteed after everything taken from them so far.
+  // guaranteed after everything taken from them so far, in this decision and in
+  // evictions still under way (their pods are charged until they are gone).
   for (QueueId q : {v.leaf, BranchBelowCommonAncestor(v.leaf, w.leaf)}) {
     auto t = taken.find(q);
-    const int64_t already = t == taken.end() ? 0 : t->second;
+    const int64_t already = (t == taken.end() ? 0 : t->second) + EvictingGpu(q, dim);
     if (tree_->queue(q).usage[dim] - already - v.charge.gpu_millis < tree_->queue(q).guaranteed[dim]) return false;
   }
   return true;
@@ -74,13 +75,16 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
     if (!charge.ok()) continue;
     const int dim = QGpu(t);
     const Queue& lq = tree_->queue(w.leaf);
-    const bool reclaim = lq.usage[dim] + charge->gpu_millis <= lq.guaranteed[dim];
+    // Entitled to reclaim only within guaranteed, counting the queue's other
+    // preemptors whose space is held but who are not bound yet.
+    const bool reclaim = lq.usage[dim] + NominatedGpu(w.leaf, dim, key) + charge->gpu_millis <= lq.guaranteed[dim];
     NodeId best_node = kNoNode;
     std::vector<std::string> best_victims;
     int64_t best_gpu = 0;
     int best_importance = 0;  // sum over victims of (2 - tier): Tier 2 victims cost least
     int64_t best_age = 0;     // sum of the victims' run time so far: the youngest go first
     index_.Visit(t, 0, true, [&](NodeId id) {
+      if (!reservations_.empty() && ReservedForOther(id, w.id)) return true;  // draining for another pod
       const NodeState& st = snapshot_.node(id);
       // Everything but resources must already allow the pod here.
       const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
@@ -161,7 +165,7 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
     const std::string node_name = snapshot_.node(best_node).node.name;
     for (const std::string& v : best_victims) {
       Tracked& tv = tracked_[v];
-      tv.evicting = true;
+      NoteEvicting(tv, true);
       ++preempted_count_[v];
       ++stats_.preemptions;
       const std::string reason =
@@ -179,10 +183,37 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
   return false;
 }
 
+int64_t Engine::EvictingGpu(QueueId q, int dim) const {
+  if (evicting_gpu_.empty()) return 0;
+  auto it = evicting_gpu_.find(static_cast<int64_t>(q) * kQDims + dim);
+  return it == evicting_gpu_.end() ? 0 : it->second;
+}
+
+void Engine::NoteEvicting(Tracked& tr, bool evicting) {
+  if (tr.evicting == evicting) return;
+  tr.evicting = evicting;
+  if (!tr.charged || tr.charge.gpu_type == kNoGpuType || tr.leaf == kNoQueue) return;
+  const int dim = QGpu(tr.charge.gpu_type);
+  tree_->ForEachAncestor(tr.leaf, [&](QueueId q) {
+    const int64_t k = static_cast<int64_t>(q) * kQDims + dim;
+    if ((evicting_gpu_[k] += evicting ? tr.charge.gpu_millis : -tr.charge.gpu_millis) == 0) evicting_gpu_.erase(k);
+  });
+}
+
+int64_t Engine::NominatedGpu(QueueId leaf, int dim, const std::string& except) const {
+  int64_t sum = 0;
+  for (const auto& [node, nom] : nominations_) {
+    if (nom.pod_key == except || QGpu(snapshot_.node(node).node.gpu_type) != dim) continue;
+    auto it = tracked_.find(nom.pod_key);
+    if (it != tracked_.end() && it->second.pending_leaf == leaf) sum += nom.reserve[Res::kGpu];
+  }
+  return sum;
+}
+
 void Engine::OnEvictionOutcome(const EvictionOutcome& o) {
   auto it = tracked_.find(o.pod_key);
   if (o.result == EvictionOutcome::Result::kEvicted || o.result == EvictionOutcome::Result::kGone) return;
-  if (it != tracked_.end()) it->second.evicting = false;
+  if (it != tracked_.end() && it->second.evicting) NoteEvicting(it->second, false);
   if (auto c = preempted_count_.find(o.pod_key); c != preempted_count_.end() && c->second > 0) --c->second;
   --stats_.preemptions;
   if (o.result == EvictionOutcome::Result::kBlocked) {

@@ -1,0 +1,10 @@
+# Placement engine: filters, scoring, gangs, reservations, preemption and a
+# randomized property test over the engine's invariants.
+drover_add_tests(placement_tests SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/placement/filters_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/scoring_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/gang_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/reservation_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/preemption_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/property_test.cc
+  LIBS drover_placement)
