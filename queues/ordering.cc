@@ -84,7 +84,16 @@ void PendingOrder::Unblock(uint64_t id) {
   Refresh(it->second.leaf);
 }
 
-std::optional<std::pair<QueueId, uint64_t>> PendingOrder::Next() const {
+void PendingOrder::RekeyAll() {
+  capacity_generation_ = tree_->capacity_generation();
+  // Children before parents is not needed: Refresh walks each path up to the root.
+  for (QueueId q = 0; static_cast<size_t>(q) < states_.size(); ++q) {
+    if (states_[q].in_parent) Refresh(q);
+  }
+}
+
+std::optional<std::pair<QueueId, uint64_t>> PendingOrder::Next() {
+  if (capacity_generation_ != tree_->capacity_generation()) RekeyAll();
   QueueId q = tree_->root();
   while (true) {
     if (static_cast<size_t>(q) >= states_.size()) return std::nullopt;

@@ -6,8 +6,8 @@
 //   while (auto next = order.Next()) { ... order.Block(next->id) or order.Remove(...) }
 //   order.OnUsageChanged(leaf);     // after tree.Add/Remove, re-keys the path
 //
-// From the root down, the child with the lowest Share() (ties: lower id) among
-// those with offerable work is taken; within a leaf, higher priority first, then
+// From the root down, the child with the lowest QueueTree::Share() (ties: lower
+// id, the queue defined first) among those with offerable work is taken; within a leaf, higher priority first, then
 // earlier submit time, then insertion order. Blocked items (tried, did not fit)
 // are not offered until UnblockAll(). Every operation is O(depth * log n): no
 // sort per pick, whatever the number of queues and pending workloads.
@@ -41,8 +41,9 @@ class PendingOrder {
   void UnblockAll();
   // Offers one blocked item again.
   void Unblock(uint64_t id);
-  // The next offerable item and its leaf, or nullopt.
-  std::optional<std::pair<QueueId, uint64_t>> Next() const;
+  // The next offerable item and its leaf, or nullopt. Re-keys every queue first
+  // if the tree's cluster capacity changed since the last call (shares depend on it).
+  std::optional<std::pair<QueueId, uint64_t>> Next();
   // Call after the usage (share) of `leaf` changed.
   void OnUsageChanged(QueueId leaf);
 
@@ -70,12 +71,14 @@ class PendingOrder {
   QState& State(QueueId q);
   bool HasWork(QueueId q) const;
   void Refresh(QueueId q);  // fix q's membership/key in its parent, then up
+  void RekeyAll();
 
   const QueueTree* tree_;
   std::vector<QState> states_;
   absl::flat_hash_map<uint64_t, Entry> items_;
   uint64_t seq_ = 0;
   size_t blocked_count_ = 0;
+  uint64_t capacity_generation_ = 0;  // the tree's, when the keys were last all computed
 };
 
 }  // namespace drover

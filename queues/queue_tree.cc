@@ -55,6 +55,7 @@ QueueId QueueTree::Build(const QueueSpec& spec, QueueId parent) {
 }
 
 void QueueTree::SetClusterCapacity(const QVec& capacity) {
+  if (capacity != cluster_) ++capacity_generation_;
   cluster_ = capacity;
   RecomputeMax(root());
 }
@@ -244,6 +245,15 @@ std::string QueueTree::CheckAdmit(QueueId leaf, const Charge& c, int tier) const
   ForEachAncestor(leaf, [&](QueueId id) {
     if (!reason.empty()) return;
     const Queue& q = queues_[id];
+    if (q.over_max_by_config) {
+      for (int d = 0; d < kQDims && reason.empty(); ++d) {
+        if (q.usage[d] <= q.max[d]) continue;
+        reason = StrCat("queue ", q.path, " is above its max for ", DimName(config_.catalog, d), " (",
+                        FormatDim(d, q.usage[d]), "/", FormatDim(d, q.max[d]),
+                        ") since a configuration change; it admits nothing until under");
+      }
+      if (!reason.empty()) return;
+    }
     reason = check(q, kQCpu, c.cpu_millis, q.usage, q.max, "max");
     if (reason.empty()) reason = check(q, kQMemory, c.memory_bytes, q.usage, q.max, "max");
     if (reason.empty() && gdim >= 0) reason = check(q, gdim, c.gpu_millis, q.usage, q.max, "max");
@@ -269,11 +279,18 @@ void QueueTree::AddPendingPods(QueueId leaf, int delta) {
   ForEachAncestor(leaf, [&](QueueId id) { queues_[id].pending_pods += delta; });
 }
 
+bool QueueTree::AboveMax(const Queue& q) {
+  for (int d = 0; d < kQDims; ++d) {
+    if (q.usage[d] > q.max[d]) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> QueueTree::MarkOverMaxByConfig() {
   std::vector<std::string> over;
   for (Queue& q : queues_) {
-    q.over_max_by_config = false;
-    for (int d = 0; d < kQDims; ++d) q.over_max_by_config = q.over_max_by_config || q.usage[d] > q.max[d];
+    q.over_max_by_config = AboveMax(q);
+    q.max_lowered_by_config = q.over_max_by_config;
     if (q.over_max_by_config) over.push_back(q.path);
   }
   return over;
@@ -289,7 +306,11 @@ void QueueTree::Add(QueueId leaf, const Charge& c, int tier) {
     if (c.gpu_type != kNoGpuType) {
       q.peak_usage[QGpu(c.gpu_type)] = std::max(q.peak_usage[QGpu(c.gpu_type)], q.usage[QGpu(c.gpu_type)]);
     }
+    for (int d : {kQCpu, kQMemory, c.gpu_type == kNoGpuType ? kQCpu : QGpu(c.gpu_type)}) {
+      q.peak_borrowed[d] = std::max(q.peak_borrowed[d], q.usage[d] - q.guaranteed[d]);
+    }
     ++q.running_pods;
+    if (q.max_lowered_by_config && !q.over_max_by_config) q.over_max_by_config = AboveMax(q);
   });
   ++queues_[leaf].running_by_tier[std::clamp(tier, 0, 2)];
   if (tier == 0) {
@@ -307,11 +328,7 @@ void QueueTree::Remove(QueueId leaf, const Charge& c, int tier) {
     q.usage[kQMemory] -= c.memory_bytes;
     if (c.gpu_type != kNoGpuType) q.usage[QGpu(c.gpu_type)] -= c.gpu_millis;
     --q.running_pods;
-    if (q.over_max_by_config) {
-      bool over = false;
-      for (int d = 0; d < kQDims; ++d) over = over || q.usage[d] > q.max[d];
-      q.over_max_by_config = over;
-    }
+    if (q.over_max_by_config) q.over_max_by_config = AboveMax(q);
   });
   --queues_[leaf].running_by_tier[std::clamp(tier, 0, 2)];
   if (tier == 0) {
@@ -324,14 +341,25 @@ void QueueTree::Remove(QueueId leaf, const Charge& c, int tier) {
 
 double QueueTree::Share(QueueId id) const {
   const Queue& q = queues_[id];
+  bool uses_gpu = false;
+  for (int d = 2; d < kQDims; ++d) uses_gpu = uses_gpu || q.usage[d] > 0;
   double share = 0;
   for (int d = 0; d < kQDims; ++d) {
-    if (q.usage[d] <= 0) continue;
-    const int64_t denom = q.guaranteed[d] > 0 ? q.guaranteed[d] : cluster_[d];
-    // Usage of something neither guaranteed nor in the cluster counts as fully used.
-    share = std::max(share, denom > 0 ? static_cast<double>(q.usage[d]) / static_cast<double>(denom) : 1.0);
+    const int64_t used = q.usage[d];
+    const int64_t guaranteed = q.guaranteed[d];
+    if (used <= 0 || (d < 2 && uses_gpu && guaranteed <= 0)) continue;
+    double s;
+    if (used <= guaranteed) {
+      s = static_cast<double>(used) / static_cast<double>(guaranteed);
+    } else {
+      // Usage of something the cluster does not have counts as all of it.
+      const double borrowed =
+          cluster_[d] > 0 ? static_cast<double>(used - guaranteed) / static_cast<double>(cluster_[d]) : 1.0;
+      s = 1.0 + borrowed / q.weight;
+    }
+    share = std::max(share, s);
   }
-  return share / q.weight;
+  return share;
 }
 
 int64_t QueueTree::Borrowed(QueueId id, int dim) const {

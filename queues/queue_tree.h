@@ -53,12 +53,14 @@ struct Queue {
   double weight = 1.0;
   bool draining = false;   // removed from config while pods still run in it
   bool over_max_by_config = false;  // a new revision lowered max below usage: admits nothing until under
+  bool max_lowered_by_config = false;  // was over max when this revision was applied (till the next one)
   QVec guaranteed{};       // explicit, or the sum of the children's for a parent
   QVec max_explicit{};     // -1 = not set (inherit)
   QVec max{};              // effective: explicit, else parent's, root's = cluster
   QVec usage{};
   QVec usage_tier0{};      // Tier 0 usage, which must stay within guaranteed
   QVec peak_usage{};
+  QVec peak_borrowed{};    // highest usage above guaranteed seen, per dimension
   QueueLimits limits;
   int64_t running_pods = 0;
   int64_t pending_pods = 0;  // subtree pods waiting (counted against max_pending_pods)
@@ -73,6 +75,8 @@ class QueueTree {
   // Root's max for dimensions not configured; recomputes effective max everywhere.
   void SetClusterCapacity(const QVec& capacity);
   const QVec& cluster_capacity() const { return cluster_; }
+  // Changes whenever SetClusterCapacity changes the capacity (shares depend on it).
+  uint64_t capacity_generation() const { return capacity_generation_; }
 
   // The leaf queue for a pending pod: annotation drover.io/queue, then the namespace
   // mapping, then the default queue. Errors say which rule failed and why.
@@ -89,7 +93,8 @@ class QueueTree {
 
   // "" if `charge` fits under max for the leaf and every ancestor (and, for Tier 0,
   // within the leaf's guaranteed); otherwise the reason, naming queue, dimension
-  // and numbers: "queue root.research at max for A100 (32/32)".
+  // and numbers: "queue root.research at max for A100 (32/32)". A draining leaf, or
+  // a queue on the path left above its max by a configuration change, admits nothing.
   std::string CheckAdmit(QueueId leaf, const Charge& charge, int tier) const;
   // True if the leaf may use GPU type `t` at all (effective max > 0).
   bool MayUseType(QueueId leaf, GpuTypeId t) const { return queues_[leaf].max[QGpu(t)] > 0; }
@@ -101,11 +106,20 @@ class QueueTree {
   // max (they admit nothing until under; not an invariant violation). Returns their paths.
   std::vector<std::string> MarkOverMaxByConfig();
 
+  // Charge or uncharge a bound pod on its leaf and every ancestor. Remove clears
+  // a queue's over-max flag once it is under; Add restores it if the queue was
+  // flagged by this revision and is above max again (an Add that did not go
+  // through CheckAdmit: a pod found running, or a Remove undone), so Remove
+  // followed by Add leaves the tree as it was.
   void Add(QueueId leaf, const Charge& charge, int tier);
   void Remove(QueueId leaf, const Charge& charge, int tier);
 
-  // Weighted dominant share: max over dimensions of usage / guaranteed (cluster
-  // capacity where nothing is guaranteed), divided by weight.
+  // The queue's fair-share key (lower goes first), max over its dimensions of:
+  //   usage / guaranteed                                while usage <= guaranteed (0..1)
+  //   1 + (usage - guaranteed) / cluster capacity / weight   above guaranteed
+  // GPU types always count; CPU and memory only where the queue guarantees them,
+  // or when it uses no GPU at all. So a queue below its guaranteed goes before
+  // any queue that borrows, and weight divides only what is borrowed.
   double Share(QueueId q) const;
   // Usage above guaranteed in dimension `dim` (0 if none).
   int64_t Borrowed(QueueId q, int dim) const;
@@ -132,12 +146,14 @@ class QueueTree {
   QueueId Build(const QueueSpec& spec, QueueId parent);
   QueueId AddDrainingPath(std::string_view path);
   void RecomputeMax(QueueId q);
+  static bool AboveMax(const Queue& q);
   QVec SpecToVec(const QuotaSpec& spec, int64_t unset) const;
 
   QueueConfig config_;
   std::vector<Queue> queues_;
   absl::flat_hash_map<std::string, QueueId> by_path_;
   QVec cluster_{};
+  uint64_t capacity_generation_ = 0;
 };
 
 }  // namespace drover

@@ -71,18 +71,34 @@ TEST_CASE("borrowing_is_usage_above_guaranteed", "[queues]") {
   CHECK(t.CheckAdmit(b, Gpus(t, 13), 2).find("queue root.b at max for A100 (20/32") != std::string::npos);
 }
 
-TEST_CASE("fair_share_orders_queues_by_weighted_dominant_share", "[queues]") {
+TEST_CASE("fair_share_puts_queues_below_guaranteed_first_and_weights_only_what_is_borrowed", "[queues]") {
   QueueTree t = MakeTree();
   PendingOrder order(&t);
   const QueueId a1 = t.Find("root.a.a1"), b = t.Find("root.b");
   order.Add(a1, {1, 0, 10});
   order.Add(b, {2, 0, 20});
-  // a uses 4/8 of its guarantee (share .5), b 4/8 with weight 2 (share .25): b goes first.
-  t.Add(a1, Gpus(t, 4), 1);
-  order.OnUsageChanged(a1);
-  t.Add(b, Gpus(t, 4), 1);
-  order.OnUsageChanged(b);
+  auto use = [&](QueueId q, int gpus) {
+    t.Add(q, Gpus(t, gpus), 1);
+    order.OnUsageChanged(q);
+  };
+  // Both below guaranteed: the smaller fraction of its guaranteed goes first
+  // (a: 4/8 = .5, b: 2/8 = .25), whatever the weights.
+  use(a1, 4);
+  use(b, 2);
+  CHECK(t.Share(t.Find("root.a")) == Approx(0.5));
+  CHECK(t.Share(b) == Approx(0.25));
   REQUIRE(order.Next().has_value());
+  CHECK(order.Next()->second == 2);
+  // b borrows (10/8), a is still below its guaranteed (4/8): a goes first even
+  // though b has twice its weight.
+  use(b, 8);
+  CHECK(t.Share(b) == Approx(1 + 2.0 / 32 / 2));
+  CHECK(order.Next()->second == 1);
+  // Both borrow: a 4 of 32 at weight 1 (1.125), b 6 of 32 at weight 2 (1.09375).
+  use(a1, 8);
+  use(b, 4);
+  CHECK(t.Share(t.Find("root.a")) == Approx(1 + 4.0 / 32));
+  CHECK(t.Share(b) == Approx(1 + 6.0 / 32 / 2));
   CHECK(order.Next()->second == 2);
   order.Block(2);
   CHECK(order.Next()->second == 1);
@@ -93,4 +109,26 @@ TEST_CASE("fair_share_orders_queues_by_weighted_dominant_share", "[queues]") {
   // Within a leaf: priority, then submit time.
   order.Add(b, {3, 5, 30});
   CHECK(order.Next()->second == 3);
+}
+
+TEST_CASE("fair_share_order_follows_a_change_of_cluster_capacity", "[queues]") {
+  QueueTree t = MakeTree();
+  PendingOrder order(&t);
+  const QueueId a1 = t.Find("root.a.a1"), b = t.Find("root.b");
+  order.Add(a1, {1, 0, 10});
+  order.Add(b, {2, 0, 20});
+  // a borrows 4 A100 (1 + 4/32), b has no T4 guaranteed and uses 4 T4 of 8 (1 + 4/8/2).
+  t.Add(a1, Gpus(t, 12), 1);
+  order.OnUsageChanged(a1);
+  t.Add(b, Charge{0, 0, t.config().catalog.FindType("T4"), 4000}, 1);
+  order.OnUsageChanged(b);
+  QVec cap = t.cluster_capacity();
+  cap[QGpu(t.config().catalog.FindType("T4"))] = 8000;
+  t.SetClusterCapacity(cap);
+  CHECK(order.Next()->second == 1);  // a: 1.125 < b: 1.25
+  // Four times the T4 nodes: b's borrowed share drops to 1 + 4/32/2 = 1.0625.
+  cap[QGpu(t.config().catalog.FindType("T4"))] = 32000;
+  t.SetClusterCapacity(cap);
+  CHECK(t.Share(b) == Approx(1.0625));
+  CHECK(order.Next()->second == 2);  // re-keyed without a usage change
 }
