@@ -1,6 +1,7 @@
 #include "sim/report.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -40,15 +41,39 @@ int64_t PeakRssKb() {
 
 namespace {
 
-std::string GpuSummary(const QueueTree& tree, const GpuCatalog& catalog, const QVec& v, bool with_cpu) {
+// "A100=16 T4=8": the GPU dimensions of `v` above 0, or "-".
+std::string GpuSummary(const GpuCatalog& catalog, const QVec& v) {
   std::string out;
   for (int d = 2; d < kQDims; ++d) {
     if (v[d] <= 0 || d - 2 >= catalog.size()) continue;
     StrAppend(&out, out.empty() ? "" : " ", catalog.type(d - 2).name, "=", FormatAmount(Res::kGpu, v[d]));
   }
-  if (with_cpu && v[kQCpu] > 0) StrAppend(&out, out.empty() ? "" : " ", "cpu=", FormatMilli(v[kQCpu]));
-  (void)tree;
   return out.empty() ? "-" : out;
+}
+
+// The effective GPU max where it binds: types whose max is below what the cluster
+// has (0 = the queue may not use the type). "cluster" when nothing is below it.
+std::string MaxSummary(const GpuCatalog& catalog, const QVec& max, const QVec& cluster, bool root) {
+  if (root) return GpuSummary(catalog, max);
+  std::string out;
+  for (int d = 2; d < kQDims; ++d) {
+    if (d - 2 >= catalog.size() || cluster[d] <= 0 || max[d] >= cluster[d]) continue;
+    StrAppend(&out, out.empty() ? "" : " ", catalog.type(d - 2).name, "=", FormatAmount(Res::kGpu, max[d]));
+  }
+  return out.empty() ? "cluster" : out;
+}
+
+// The leaf a finished or pending pod belonged to: its queue annotation, else the
+// namespace mapping or the default queue, as the engine resolved it.
+QueueId RecordLeaf(const QueueTree& tree, const PodRecord& rec) {
+  if (!rec.queue.empty()) {
+    const QueueId id = tree.Find(rec.queue);
+    return id != kNoQueue ? id : tree.Find(StrCat("root.", rec.queue));
+  }
+  Pod pod;
+  pod.namespace_ = rec.key.substr(0, rec.key.find('/'));
+  absl::StatusOr<QueueId> leaf = tree.LeafFor(pod);
+  return leaf.ok() ? *leaf : kNoQueue;
 }
 
 }  // namespace
@@ -62,14 +87,17 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
   const int64_t end = sim.totals().end_ms;
   std::vector<double> waits;
   std::map<int, std::vector<double>> by_tier;
-  std::map<std::string, std::array<std::vector<double>, 3>> by_queue_tier;
+  const QueueTree& tree = engine.queues();
+  std::vector<std::array<std::vector<double>, 3>> by_queue_tier(static_cast<size_t>(tree.size()));
   for (const PodRecord& rec : sim.records()) {
     ++r.submitted;
     const double wait = static_cast<double>((rec.bound_ms >= 0 ? rec.bound_ms : end) - rec.submit_ms) / 1000.0;
     waits.push_back(wait);
     const int tier = rec.tier < 0 ? 1 : rec.tier;
     by_tier[tier].push_back(wait);
-    by_queue_tier[rec.queue.empty() ? "root" : rec.queue][std::clamp(tier, 0, 2)].push_back(wait);
+    if (const QueueId leaf = RecordLeaf(tree, rec); leaf != kNoQueue) {
+      tree.ForEachAncestor(leaf, [&](QueueId q) { by_queue_tier[q][std::clamp(tier, 0, 2)].push_back(wait); });
+    }
     if (rec.bound_ms >= 0) ++r.scheduled;
   }
   r.completed = sim.totals().completions;
@@ -85,25 +113,24 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
   r.gpu_nodes_free = sim.FreeGpuNodes();
   r.nodes_idle_gpus = sim.NodesWithIdleGpus();
   r.stranded_gpus = sim.StrandedGpus();
-  const QueueTree& tree = engine.queues();
   for (QueueId id = 0; id < tree.size(); ++id) {
     const Queue& q = tree.queue(id);
     if (q.path.empty()) continue;
     RunReport::QueueRow row;
     row.path = q.path;
-    row.guaranteed = GpuSummary(tree, engine.catalog(), q.guaranteed, false);
-    QVec max = q.max;
-    for (int d = 0; d < kQDims; ++d) {
-      if (q.max_explicit[d] < 0 && id != tree.root()) max[d] = 0;  // show explicit limits only
-    }
-    row.max = GpuSummary(tree, engine.catalog(), id == tree.root() ? q.max : max, false);
-    row.peak = GpuSummary(tree, engine.catalog(), q.peak_usage, false);
+    row.guaranteed = GpuSummary(engine.catalog(), q.guaranteed);
+    row.max = MaxSummary(engine.catalog(), q.max, tree.cluster_capacity(), id == tree.root());
+    row.peak = GpuSummary(engine.catalog(), q.peak_usage);
     QVec borrowed{};
     for (int d = 0; d < kQDims; ++d) borrowed[d] = tree.Borrowed(id, d);
-    row.borrowed = GpuSummary(tree, engine.catalog(), borrowed, false);
-    if (auto it = by_queue_tier.find(q.path); it != by_queue_tier.end()) {
-      for (int k = 0; k < 3; ++k) row.p_tier[k] = ComputePercentiles(it->second[k]);
+    row.borrowed = GpuSummary(engine.catalog(), borrowed);
+    row.peak_borrowed = GpuSummary(engine.catalog(), q.peak_borrowed);
+    if (q.draining) {
+      row.note = "draining";
+    } else if (q.over_max_by_config) {
+      row.note = "above max since a configuration change";
     }
+    for (int k = 0; k < 3; ++k) row.p_tier[k] = ComputePercentiles(by_queue_tier[id][k]);
     r.queues.push_back(std::move(row));
   }
   std::map<std::string, int64_t> reasons;
@@ -144,17 +171,29 @@ std::string FormatReportTable(const RunReport& r) {
   line("nodes with idle GPUs at end", StrCat(r.nodes_idle_gpus));
   line("stranded GPUs at end", StrCat(r.stranded_gpus, " (idle on partly used nodes)"));
   if (r.queues.size() > 1) {
-    StrAppend(&out, "\nQueues (GPUs)\n");
-    StrAppend(&out, absl::StrFormat("  %-30s %-18s %-18s %-18s %-14s %s\n", "queue", "guaranteed", "max", "peak usage",
-                                    "borrowed now", "pending p50/p99 by tier 0|1|2"));
+    StrAppend(&out, "\nQueues (GPUs; max: where below the cluster; pending: p50/p99 seconds of the subtree's pods)\n");
+    std::vector<std::array<std::string, 8>> rows;
+    rows.push_back({"queue", "guaranteed", "max", "peak usage", "peak borrowed", "borrowed at end",
+                    "pending tier 0 | 1 | 2", ""});
     for (const auto& q : r.queues) {
       std::string tiers;
       for (int k = 0; k < 3; ++k) {
         StrAppend(&tiers, k ? " | " : "",
-                  q.p_tier[k].n ? absl::StrFormat("%.0f/%.0fs", q.p_tier[k].p50, q.p_tier[k].p99) : std::string("-"));
+                  q.p_tier[k].n ? absl::StrFormat("%.0f/%.0f", q.p_tier[k].p50, q.p_tier[k].p99) : std::string("-"));
       }
-      StrAppend(&out, absl::StrFormat("  %-30s %-18s %-18s %-18s %-14s %s\n", q.path, q.guaranteed, q.max, q.peak,
-                                      q.borrowed, tiers));
+      rows.push_back({q.path, q.guaranteed, q.max, q.peak, q.peak_borrowed, q.borrowed, tiers, q.note});
+    }
+    std::array<size_t, 8> width{};
+    for (const auto& row : rows) {
+      for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    for (const auto& row : rows) {
+      std::string text = " ";
+      for (size_t c = 0; c < row.size(); ++c) {
+        StrAppend(&text, " ", row[c], c + 1 < row.size() ? std::string(width[c] - row[c].size() + 1, ' ') : "");
+      }
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+      StrAppend(&out, text, "\n");
     }
   }
   if (!r.top_pending_reasons.empty()) {
@@ -212,7 +251,9 @@ std::string FormatReportJson(const RunReport& r) {
     w.Key("max"); w.String(q.max.c_str());
     w.Key("peak_usage"); w.String(q.peak.c_str());
     w.Key("borrowed"); w.String(q.borrowed.c_str());
-    w.Key("pending_seconds_by_tier"); w.StartArray();
+    w.Key("peak_borrowed"); w.String(q.peak_borrowed.c_str());
+    w.Key("note"); w.String(q.note.c_str());
+    w.Key("pending_seconds_by_tier"); w.StartArray();  // tiers 0, 1, 2; the subtree's pods
     for (int k = 0; k < 3; ++k) pct(q.p_tier[k]);
     w.EndArray();
     w.EndObject();

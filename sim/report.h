@@ -35,8 +35,9 @@ struct RunReport {
   int64_t stranded_gpus = 0;
   struct QueueRow {
     std::string path;
-    std::string guaranteed, max, peak, borrowed;
-    Percentiles p_tier[3];
+    std::string guaranteed, max, peak, borrowed, peak_borrowed;  // GPUs per type, "-" for none
+    std::string note;  // "draining", "above max since a configuration change"
+    Percentiles p_tier[3];  // pending time of the pods of the subtree, by tier
   };
   std::vector<QueueRow> queues;
   std::vector<std::string> violations;

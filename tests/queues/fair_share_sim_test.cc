@@ -84,4 +84,21 @@ TEST_CASE("weighted_fair_share_converges_to_guaranteed_plus_the_weighted_rest", 
     CHECK(gpu_ms[queue] / span == Approx(want).margin(1.0));
   }
   CHECK(result.report.preemptions == 0);  // the order alone keeps a and b at or above guaranteed
+  // The report's per-queue figures (sim/report.h).
+  std::map<std::string, const RunReport::QueueRow*> rows;
+  for (const RunReport::QueueRow& q : result.report.queues) rows[q.path] = &q;
+  REQUIRE(rows.size() == 4);
+  CHECK(rows["root.a"]->guaranteed == "A100=8");
+  CHECK(rows["root.a"]->max == "cluster");
+  CHECK(rows["root.c"]->guaranteed == "-");
+  CHECK(rows["root"]->max == "A100=64");
+  CHECK(rows["root"]->peak == "A100=64");
+  CHECK(rows["root.b"]->peak_borrowed != "-");
+  CHECK(rows["root.b"]->borrowed == "-");  // everything completed
+  CHECK(rows["root.a"]->p_tier[1].n == static_cast<size_t>(kPodsPerQueue));
+  CHECK(rows["root"]->p_tier[1].n == static_cast<size_t>(3 * kPodsPerQueue));  // the subtree's pods
+  CHECK(rows["root.a"]->p_tier[1].p99 > rows["root.a"]->p_tier[1].p50);
+  const std::string table = FormatReportTable(result.report);
+  CHECK(table.find("peak borrowed") != std::string::npos);
+  CHECK(table.find("pending tier 0 | 1 | 2") != std::string::npos);
 }
