@@ -257,21 +257,26 @@ class World {
 
   void Check() {
     const QueueTree& t = engine().queues();
-    for (QueueId q = 0; q < t.size(); ++q) {
+    std::string broken;  // the first queue above max (or growing while it may admit nothing)
+    for (QueueId q = 0; q < t.size() && broken.empty(); ++q) {
       const Queue& queue = t.queue(q);
       if (queue.path.empty()) continue;
       const bool exempt = queue.draining || queue.over_max_by_config;
       over_max_seen_ += queue.over_max_by_config;
       draining_seen_ += queue.draining;
-      for (int d = 0; d < kQDims; ++d) {
-        INFO("queue " << queue.path << " dimension " << QueueTree::DimName(engine().catalog(), d));
-        if (!exempt) {
-          REQUIRE(queue.usage[d] <= queue.max[d]);
-        } else if (auto it = usage_before_.find(queue.path); it != usage_before_.end()) {
-          REQUIRE(queue.usage[d] <= it->second[d]);  // admits nothing
+      const auto before = usage_before_.find(queue.path);
+      for (int d = 0; d < kQDims && broken.empty(); ++d) {
+        const bool bad = !exempt ? queue.usage[d] > queue.max[d]
+                                 : before != usage_before_.end() && queue.usage[d] > before->second[d];
+        if (bad) {
+          broken = "queue " + queue.path + (exempt ? " grew while admitting nothing" : " above max") + " in " +
+                   QueueTree::DimName(engine().catalog(), d) + ": " + std::to_string(queue.usage[d]) + " > " +
+                   std::to_string(exempt ? before->second[d] : queue.max[d]);
         }
       }
     }
+    INFO(broken);
+    REQUIRE(broken.empty());
     const std::vector<std::string> recount = RecountUsage(engine());
     INFO((recount.empty() ? std::string() : recount[0]));
     REQUIRE(recount.empty());
