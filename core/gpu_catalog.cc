@@ -61,6 +61,11 @@ absl::Status GpuCatalog::AddType(GpuType type) {
   for (const std::string& p : type.products) by_product_[p] = id;
   by_name_[type.name] = id;
   types_.push_back(std::move(type));
+  auto before = [this](GpuTypeId a, GpuTypeId b) {
+    if (types_[a].rank != types_[b].rank) return types_[a].rank < types_[b].rank;
+    return types_[a].name < types_[b].name;
+  };
+  by_rank_.insert(std::upper_bound(by_rank_.begin(), by_rank_.end(), id, before), id);
   return absl::OkStatus();
 }
 
@@ -146,13 +151,9 @@ const GpuClass* GpuCatalog::FindClass(std::string_view name) const {
 
 std::vector<GpuTypeId> GpuCatalog::ByRank(GpuTypeMask mask) const {
   std::vector<GpuTypeId> ids;
-  for (GpuTypeId id = 0; id < size(); ++id) {
+  for (GpuTypeId id : by_rank_) {
     if (mask & (GpuTypeMask{1} << id)) ids.push_back(id);
   }
-  std::sort(ids.begin(), ids.end(), [this](GpuTypeId a, GpuTypeId b) {
-    if (types_[a].rank != types_[b].rank) return types_[a].rank < types_[b].rank;
-    return types_[a].name < types_[b].name;
-  });
   return ids;
 }
 

@@ -74,10 +74,14 @@ class GpuCatalog {
   int size() const { return static_cast<int>(types_.size()); }
   // Type ids of `mask`, lowest rank first (ties by name): the order classes prefer.
   std::vector<GpuTypeId> ByRank(GpuTypeMask mask) const;
+  // Every type id, lowest rank first; kept sorted as types are added (no allocation
+  // per call: the placement loop iterates it with a mask test).
+  const std::vector<GpuTypeId>& AllByRank() const { return by_rank_; }
   std::string MaskToString(GpuTypeMask mask) const;
 
  private:
   std::vector<GpuType> types_;
+  std::vector<GpuTypeId> by_rank_;  // all ids, lowest rank first, ties by name
   std::vector<GpuClass> classes_;
   absl::flat_hash_map<std::string, GpuTypeId> by_name_;
   absl::flat_hash_map<std::string, GpuTypeId> by_product_;

@@ -272,7 +272,10 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
     tr.pending_leaf = w.leaf;
     tree_->AddPendingPods(w.leaf, 1);
   }
-  if (w.blocked && !w.gang.empty()) UnblockWorkload(w);  // a new member may complete the gang
+  if (!w.gang.empty()) {
+    UnblockWorkload(w);  // a new member may complete the gang
+    w.shape = 0;         // and changes its shape (recomputed when it blocks)
+  }
   if (w.rejection.empty() && w.members.size() == 1) {
     if (w.gang.empty()) w.shape = ShapeKey(pod, w);
     order_->Add(w.leaf, PendingItem{wid, pod.priority, pod.creation_ms});
@@ -290,6 +293,10 @@ void Engine::RemovePending(const std::string& key, Tracked& tr) {
   Workload& w = it->second;
   auto m = std::find(w.members.begin(), w.members.end(), key);
   if (m == w.members.end()) return;
+  if (!w.gang.empty()) {
+    UnblockWorkload(w);  // leaves its shape group under the old key
+    w.shape = 0;
+  }
   w.members.erase(m);
   --pending_pods_;
   if (w.members.empty()) {
@@ -397,7 +404,7 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
       if (!Consider(pod, id, choice, tally, &feasible, &best)) break;
     }
     if (choice->node != kNoNode) return true;
-    for (GpuTypeId t : catalog_.ByRank(kAnyGpuType)) {
+    for (GpuTypeId t : catalog_.AllByRank()) {
       index_.Visit(t, 0, true, [&](NodeId id) { return Consider(pod, id, choice, tally, &feasible, &best); });
       if (choice->node != kNoNode) return true;
     }
@@ -407,7 +414,7 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
   const GpuTypeMask mask = AllowedGpuTypes(pod, catalog_, &error);
   tally->AddCount(FilterFailure::kInsufficientGpu, static_cast<int>(index_.cpu_nodes().size()), "");
   // Lowest-ranked allowed type first: keep the big GPUs for those who need them.
-  for (GpuTypeId t : catalog_.ByRank(kAnyGpuType)) {
+  for (GpuTypeId t : catalog_.AllByRank()) {
     const int n = static_cast<int>(index_.nodes_of_type(t));
     if (n == 0) continue;
     if (!(mask & (GpuTypeMask{1} << t))) {
@@ -675,6 +682,10 @@ void Engine::BlockWorkload(Workload& w) {
   if (w.blocked) return;
   w.blocked = true;
   order_->Block(w.id);
+  if (!w.gang.empty() && w.shape == 0 && w.rejection.empty() &&
+      static_cast<int64_t>(w.members.size()) >= w.min_members) {
+    w.shape = GangShape(w);  // complete gangs of identical members retry head-first, like pods
+  }
   if (w.shape != 0) {
     blocked_by_shape_[w.shape].emplace(w.seq, w.id);
   } else {
@@ -706,6 +717,15 @@ void Engine::UnblockAfterCapacityChange() {
   for (const auto& [node, r] : reservations_) {
     if (auto it = workloads_.find(r.workload); it != workloads_.end()) UnblockWorkload(it->second);
   }
+}
+
+uint64_t Engine::GangShape(const Workload& w) const {
+  // Order-insensitive over the members, plus the member count and minimum: two
+  // gangs with this key fail and fit the same way.
+  uint64_t sum = 0;
+  for (const std::string& key : w.members) sum += ShapeKey(snapshot_.pod(snapshot_.FindPod(key)).pod, w);
+  const uint64_t h = absl::HashOf(sum, w.members.size(), w.min_members, std::string_view("gang"));
+  return h == 0 ? 1 : h;
 }
 
 uint64_t Engine::ShapeKey(const Pod& pod, const Workload& w) const {

@@ -131,7 +131,7 @@ class Engine {
     int tier = 1;
     std::string reason;          // last explanation recorded
     std::string rejection;       // permanent: bad queue, impossible request
-    uint64_t shape = 0;          // ShapeKey of a single pod; 0 for gangs and rejected
+    uint64_t shape = 0;          // ShapeKey of a single pod, GangShape of a blocked complete gang; else 0
     uint64_t seq = 0;            // arrival order
     bool blocked = false;        // tried and set aside until capacity frees
     uint64_t reason_sig = 0;     // FailureTally signature behind `reason`
@@ -200,6 +200,7 @@ class Engine {
   std::string ReservationNote(const Workload& w) const;
   void DropNodeHolds(NodeId node);  // a node leaves: its nomination and reservation go
   uint64_t ShapeKey(const Pod& pod, const Workload& w) const;
+  uint64_t GangShape(const Workload& w) const;
   void BlockWorkload(Workload& w);
   void UnblockWorkload(Workload& w);
   void UnblockAfterCapacityChange();
