@@ -113,6 +113,10 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
   r.gpu_nodes_free = sim.FreeGpuNodes();
   r.nodes_idle_gpus = sim.NodesWithIdleGpus();
   r.stranded_gpus = sim.StrandedGpus();
+  if (const double span = static_cast<double>(t.end_ms - t.start_ms); span > 0) {
+    r.gpu_nodes_free_mean = t.free_gpu_nodes_integral / span;
+    r.stranded_gpus_mean = t.stranded_gpus_integral / span;
+  }
   for (QueueId id = 0; id < tree.size(); ++id) {
     const Queue& q = tree.queue(id);
     if (q.path.empty()) continue;
@@ -167,9 +171,9 @@ std::string FormatReportTable(const RunReport& r) {
   for (const auto& [tier, p] : r.pending_by_tier) line(StrCat("pending time (tier ", tier, ")"), pct(p));
   line("GPU allocation (time-weighted)", absl::StrFormat("mean %.1f%%  peak %.1f%%", 100 * r.gpu_alloc_mean, 100 * r.gpu_alloc_peak));
   line("nodes at end", StrCat(r.nodes));
-  line("GPU nodes entirely free at end", StrCat(r.gpu_nodes_free));
+  line("GPU nodes entirely free", absl::StrFormat("mean %.1f  at end %d", r.gpu_nodes_free_mean, r.gpu_nodes_free));
   line("nodes with idle GPUs at end", StrCat(r.nodes_idle_gpus));
-  line("stranded GPUs at end", StrCat(r.stranded_gpus, " (idle on partly used nodes)"));
+  line("stranded GPUs (idle on partly used nodes)", absl::StrFormat("mean %.1f  at end %d", r.stranded_gpus_mean, r.stranded_gpus));
   if (r.queues.size() > 1) {
     StrAppend(&out, "\nQueues (GPUs; max: where below the cluster; pending: p50/p99 seconds of the subtree's pods)\n");
     std::vector<std::array<std::string, 8>> rows;
@@ -242,6 +246,8 @@ std::string FormatReportJson(const RunReport& r) {
   w.Key("gpu_nodes_free"); w.Int(r.gpu_nodes_free);
   w.Key("with_idle_gpus"); w.Int(r.nodes_idle_gpus);
   w.Key("stranded_gpus"); w.Int64(r.stranded_gpus);
+  w.Key("gpu_nodes_free_mean"); w.Double(r.gpu_nodes_free_mean);
+  w.Key("stranded_gpus_mean"); w.Double(r.stranded_gpus_mean);
   w.EndObject();
   w.Key("queues"); w.StartArray();
   for (const auto& q : r.queues) {

@@ -33,6 +33,8 @@ struct RunReport {
   double gpu_alloc_mean = 0, gpu_alloc_peak = 0;
   int nodes = 0, gpu_nodes_free = 0, nodes_idle_gpus = 0;
   int64_t stranded_gpus = 0;
+  // Time-weighted means over the simulated run (what the "at end" figures miss).
+  double gpu_nodes_free_mean = 0, stranded_gpus_mean = 0;
   struct QueueRow {
     std::string path;
     std::string guaranteed, max, peak, borrowed, peak_borrowed;  // GPUs per type, "-" for none

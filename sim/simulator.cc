@@ -81,6 +81,7 @@ void SimCluster::Fire(const Timed& t) {
       const Node& n = input_.nodes[t.index].node;
       NodeLive live{t.index, {}, std::vector<int32_t>(n.gpu_count, 0), 0};
       nodes_[n.name] = live;
+      Tally(live, +1);
       gpu_capacity_ += n.allocatable[Res::kGpu];
       events_.push_back(ClusterEvent{ClusterEvent::Kind::kNodeUpsert, n, {}});
       break;
@@ -103,6 +104,7 @@ void SimCluster::Fire(const Timed& t) {
       std::sort(victims.begin(), victims.end());
       for (const std::string& key : victims) Complete(key, running_[key].generation, true);
       gpu_capacity_ -= input_.nodes[t.index].node.allocatable[Res::kGpu];
+      Tally(it->second, -1);
       nodes_.erase(it);
       ClusterEvent e{ClusterEvent::Kind::kNodeDelete, {}, {}};
       e.node.name = name;
@@ -142,9 +144,11 @@ void SimCluster::Bind(const Binding& b) {
       return refuse(BindOutcome::Result::kFailed, StrCat("GPU device ", d, " is not free enough"));
     }
   }
+  Tally(nl, -1);
   nl.used += pod.requests;
   for (int d : b.gpu_devices) nl.device_used[d] += pod.gpu_milli_per_device;
   ++nl.pods;
+  Tally(nl, +1);
   gpu_allocated_ += pod.requests[Res::kGpu];
   const size_t rec = pit->second;
   pending_.erase(pit);
@@ -168,10 +172,12 @@ void SimCluster::Complete(const std::string& key, uint64_t generation, bool evic
   Live live = std::move(it->second);
   running_.erase(it);
   NodeLive& nl = nodes_[live.node];
+  Tally(nl, -1);
   nl.used -= live.requests;
   const Pod& pod = input_.pods[live.pod_index].pod;
   for (int d : live.devices) nl.device_used[d] -= pod.gpu_milli_per_device;
   --nl.pods;
+  Tally(nl, +1);
   gpu_allocated_ -= live.requests[Res::kGpu];
   ClusterEvent done{ClusterEvent::Kind::kPodDelete, {}, {}};
   done.pod.namespace_ = pod.namespace_;
@@ -219,6 +225,17 @@ void SimCluster::Accrue(int64_t to_ms) {
   if (dt <= 0) return;
   totals_.gpu_alloc_integral += static_cast<double>(gpu_allocated_) * dt;
   totals_.gpu_capacity_integral += static_cast<double>(gpu_capacity_) * dt;
+  totals_.free_gpu_nodes_integral += static_cast<double>(free_gpu_nodes_) * dt;
+  totals_.stranded_gpus_integral += static_cast<double>(stranded_gpus_) * dt;
+}
+
+void SimCluster::Tally(const NodeLive& nl, int sign) {
+  if (nl.device_used.empty()) return;  // CPU node
+  if (nl.pods == 0) {
+    free_gpu_nodes_ += sign;
+    return;
+  }
+  for (int32_t u : nl.device_used) stranded_gpus_ += u == 0 ? sign : 0;
 }
 
 bool SimCluster::Advance(int64_t until_ms) {

@@ -76,6 +76,8 @@ struct SimTotals {
   double gpu_alloc_integral = 0;  // sum of allocated milli-GPU * ms
   double gpu_capacity_integral = 0;
   double peak_alloc_ratio = 0;
+  double free_gpu_nodes_integral = 0;  // GPU nodes with nothing on them * ms
+  double stranded_gpus_integral = 0;   // idle GPUs on partly used nodes * ms
   int64_t start_ms = 0;
   int64_t end_ms = 0;
 };
@@ -145,6 +147,9 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   void Submit(size_t pod_index);
   void Complete(const std::string& key, uint64_t generation, bool evicted);
   void Accrue(int64_t to_ms);
+  // Adds (sign +1) or takes away (-1) what `nl` counts in free_gpu_nodes_ and
+  // stranded_gpus_; called around every change of a node's usage.
+  void Tally(const NodeLive& nl, int sign);
   Pod PodFor(size_t pod_index, const std::string& node) const;
 
   SimInput input_;
@@ -164,6 +169,8 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   SimTotals totals_;
   int64_t gpu_allocated_ = 0;
   int64_t gpu_capacity_ = 0;
+  int64_t free_gpu_nodes_ = 0;  // kept equal to FreeGpuNodes()
+  int64_t stranded_gpus_ = 0;   // kept equal to StrandedGpus()
 };
 
 }  // namespace drover

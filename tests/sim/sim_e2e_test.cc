@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "core/strings.h"
 #include "placement/engine.h"
 #include "queues/config.h"
 #include "server/sim_runner.h"
@@ -114,4 +115,46 @@ TEST_CASE("sim_yaml_rejects_bad_documents_and_loads_nothing", "[sim]") {
     REQUIRE(in.nodes.size() == 1);
     CHECK(in.nodes[0].node.allocatable[Res::kMemory] == 8LL << 30);
   }
+}
+
+TEST_CASE("free_nodes_and_stranded_gpus_are_time_weighted_and_tell_binpack_from_spread", "[sim]") {
+  // Two 4-GPU A100 nodes. Pod a (1 GPU) runs [0, 1h); pod b (1 GPU) runs [30m, 1h).
+  // binpack puts b beside a: one node free all along; 3 idle GPUs beside a for
+  // 30 min, then 2: stranded mean 2.5. spread puts b on the other node: free
+  // nodes 1 then 0 (mean 0.5), stranded 3 then 6 (mean 4.5).
+  std::string yaml;
+  for (const char* name : {"gpu-a", "gpu-b"}) {
+    yaml += StrCat("---\napiVersion: v1\nkind: Node\nmetadata:\n  name: ", name,
+                   "\n  labels: {nvidia.com/gpu.product: NVIDIA-A100-SXM4-80GB}\n"
+                   "status:\n  allocatable: {cpu: '64', memory: 512Gi, pods: '110', nvidia.com/gpu: '4'}\n");
+  }
+  auto pod = [](const char* name, const char* at, const char* duration) {
+    return StrCat("---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name,
+                  "\n  namespace: default\n  annotations: {sim.drover.io/submit-at: '", at,
+                  "', sim.drover.io/duration: '", duration,
+                  "'}\nspec:\n  schedulerName: drover\n  containers:\n  - name: c\n    resources:\n"
+                  "      requests: {cpu: '1', memory: 1Gi, nvidia.com/gpu: '1'}\n"
+                  "      limits: {nvidia.com/gpu: '1'}\n");
+  };
+  yaml += pod("a", "0s", "3600s");
+  yaml += pod("b", "1800s", "1800s");
+  auto run = [&](const std::string& policy) {
+    QueueConfig cfg = DefaultQueueConfig();
+    SimInput in;
+    REQUIRE(LoadSimYaml(yaml, "test.yaml", cfg.catalog, &in).ok());
+    auto engine = Engine::Create(cfg, EngineOptions{"drover", policy, 1});
+    REQUIRE(engine.ok());
+    SimCluster sim(std::move(in));
+    return RunSimulation(engine->get(), &sim, SimRunOptions{}).report;
+  };
+  const RunReport packed = run("binpack");
+  INFO(FormatReportTable(packed));
+  REQUIRE(packed.completed == 2);
+  CHECK(packed.gpu_nodes_free_mean == Approx(1.0));
+  CHECK(packed.stranded_gpus_mean == Approx(2.5));
+  const RunReport spread = run("spread");
+  INFO(FormatReportTable(spread));
+  REQUIRE(spread.completed == 2);
+  CHECK(spread.gpu_nodes_free_mean == Approx(0.5));
+  CHECK(spread.stranded_gpus_mean == Approx(4.5));
 }
