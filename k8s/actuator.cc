@@ -65,20 +65,28 @@ KubeActuator::KubeActuator(HttpClient* http, const Clock* clock, ActuatorOptions
       opts_(std::move(opts)),
       events_(http, clock, opts_.events),
       status_limiter_(opts_.status_qps, opts_.status_burst),
+      event_limiter_(opts_.event_qps, opts_.event_burst),
+      normal_event_pool_(std::make_unique<WorkerPool>(1)),
+      warning_event_pool_(std::make_unique<WorkerPool>(1)),
       status_pool_(std::make_unique<WorkerPool>(opts_.status_workers)),
       bind_pool_(std::make_unique<WorkerPool>(opts_.bind_workers)) {}
 
 KubeActuator::~KubeActuator() { Stop(); }
 
 void KubeActuator::Stop() {
-  bind_pool_->Stop();    // binds may still queue events
+  // Queued tasks see stopping_ and return at once; limiter waits are cut short.
+  if (!stopping_.HasBeenNotified()) stopping_.Notify();
+  bind_pool_->Stop();
   status_pool_->Stop();
+  warning_event_pool_->Stop();
+  normal_event_pool_->Stop();
 }
 
 void KubeActuator::WaitIdle() {
-  bind_pool_->WaitIdle();
-  status_pool_->WaitIdle();
-  bind_pool_->WaitIdle();
+  bind_pool_->WaitIdle();    // binds queue events
+  status_pool_->WaitIdle();  // patches queue events
+  warning_event_pool_->WaitIdle();
+  normal_event_pool_->WaitIdle();
 }
 
 void KubeActuator::Bind(const Binding& b) {
@@ -109,8 +117,14 @@ void KubeActuator::CollectEvictionOutcomes(std::vector<EvictionOutcome>* out) {
 void KubeActuator::DoBind(const Binding& b) {
   const PodName p = SplitKey(b.pod_key);
   BindOutcome out{.pod_key = b.pod_key};
-  absl::StatusOr<HttpResponse> resp =
-      http_->Send(HttpRequest{.method = "POST", .path = PodPath(p, "binding"), .body = BindingBody(p, b)});
+  absl::StatusOr<HttpResponse> resp = absl::AbortedError("not sent");
+  if (stopping_.HasBeenNotified()) {
+    resp = absl::CancelledError("the actuator is stopping");
+  } else if (opts_.may_act && !opts_.may_act()) {
+    resp = absl::AbortedError("not the leader any more");
+  } else {
+    resp = http_->Send(HttpRequest{.method = "POST", .path = PodPath(p, "binding"), .body = BindingBody(p, b)});
+  }
   if (!resp.ok()) {
     out.result = BindOutcome::Result::kFailed;
     out.message = std::string(Msg(resp.status()));
@@ -155,8 +169,15 @@ BindOutcome::Result KubeActuator::ResolveConflict(const Binding& b, std::string*
 void KubeActuator::DoEvict(const Eviction& e) {
   const PodName p = SplitKey(e.pod_key);
   EvictionOutcome out{.pod_key = e.pod_key, .preemptor_key = e.preemptor_key};
-  absl::StatusOr<HttpResponse> resp = http_->Send(HttpRequest{
-      .method = "POST", .path = PodPath(p, "eviction"), .body = EvictionBody(p, e), .retry_on_429 = false});
+  absl::StatusOr<HttpResponse> resp = absl::AbortedError("not sent");
+  if (stopping_.HasBeenNotified()) {
+    resp = absl::CancelledError("the actuator is stopping");
+  } else if (opts_.may_act && !opts_.may_act()) {
+    resp = absl::AbortedError("not the leader any more");
+  } else {
+    resp = http_->Send(HttpRequest{
+        .method = "POST", .path = PodPath(p, "eviction"), .body = EvictionBody(p, e), .retry_on_429 = false});
+  }
   if (!resp.ok()) {
     out.result = EvictionOutcome::Result::kFailed;
     out.message = std::string(Msg(resp.status()));
@@ -207,7 +228,7 @@ void KubeActuator::SweepPendingLocked(int64_t now_ms) {
 }
 
 void KubeActuator::DoPatchStatus(const std::string& key) {
-  if (!status_limiter_.Acquire()) return;
+  if (!status_limiter_.Acquire(&stopping_)) return;
   std::string message, nominated;
   bool first;
   {
@@ -272,14 +293,15 @@ void KubeActuator::RecordEvent(const std::string& key, const std::string& uid, s
   }
   PodName p = SplitKey(key);
   ObjectRef ref{p.namespace_, p.name, uid};
+  WorkerPool* pool = type == "Warning" ? warning_event_pool_.get() : normal_event_pool_.get();
   auto write = [this, ref, type = std::string(type), reason = std::string(reason), action = std::string(action),
                 message = std::string(message)] {
     queued_events_.fetch_sub(1);
-    if (!status_limiter_.Acquire()) return;
+    if (!event_limiter_.Acquire(&stopping_)) return;
     absl::Status s = events_.Record(ref, type, reason, action, message);
     if (!s.ok()) spdlog::warn("event {} for {}/{}: {}", reason, ref.namespace_, ref.name, Msg(s));
   };
-  status_pool_->Submit(std::move(write));
+  pool->Submit(std::move(write));
 }
 
 }  // namespace drover::k8s

@@ -19,25 +19,37 @@
 // when the message or nomination changed for that pod, and at most `status_qps`
 // per second over all pods. A Warning "FailedScheduling" event goes with a new
 // message, at most once per pod per `failed_scheduling_interval`; an identical
-// repeat is aggregated by the EventRecorder (count++). Events share the status
-// rate limit, and at most `max_queued_events` wait; more are dropped, not queued
-// without bound.
+// repeat is aggregated by the EventRecorder (count++). Events have their own rate
+// limit (`event_qps`), and at most `max_queued_events` wait; more are dropped, not
+// queued without bound.
 //
 // Evictions: POST pods/eviction (policy/v1 Eviction, UID precondition), never
 // retried on 429: a PodDisruptionBudget refusal comes back as an EvictionOutcome
 // kBlocked so the engine can pick other victims. The victim gets a Normal
-// "Preempted" event. Status patches and events run on a separate small pool, so
-// they never hold up binds.
+// "Preempted" event.
+//
+// Worker pools, so that no kind of work waits behind another: binds and
+// evictions; PodScheduled patches (status_qps); events (event_qps, like
+// kube-scheduler's separate event client), Warning and Normal ones on a worker
+// each. A burst of Scheduled events after many binds delays neither the
+// conditions nor the FailedScheduling events of pending pods.
+//
+// Fencing: `may_act` (the leader check) is asked before each bind or eviction is
+// sent; a replica that lost its Lease drops what is still queued (kFailed) instead
+// of acting on a cluster another replica now schedules. Stop() drops queued work
+// and waits only for requests in flight.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/notification.h"
 #include "core/cluster.h"
 #include "k8s/event_recorder.h"
 #include "k8s/http_client.h"
@@ -53,6 +65,11 @@ struct ActuatorOptions {
   int status_workers = 2;
   double status_qps = 10;  // PodScheduled patches, over all pods
   int status_burst = 20;
+  double event_qps = 10;   // events, over all pods, on their own worker
+  int event_burst = 25;
+  // Asked before each bind or eviction is sent; false drops it as kFailed.
+  // Unset: always act.
+  std::function<bool()> may_act;
   int64_t failed_scheduling_interval_ms = 30'000;  // per pod
   bool record_events = true;
   int max_queued_events = 4096;  // beyond this, events are dropped (like client-go's full broadcaster)
@@ -74,7 +91,8 @@ class KubeActuator : public Actuator {
 
   // Blocks until every submitted bind, eviction, patch and event is done.
   void WaitIdle();
-  // Finishes queued work and stops the workers. Idempotent.
+  // Drops queued work, waits for requests in flight and stops the workers.
+  // Idempotent.
   void Stop();
 
  private:
@@ -104,6 +122,8 @@ class KubeActuator : public Actuator {
   const ActuatorOptions opts_;
   EventRecorder events_;
   RateLimiter status_limiter_;
+  RateLimiter event_limiter_;
+  absl::Notification stopping_;
 
   std::mutex mu_;
   std::vector<BindOutcome> bind_outcomes_;          // guarded by mu_
@@ -114,6 +134,8 @@ class KubeActuator : public Actuator {
   std::atomic<int64_t> dropped_events_{0};
 
   // Declared last: destroyed (joined) first, while the state above still exists.
+  std::unique_ptr<WorkerPool> normal_event_pool_;
+  std::unique_ptr<WorkerPool> warning_event_pool_;
   std::unique_ptr<WorkerPool> status_pool_;
   std::unique_ptr<WorkerPool> bind_pool_;
 };

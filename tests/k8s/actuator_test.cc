@@ -3,6 +3,7 @@
 
 #include <simdjson.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
 
@@ -166,6 +167,22 @@ TEST_CASE("actuator_bind_retries_on_500_and_429", "[k8s][actuator][integration]"
     CHECK(out.message.find("503") != std::string::npos);
     CHECK(StatsCount(f.server, {"binds", "default/pod-3", "attempts"}) == 4);
   }
+}
+
+TEST_CASE("actuator_drops_binds_once_it_may_not_act", "[k8s][actuator][integration]") {
+  Fixture f(1, 2);
+  std::atomic<bool> leader{true};
+  ActuatorOptions opts;
+  opts.may_act = [&leader] { return leader.load(); };
+  KubeActuator act(f.http.get(), &f.clock, opts);
+  act.Bind({"default/pod-0", f.Uid("pod-0"), "node-0", {}});
+  CHECK(Outcomes(act)["default/pod-0"].result == BindOutcome::Result::kBound);
+  leader = false;  // the Lease is lost: queued binds are not sent
+  act.Bind({"default/pod-1", f.Uid("pod-1"), "node-0", {}});
+  const BindOutcome out = Outcomes(act)["default/pod-1"];
+  CHECK(out.result == BindOutcome::Result::kFailed);
+  CHECK(out.message.find("not the leader") != std::string::npos);
+  CHECK(StatsCount(f.server, {"binds", "default/pod-1", "attempts"}) == 0);
 }
 
 TEST_CASE("actuator_pending_reason_patches_status_once_per_change", "[k8s][actuator][integration]") {

@@ -101,6 +101,13 @@ class Faults:
             b["count"] -= 1
             return dict(b)
 
+    def give_back_bind_error(self, fault):
+        """An after-commit fault whose bind did not commit (409, 404) was not injected: count it again."""
+        with self.lock:
+            b = self.bind_errors
+            if b is not None and b["code"] == fault["code"] and b["after_commit"] == fault["after_commit"]:
+                b["count"] += 1
+
     def match_fail(self, method, path, verb):
         with self.lock:
             for r in self.fail_rules:

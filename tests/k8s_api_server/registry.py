@@ -860,6 +860,8 @@ class Api:
             pod = self._get_locked(pods, ns, name)
             if pod is None:
                 stats.bind(ns, name, "not_found")
+                if fault:  # nothing was committed, so nothing to report as lost
+                    self.app.faults.give_back_bind_error(fault)
                 raise am.err_not_found(pods, name)
             pmd = pod["metadata"]
             try:
@@ -879,6 +881,8 @@ class Api:
                                           qualified="pods/binding")
             except ApiError:
                 stats.bind(ns, name, "conflicts")
+                if fault:
+                    self.app.faults.give_back_bind_error(fault)
                 raise
             new = copy.deepcopy(pod)
             new["spec"]["nodeName"] = target["name"]

@@ -622,6 +622,16 @@ class TestSubresources(Base):
         self.assertEqual(stats["default/f1"]["succeeded"], 1)
         self.assertEqual(stats["default/f1"]["injected_failures"], 2)
         self.assertEqual(stats["default/f2"]["succeeded"], 1)
+        # An after-commit fault is spent only by a bind that commits: a retry that
+        # meets the 409 of its own earlier bind leaves it for the next one.
+        self.ok("POST", NS + "/pods", pod("f3"))
+        self.control("faults", {"bind_errors": {"code": 500, "count": 1, "after_commit": True}})
+        self.assertEqual(self.req("POST", NS + "/pods/f2/binding", binding("f2", "n"))[0], 409)
+        self.assertEqual(self.req("POST", NS + "/pods/f3/binding", binding("f3", "n"))[0], 500)
+        self.assertEqual(self.req("POST", NS + "/pods/f3/binding", binding("f3", "n"))[0], 409)
+        stats = self.control("stats", method="GET")["binds"]
+        self.assertEqual(stats["default/f3"]["injected_failures"], 1)
+        self.assertEqual(stats["default/f3"]["succeeded"], 1)
 
     def test_fail_next_and_latency(self):
         self.control("faults", {"fail_next": {"path_regex": "/pods$", "code": 503, "count": 2, "verb": "list"}})
