@@ -96,6 +96,8 @@ struct Phase {
   int64_t binds = 0;
   int64_t unsched = 0;  // unschedulable attempts (incl. shape skips)
   double seconds = 0;   // RunCycle only
+  int64_t considered = 0;  // nodes filtered (EngineStats::nodes_considered)
+  int64_t skipped = 0;     // nodes passed over as surely too small
   std::vector<double> cycle_ms;
 };
 
@@ -159,10 +161,12 @@ class Runner {
                 static_cast<double>(rss1 - rss0) / nodes, (rss2 - rss1) * 1024.0 / pending_, HwmKb(),
                 event_count_ / std::max(event_s_, 1e-9), running_.size(), problems.size());
     for (auto [name, p] : {std::pair{"fill", &fill}, std::pair{"steady", &steady}, std::pair{"full", &full}}) {
-      std::printf(" %s_cycles=%d %s_binds=%lld %s_unsched=%lld %s_s=%.6f %s_p50=%.4f %s_p99=%.4f", name, p->cycles,
-                  name, static_cast<long long>(p->binds), name, static_cast<long long>(p->unsched), name, p->seconds,
-                  name, Percentile(p->cycle_ms, 0.5), name, Percentile(p->cycle_ms, 0.99));
+      std::printf(" %s_cycles=%d %s_binds=%lld %s_unsched=%lld %s_s=%.6f %s_p50=%.4f %s_p99=%.4f %s_considered=%lld %s_skipped=%lld",
+                  name, p->cycles, name, static_cast<long long>(p->binds), name, static_cast<long long>(p->unsched),
+                  name, p->seconds, name, Percentile(p->cycle_ms, 0.5), name, Percentile(p->cycle_ms, 0.99), name,
+                  static_cast<long long>(p->considered), name, static_cast<long long>(p->skipped));
     }
+    if (digest_on_) std::printf(" decisions_digest=%016llx", static_cast<unsigned long long>(digest_));
     std::printf("\n");
     return problems.empty() ? 0 : 3;
   }
@@ -196,6 +200,7 @@ class Runner {
   void Cycle(Phase* ph) {
     now_ms_ += 1000;
     const int64_t b0 = engine_->stats().binds, u0 = engine_->stats().unschedulable_attempts;
+    const int64_t c0 = engine_->stats().nodes_considered, s0 = engine_->stats().nodes_skipped;
     const double t0 = NowSec();
     Decisions d = engine_->RunCycle(now_ms_);
     const double dt = NowSec() - t0;
@@ -204,10 +209,28 @@ class Runner {
     ph->cycle_ms.push_back(dt * 1e3);
     ph->binds += engine_->stats().binds - b0;
     ph->unsched += engine_->stats().unschedulable_attempts - u0;
+    ph->considered += engine_->stats().nodes_considered - c0;
+    ph->skipped += engine_->stats().nodes_skipped - s0;
     if (std::getenv("PB_DEBUG")) {
       static int shown = 0;
       for (const PendingReason& r : d.pending) {
         if (shown < 5 && r.message.rfind("rejected", 0) == 0) { std::fprintf(stderr, "%s: %s\n", r.pod_key.c_str(), r.message.c_str()); ++shown; }
+      }
+    }
+    if (digest_on_) {  // PB_DIGEST=1: fingerprint of every decision, to check that a change keeps them
+      for (const Binding& b : d.binds) {
+        Digest(b.pod_key);
+        Digest(b.node);
+        for (int dev : b.gpu_devices) Digest(StrCat(dev));
+      }
+      for (const Eviction& e : d.evictions) {
+        Digest(e.pod_key);
+        Digest(e.preemptor_key);
+      }
+      for (const PendingReason& r : d.pending) {
+        Digest(r.pod_key);
+        Digest(r.message);
+        Digest(r.nominated_node);
       }
     }
     last_empty_ = d.binds.empty() && d.evictions.empty() && engine_->stats().unschedulable_attempts == u0;
@@ -227,6 +250,11 @@ class Runner {
     event_s_ += NowSec() - t1;
   }
 
+  void Digest(std::string_view s) {  // FNV-1a: the same in every process, unlike absl::Hash
+    for (char c : s) digest_ = (digest_ ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    digest_ = (digest_ ^ 0xff) * 1099511628211ULL;
+  }
+
   size_t IndexOf(const std::string& key) {
     if (index_.empty()) {
       for (size_t i = 0; i < input_.pods.size(); ++i) index_.emplace(input_.pods[i].pod.Key(), i);
@@ -244,6 +272,8 @@ class Runner {
   Rng rng_{7};
   int64_t now_ms_ = 0;
   bool last_empty_ = false;
+  const bool digest_on_ = std::getenv("PB_DIGEST") != nullptr;
+  uint64_t digest_ = 14695981039346656037ULL;
   int64_t event_count_ = 0;
   double event_s_ = 0;
 };

@@ -346,17 +346,23 @@ ResourceVec Engine::Reserved(NodeId node, const std::string& for_pod) const {
 
 // Offers one node to the policy; false once enough feasible nodes were scored.
 bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best) {
+  ++stats_.nodes_considered;
   const NodeState& st = snapshot_.node(id);
   const Taint* taint = nullptr;
+  // Space nominated for another pending preemptor is not free to this pod.
+  const ResourceVec* held = nullptr;
+  if (!nominations_.empty()) {
+    if (auto n = nominations_.find(id); n != nominations_.end() && n->second.pod_key != pod.Key()) held = &n->second.reserve;
+  }
   ResourceVec free = snapshot_.Free(id);
-  if (!nominations_.empty()) free -= Reserved(id, pod.Key());
+  if (held != nullptr) free -= *held;
   FilterFailure f = CheckNode(pod, st, free, &taint);
   if (!reservations_.empty() && (f == FilterFailure::kNone || f >= FilterFailure::kInsufficientCpu) &&
       ReservedForOther(id, placing_workload_)) {
     f = FilterFailure::kReserved;
   }
   if (f != FilterFailure::kNone) {
-    if (f == FilterFailure::kInsufficientGpu && !(Reserved(id, pod.Key()).IsZero())) f = FilterFailure::kReserved;
+    if (f == FilterFailure::kInsufficientGpu && held != nullptr && !held->IsZero()) f = FilterFailure::kReserved;
     tally->Add(f, st, taint, catalog_);
     return true;
   }
@@ -372,11 +378,28 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
 }
 
 bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally) {
+  const int min_free = pod.gpu_milli_per_device >= 1000 ? pod.gpu_devices : 0;
+  const bool ascending = policy_->PrefersFullNodes();
+  // First pass: nodes surely too small for the pod are skipped unseen. They only
+  // feed the failure tally, which matters only if no node fits: then a second,
+  // exact pass offers every node in the same order and builds the explanation.
+  {
+    int feasible = 0;
+    double best = 0;
+    FailureTally unused;
+    index_.Visit(t, min_free, ascending, [&](NodeId id) {
+      if (index_.SurelyTooSmall(pod, id)) {
+        ++stats_.nodes_skipped;
+        return true;
+      }
+      return Consider(pod, id, choice, &unused, &feasible, &best);
+    });
+    if (choice->node != kNoNode) return true;
+  }
   int feasible = 0;
   double best = 0;
-  const int min_free = pod.gpu_milli_per_device >= 1000 ? pod.gpu_devices : 0;
   int visited = 0;
-  index_.Visit(t, min_free, policy_->PrefersFullNodes(), [&](NodeId id) {
+  index_.Visit(t, min_free, ascending, [&](NodeId id) {
     ++visited;
     return Consider(pod, id, choice, tally, &feasible, &best);
   });
@@ -397,16 +420,28 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
     }
     choice->charge = *c;
     // CPU-only pods go to CPU nodes first, then to the busiest GPU nodes, so they
-    // do not strand GPUs on empty nodes.
-    int feasible = 0;
-    double best = 0;
-    for (NodeId id : index_.cpu_nodes()) {
-      if (!Consider(pod, id, choice, tally, &feasible, &best)) break;
-    }
-    if (choice->node != kNoNode) return true;
-    for (GpuTypeId t : catalog_.AllByRank()) {
-      index_.Visit(t, 0, true, [&](NodeId id) { return Consider(pod, id, choice, tally, &feasible, &best); });
+    // do not strand GPUs on empty nodes. As in ChooseOnType, a first pass skips
+    // nodes surely too small; only if it finds none, an exact pass builds the tally.
+    FailureTally unused;
+    for (const bool skip_small : {true, false}) {
+      FailureTally* t_or_unused = skip_small ? &unused : tally;
+      int feasible = 0;
+      double best = 0;
+      auto offer = [&](NodeId id) {
+        if (skip_small && index_.SurelyTooSmall(pod, id)) {
+          ++stats_.nodes_skipped;
+          return true;
+        }
+        return Consider(pod, id, choice, t_or_unused, &feasible, &best);
+      };
+      for (NodeId id : index_.cpu_nodes()) {
+        if (!offer(id)) break;
+      }
       if (choice->node != kNoNode) return true;
+      for (GpuTypeId t : catalog_.AllByRank()) {
+        index_.Visit(t, 0, true, offer);
+        if (choice->node != kNoNode) return true;
+      }
     }
     return false;
   }

@@ -74,6 +74,8 @@ struct EngineStats {
   int64_t shape_skips = 0;        // attempts skipped: same shape already failed this cycle
   int64_t reservations = 0;       // nodes reserved
   int64_t reservations_expired = 0;
+  int64_t nodes_considered = 0;   // nodes offered to filters and scoring (placement attempts)
+  int64_t nodes_skipped = 0;      // nodes passed over as surely too small (NodeIndex::SurelyTooSmall)
 };
 
 class Engine {

@@ -1,5 +1,7 @@
 #include "placement/node_index.h"
 
+#include <algorithm>
+
 namespace drover {
 
 namespace {
@@ -19,8 +21,16 @@ void NodeIndex::Remove(NodeId id) {
 }
 
 void NodeIndex::Update(const Snapshot& snap, NodeId id) {
-  if (static_cast<size_t>(id) >= slots_.size()) slots_.resize(id + 1);
+  if (static_cast<size_t>(id) >= slots_.size()) {
+    slots_.resize(id + 1);
+    room_.resize(id + 1);
+  }
   const NodeState& st = snap.node(id);
+  Room& room = room_[id];
+  room.cpu = st.node.allocatable[Res::kCpu] - st.used[Res::kCpu];
+  room.memory = st.node.allocatable[Res::kMemory] - st.used[Res::kMemory];
+  room.device = -1;
+  for (int32_t used : st.device_used) room.device = std::max(room.device, 1000 - used);  // as DevicesFit
   int type = -2, free = 0;
   if (st.present) {
     if (st.node.gpu_type == kNoGpuType || st.node.gpu_count == 0) {

@@ -37,6 +37,14 @@ class NodeIndex {
     }
   }
   size_t nodes_of_type(GpuTypeId type) const;
+  // True if the filters surely reject `pod` on node `id` for want of CPU, memory or
+  // a GPU device with room: a necessary condition of CheckNode, read from a compact
+  // copy of the node's free capacity so scans skip full nodes without touching them.
+  bool SurelyTooSmall(const Pod& pod, NodeId id) const {
+    const Room& r = room_[id];
+    return pod.requests[Res::kCpu] > r.cpu || pod.requests[Res::kMemory] > r.memory ||
+           (pod.gpu_devices > 0 && pod.gpu_milli_per_device > r.device);
+  }
 
  private:
   struct Slot {
@@ -44,9 +52,15 @@ class NodeIndex {
     int free = 0;
     int pos = -1;
   };
+  struct Room {
+    int64_t cpu = 0;     // allocatable - used
+    int64_t memory = 0;
+    int32_t device = -1; // most milli-GPU free on one device (-1: no devices)
+  };
   void Remove(NodeId id);
 
   std::vector<Slot> slots_;
+  std::vector<Room> room_;  // by node id
   std::vector<NodeId> cpu_;
   std::vector<std::vector<std::vector<NodeId>>> by_type_;  // [type][free] -> nodes
   std::vector<size_t> count_by_type_;
