@@ -478,9 +478,9 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
   return false;
 }
 
-void Engine::Commit(const std::string& key, const Choice& c, Decisions* out) {
+void Engine::Commit(const std::string& key, PodId pid, const Choice& c, Decisions* out) {
   Tracked& tr = tracked_[key];
-  const PodEntry& e = snapshot_.pod(snapshot_.FindPod(key));
+  const PodEntry& e = snapshot_.pod(pid);
   const Workload& w = workloads_[tr.workload];
   (void)snapshot_.Assume(key, c.node, c.devices);
   tr.leaf = w.leaf;
@@ -526,7 +526,8 @@ bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
   Decisions staged;
   std::vector<std::string> placed;
   for (const std::string& key : w.members) {
-    const PodEntry& e = snapshot_.pod(snapshot_.FindPod(key));
+    const PodId pid = snapshot_.FindPod(key);
+    const PodEntry& e = snapshot_.pod(pid);
     Choice c;
     FailureTally tally;
     if (!ChooseNode(e.pod, w.leaf, w.tier, &c, &tally)) {
@@ -544,7 +545,7 @@ bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
       placing_workload_ = 0;
       return false;
     }
-    Commit(key, c, &staged);
+    Commit(key, pid, c, &staged);
     placed.push_back(key);
   }
   for (Binding& b : staged.binds) out->binds.push_back(std::move(b));
@@ -575,6 +576,8 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     std::optional<std::pair<QueueId, uint64_t>> next = order_->Next();
     if (!next) break;
     Workload& w = workloads_[next->second];
+    // The workload's first pending pod (its slot is stable through the cycle: no pod is added).
+    const Pod& head = snapshot_.pod(snapshot_.FindPod(w.members[0])).pod;
     // A pod shaped exactly like one that just failed, in the same queue and tier,
     // fails the same way: skip the work (kube-scheduler's equivalence idea).
     uint64_t shape = w.shape;
@@ -585,8 +588,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       ++stats_.shape_skips;
       why = f->second;
     } else if (w.gang.empty() && !w.reason.empty() &&
-               !MightFitWholeGpus(snapshot_.pod(snapshot_.FindPod(w.members[0])).pod) &&
-               !MightPreempt(w, snapshot_.pod(snapshot_.FindPod(w.members[0])).pod)) {
+               !MightFitWholeGpus(head) && !MightPreempt(w, head)) {
       why = w.reason;  // no node has enough free GPUs of any type: same answer as before
       if (shape != 0) failed_shapes_.emplace(shape, why);
     } else if (TryPlace(w, &out, &why)) {
@@ -599,7 +601,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       const std::vector<std::string> members = w.members;
       for (const std::string& key : members) RemovePending(key, tracked_[key]);
       continue;
-    } else if (MightPreempt(w, snapshot_.pod(snapshot_.FindPod(w.members[0])).pod) && TryPreempt(w, &out, &why)) {
+    } else if (MightPreempt(w, head) && TryPreempt(w, &out, &why)) {
       shape = 0;  // its evictions change the picture for the same shape
     } else if (shape != 0) {
       failed_shapes_.emplace(shape, why);
@@ -608,7 +610,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     if (w.waiting_since_ms < 0) w.waiting_since_ms = now_ms_;
     const bool preempting = !out.evictions.empty() && out.evictions.back().preemptor_key == w.members[0];
     if (!preempting) {
-      if (std::string never = NeverFits(w); !never.empty()) {
+      if (std::string never = NeverFits(w, head); !never.empty()) {
         // Not pending forever: rejected with the reason, until the cluster or config changes.
         w.rejection = StrCat(w.gang.empty() ? StrCat("pod ", w.members[0]) : StrCat("gang ", w.gang), " can never be placed: ", never);
         w.never_fits = true;
@@ -647,8 +649,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
   return out;
 }
 
-std::string Engine::NeverFits(const Workload& w) const {
-  const Pod& pod = snapshot_.pod(snapshot_.FindPod(w.members[0])).pod;
+std::string Engine::NeverFits(const Workload& w, const Pod& pod) const {
   const int64_t members = std::max<int64_t>(w.min_members, static_cast<int64_t>(w.members.size()));
   std::string error;
   const GpuTypeMask mask = pod.WantsGpu() ? AllowedGpuTypes(pod, catalog_, &error) : 0;

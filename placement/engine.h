@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "core/cluster.h"
 #include "core/snapshot.h"
@@ -175,7 +176,8 @@ class Engine {
   bool MightFitWholeGpus(const Pod& pod) const;
   // Why the workload can never be placed (larger than every node of its GPU types,
   // or than its queue's max), or "" if it could be with enough free capacity.
-  std::string NeverFits(const Workload& w) const;
+  // `pod` is the workload's first pending member.
+  std::string NeverFits(const Workload& w, const Pod& pod) const;
   bool MightPreempt(const Workload& w, const Pod& pod) const;
   bool MayEvict(const std::string& victim_key, const Tracked& victim, const Workload& w, bool reclaim,
                 int dim, const absl::flat_hash_map<QueueId, int64_t>& taken) const;
@@ -209,7 +211,7 @@ class Engine {
   bool ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally);
   bool ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally);
   bool Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best);
-  void Commit(const std::string& key, const Choice& c, Decisions* out);
+  void Commit(const std::string& key, PodId pid, const Choice& c, Decisions* out);
   void Rollback(const std::string& key);
 
   EngineOptions options_;
@@ -238,7 +240,7 @@ class Engine {
   // Blocked workloads by shape, in arrival order. When capacity frees, only the
   // first of each shape is offered again; each success offers the next. A cycle
   // costs O(shapes), not O(blocked workloads).
-  absl::flat_hash_map<uint64_t, std::set<std::pair<uint64_t, uint64_t>>> blocked_by_shape_;
+  absl::flat_hash_map<uint64_t, absl::btree_set<std::pair<uint64_t, uint64_t>>> blocked_by_shape_;
   std::vector<uint64_t> blocked_unshaped_;      // gangs: all offered again
   std::vector<uint64_t> unexplained_rejections_;
   std::vector<uint64_t> never_fits_;
