@@ -80,6 +80,14 @@ class ResourceVec {
     }
     return -1;
   }
+  // FirstExceeding(total - used - held) without building the difference; `held` may be null.
+  ResourceId FirstExceedingLeft(const ResourceVec& total, const ResourceVec& used, const ResourceVec* held) const {
+    for (int i = 0; i < Res::kMax; ++i) {
+      const int64_t left = total.v_[i] - used.v_[i];
+      if (v_[i] > (held != nullptr ? left - held->v_[i] : left)) return i;
+    }
+    return -1;
+  }
   bool AnyNegative() const {
     for (int64_t x : v_) {
       if (x < 0) return true;

@@ -354,9 +354,7 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
   if (!nominations_.empty()) {
     if (auto n = nominations_.find(id); n != nominations_.end() && n->second.pod_key != pod.Key()) held = &n->second.reserve;
   }
-  ResourceVec free = snapshot_.Free(id);
-  if (held != nullptr) free -= *held;
-  FilterFailure f = CheckNode(pod, st, free, &taint);
+  FilterFailure f = CheckNodeFree(pod, st, held, &taint);
   if (!reservations_.empty() && (f == FilterFailure::kNone || f >= FilterFailure::kInsufficientCpu) &&
       ReservedForOther(id, placing_workload_)) {
     f = FilterFailure::kReserved;
@@ -664,8 +662,8 @@ std::string Engine::NeverFits(const Workload& w, const Pod& pod) const {
     }
     return StrCat("requests ", pod.requests.ToString(), " are larger than any node's allocatable");
   }
-  for (GpuTypeId t : catalog_.ByRank(mask)) {
-    if (index_.nodes_of_type(t) == 0) continue;
+  for (GpuTypeId t : catalog_.AllByRank()) {
+    if (!(mask & (GpuTypeMask{1} << t)) || index_.nodes_of_type(t) == 0) continue;
     bool any_node = false;
     index_.Visit(t, 0, false, [&](NodeId id) { return !(any_node = node_can_hold(id)); });
     if (!any_node) {

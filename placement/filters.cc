@@ -28,8 +28,10 @@ bool DevicesFit(const Pod& pod, const NodeState& node) {
   return fits >= pod.gpu_devices;
 }
 
-FilterFailure CheckNode(const Pod& pod, const NodeState& st, const ResourceVec& free, const Taint** untolerated) {
-  const Node& node = st.node;
+namespace {
+
+// The checks that read the node's spec only, in CheckNode's order.
+FilterFailure SpecFailure(const Pod& pod, const Node& node, const Taint** untolerated) {
   if (!node.ready) return FilterFailure::kNotReady;
   if (node.unschedulable) {
     // Like kube-scheduler: a pod tolerating node.kubernetes.io/unschedulable may go there.
@@ -44,8 +46,12 @@ FilterFailure CheckNode(const Pod& pod, const NodeState& st, const ResourceVec& 
     if (untolerated) *untolerated = t;
     return FilterFailure::kTaint;
   }
-  switch (pod.requests.FirstExceeding(free)) {
-    case -1: break;
+  return FilterFailure::kNone;
+}
+
+FilterFailure ResourceFailure(ResourceId first_exceeding) {
+  switch (first_exceeding) {
+    case -1: return FilterFailure::kNone;
     case Res::kCpu: return FilterFailure::kInsufficientCpu;
     case Res::kMemory: return FilterFailure::kInsufficientMemory;
     case Res::kPods: return FilterFailure::kInsufficientPods;
@@ -53,6 +59,21 @@ FilterFailure CheckNode(const Pod& pod, const NodeState& st, const ResourceVec& 
     case Res::kGpu: return FilterFailure::kInsufficientGpu;
     default: return FilterFailure::kInsufficientOther;
   }
+}
+
+}  // namespace
+
+FilterFailure CheckNode(const Pod& pod, const NodeState& st, const ResourceVec& free, const Taint** untolerated) {
+  if (FilterFailure f = SpecFailure(pod, st.node, untolerated); f != FilterFailure::kNone) return f;
+  if (FilterFailure f = ResourceFailure(pod.requests.FirstExceeding(free)); f != FilterFailure::kNone) return f;
+  if (!DevicesFit(pod, st)) return FilterFailure::kInsufficientGpu;
+  return FilterFailure::kNone;
+}
+
+FilterFailure CheckNodeFree(const Pod& pod, const NodeState& st, const ResourceVec* held, const Taint** untolerated) {
+  if (FilterFailure f = SpecFailure(pod, st.node, untolerated); f != FilterFailure::kNone) return f;
+  const ResourceId r = pod.requests.FirstExceedingLeft(st.node.allocatable, st.used, held);
+  if (FilterFailure f = ResourceFailure(r); f != FilterFailure::kNone) return f;
   if (!DevicesFit(pod, st)) return FilterFailure::kInsufficientGpu;
   return FilterFailure::kNone;
 }

@@ -33,6 +33,9 @@ enum class FilterFailure {
 // `untolerated` receives the first untolerated taint when the result is kTaint.
 FilterFailure CheckNode(const Pod& pod, const NodeState& node, const ResourceVec& free,
                         const Taint** untolerated = nullptr);
+// The same with free = allocatable - used - *held (held may be null), without a copy.
+FilterFailure CheckNodeFree(const Pod& pod, const NodeState& node, const ResourceVec* held,
+                            const Taint** untolerated = nullptr);
 // True if the pod's devices fit on the node's devices.
 bool DevicesFit(const Pod& pod, const NodeState& node);
 
