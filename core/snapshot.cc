@@ -140,12 +140,19 @@ void Snapshot::DeletePod(std::string_view key) {
 absl::Status Snapshot::Assume(std::string_view key, NodeId node, const std::vector<int>& devices) {
   const PodId id = FindPod(key);
   if (id == kNoPod) return absl::NotFoundError(StrCat("pod ", key, " is not in the snapshot"));
+  return Assume(id, node, devices);
+}
+
+absl::Status Snapshot::Assume(PodId id, NodeId node, const std::vector<int>& devices) {
+  if (id < 0 || id >= pod_slots() || !pods_[id].live) {
+    return absl::NotFoundError(StrCat("pod id ", id, " is not in the snapshot"));
+  }
   PodEntry& e = pods_[id];
   if (e.pod.IsBound()) {
-    return absl::FailedPreconditionError(StrCat("pod ", key, " is already on node ", e.pod.node_name));
+    return absl::FailedPreconditionError(StrCat("pod ", e.pod.Key(), " is already on node ", e.pod.node_name));
   }
   if (node < 0 || node >= node_slots() || !nodes_[node].present) {
-    return absl::InvalidArgumentError(StrCat("pod ", key, ": node id ", node, " is not in the snapshot"));
+    return absl::InvalidArgumentError(StrCat("pod ", e.pod.Key(), ": node id ", node, " is not in the snapshot"));
   }
   e.pod.node_name = nodes_[node].node.name;
   e.pod.gpu_device_ids = devices;

@@ -480,7 +480,7 @@ void Engine::Commit(const std::string& key, PodId pid, const Choice& c, Decision
   Tracked& tr = tracked_[key];
   const PodEntry& e = snapshot_.pod(pid);
   const Workload& w = workloads_[tr.workload];
-  (void)snapshot_.Assume(key, c.node, c.devices);
+  (void)snapshot_.Assume(pid, c.node, c.devices);
   tr.leaf = w.leaf;
   tr.tier = w.tier;
   tr.charge = c.charge;
@@ -574,8 +574,13 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     std::optional<std::pair<QueueId, uint64_t>> next = order_->Next();
     if (!next) break;
     Workload& w = workloads_[next->second];
-    // The workload's first pending pod (its slot is stable through the cycle: no pod is added).
-    const Pod& head = snapshot_.pod(snapshot_.FindPod(w.members[0])).pod;
+    // The workload's first pending pod, looked up once when first needed (its slot
+    // is stable through the cycle: no pod is added or removed).
+    PodId head_id = kNoPod;
+    auto head = [&]() -> const Pod& {
+      if (head_id == kNoPod) head_id = snapshot_.FindPod(w.members[0]);
+      return snapshot_.pod(head_id).pod;
+    };
     // A pod shaped exactly like one that just failed, in the same queue and tier,
     // fails the same way: skip the work (kube-scheduler's equivalence idea).
     uint64_t shape = w.shape;
@@ -586,7 +591,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       ++stats_.shape_skips;
       why = f->second;
     } else if (w.gang.empty() && !w.reason.empty() &&
-               !MightFitWholeGpus(head) && !MightPreempt(w, head)) {
+               !MightFitWholeGpus(head()) && !MightPreempt(w, head())) {
       why = w.reason;  // no node has enough free GPUs of any type: same answer as before
       if (shape != 0) failed_shapes_.emplace(shape, why);
     } else if (TryPlace(w, &out, &why)) {
@@ -599,7 +604,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       const std::vector<std::string> members = w.members;
       for (const std::string& key : members) RemovePending(key, tracked_[key]);
       continue;
-    } else if (MightPreempt(w, head) && TryPreempt(w, &out, &why)) {
+    } else if (MightPreempt(w, head()) && TryPreempt(w, &out, &why)) {
       shape = 0;  // its evictions change the picture for the same shape
     } else if (shape != 0) {
       failed_shapes_.emplace(shape, why);
@@ -608,7 +613,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     if (w.waiting_since_ms < 0) w.waiting_since_ms = now_ms_;
     const bool preempting = !out.evictions.empty() && out.evictions.back().preemptor_key == w.members[0];
     if (!preempting) {
-      if (std::string never = NeverFits(w, head); !never.empty()) {
+      if (std::string never = NeverFits(w, head()); !never.empty()) {
         // Not pending forever: rejected with the reason, until the cluster or config changes.
         w.rejection = StrCat(w.gang.empty() ? StrCat("pod ", w.members[0]) : StrCat("gang ", w.gang), " can never be placed: ", never);
         w.never_fits = true;
