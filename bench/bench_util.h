@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/rng.h"
+
 namespace drover::bench {
 
 inline double NowSec() {
@@ -46,21 +48,7 @@ inline double Percentile(std::vector<double> v, double q) {
   return v[i - 1];
 }
 
-// splitmix64, identical on every platform.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t Below(uint64_t n) { return Next() % n; }
-
- private:
-  uint64_t s_;
-};
+using drover::Rng;  // core/rng.h
 
 // Keeps the optimizer from discarding a computed value.
 template <typename T>

@@ -8,28 +8,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/rng.h"
 #include "core/snapshot.h"
 #include "core/status_macros.h"
 
 namespace drover::fill {
 namespace {
-
-// SplitMix64: a fixed, portable sequence for a seed (std:: distributions are not).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n).
-  size_t Below(size_t n) { return static_cast<size_t>((static_cast<unsigned __int128>(Next()) * n) >> 64); }
-
- private:
-  uint64_t state_;
-};
 
 int64_t GpuMilli(const Pod& p) { return int64_t{p.gpu_devices} * p.gpu_milli_per_device; }
 

@@ -3,27 +3,11 @@
 #include <charconv>
 
 #include "absl/strings/str_split.h"
+#include "core/rng.h"
 #include "core/strings.h"
 
 namespace drover {
 namespace {
-
-// splitmix64: tiny, fast and identical on every platform (std distributions are not).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) / 9007199254740992.0; }
-  int64_t Range(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(Uniform() * static_cast<double>(hi - lo + 1)); }
-
- private:
-  uint64_t s_;
-};
 
 struct NodeShape {
   const char* product;

@@ -10,33 +10,13 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "core/rng.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 #include "sim/openb.h"
 
 namespace drover::replay {
 namespace {
-
-// splitmix64, as sim/generator.cc: identical on every platform (std distributions are not).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return static_cast<double>(Next() >> 11) / 9007199254740992.0; }  // [0, 1)
-  size_t Index(size_t n) { return static_cast<size_t>(Uniform() * static_cast<double>(n)); }
-  double Normal() {  // Box-Muller
-    const double u1 = 1.0 - Uniform(), u2 = Uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
-
- private:
-  uint64_t s_;
-};
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -11,53 +11,9 @@
 
 #include "placement/engine.h"
 #include "queues/config.h"
+#include "tests/common/fixtures.h"
 
 namespace drover::testing {
-
-inline Node GpuNode(const std::string& name, const std::string& product, int gpus) {
-  Node n;
-  n.name = name;
-  n.labels.Set("kubernetes.io/hostname", name);
-  n.allocatable[Res::kCpu] = 96000;
-  n.allocatable[Res::kMemory] = 1024LL << 30;
-  n.allocatable[Res::kPods] = 110;
-  n.allocatable[Res::kGpu] = gpus * 1000LL;
-  n.gpu_count = gpus;
-  n.gpu_product = product;
-  return n;
-}
-
-inline constexpr const char* kA100 = "NVIDIA-A100-SXM4-80GB";
-inline constexpr const char* kH100 = "NVIDIA-H100-80GB-HBM3";
-inline constexpr const char* kA10 = "NVIDIA-A10";
-inline constexpr const char* kT4 = "Tesla-T4";
-
-// A pod of `gpus` whole GPUs in `queue` (no annotation when empty), 1 core, 1 GiB.
-inline Pod GpuPod(const std::string& name, const std::string& queue, int gpus, const std::string& type = "",
-                  int tier = -1) {
-  Pod p;
-  p.namespace_ = "ns";
-  p.name = name;
-  p.uid = name;
-  p.scheduler_name = "drover";
-  p.requests[Res::kCpu] = 1000;
-  p.requests[Res::kMemory] = 1LL << 30;
-  p.requests[Res::kPods] = 1;
-  p.requests[Res::kGpu] = gpus * 1000LL;
-  p.gpu_devices = gpus;
-  p.gpu_milli_per_device = gpus > 0 ? 1000 : 0;
-  if (!queue.empty()) p.annotations.Set("drover.io/queue", queue);
-  if (!type.empty()) p.annotations.Set("drover.io/gpu-type", type);
-  if (tier >= 0) p.annotations.Set("drover.io/tier", std::to_string(tier));
-  return p;
-}
-
-inline QueueConfig ParseOrDie(const std::string& yaml) {
-  absl::StatusOr<QueueConfig> cfg = ParseQueueConfig(yaml, "test.yaml");
-  INFO((cfg.ok() ? std::string() : std::string(cfg.status().message())));
-  REQUIRE(cfg.ok());
-  return *cfg;
-}
 
 // Every queue's usage recounted from the snapshot: the charges of the bound (or
 // assumed) pods of this scheduler, under their leaf and every ancestor. Returns
