@@ -288,9 +288,10 @@ int Main(int argc, char** argv) {
                    std::string(r.status().message()).c_str());
       return 1;
     }
-    std::fprintf(stderr, "  %-18s %6.1f s  alloc %.1f%%  preemptions %lld  violations %zu\n",
+    std::fprintf(stderr, "  %-18s %6.1f s  alloc %.1f%%  preemptions %lld (in-queue %lld, reclaim %lld)  violations %zu\n",
                  std::string(VariantName(v)).c_str(), r->wall_seconds, 100 * r->alloc_mean,
-                 static_cast<long long>(r->preemptions), r->violations.size());
+                 static_cast<long long>(r->preemptions), static_cast<long long>(r->report.preemptions_in_queue),
+                 static_cast<long long>(r->report.preemptions_reclaim), r->violations.size());
     results.push_back(std::move(*r));
   }
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

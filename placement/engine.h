@@ -70,6 +70,8 @@ struct EngineStats {
   int64_t cycles = 0;
   int64_t gangs_placed = 0;
   int64_t preemptions = 0;        // evictions decided
+  int64_t preemptions_in_queue = 0;  // of those: the victim's own queue, outranked by tier or priority
+  int64_t preemptions_reclaim = 0;   // of those: borrowed capacity taken back for a queue below guaranteed
   int64_t preemptors = 0;         // pods that preempted
   int64_t evictions_blocked = 0;  // refused by a PodDisruptionBudget
   int64_t shape_skips = 0;        // attempts skipped: same shape already failed this cycle

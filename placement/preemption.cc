@@ -168,6 +168,7 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
       NoteEvicting(tv, true);
       ++preempted_count_[v];
       ++stats_.preemptions;
+      ++(tv.leaf == w.leaf ? stats_.preemptions_in_queue : stats_.preemptions_reclaim);
       const std::string reason =
           tv.leaf == w.leaf
               ? StrCat("preempted by ", key, " (higher tier or priority in queue ", tree_->queue(w.leaf).path, ")")

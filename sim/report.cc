@@ -102,6 +102,8 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
   }
   r.completed = sim.totals().completions;
   r.preemptions = sim.totals().evictions;
+  r.preemptions_in_queue = engine.stats().preemptions_in_queue;
+  r.preemptions_reclaim = engine.stats().preemptions_reclaim;
   r.pending = static_cast<int64_t>(sim.pending_count());
   r.rejected = engine.stats().rejected;
   r.pending_s = ComputePercentiles(waits);
@@ -166,7 +168,8 @@ std::string FormatReportTable(const RunReport& r) {
   line("pods completed", StrCat(r.completed));
   line("pods still pending", StrCat(r.pending));
   line("pods rejected (bad queue/request)", StrCat(r.rejected));
-  line("preemptions", StrCat(r.preemptions));
+  line("preemptions", StrCat(r.preemptions, "  (decided: ", r.preemptions_in_queue, " in-queue by tier/priority, ",
+                              r.preemptions_reclaim, " reclaim of borrowed capacity)"));
   line("pending time (all)", pct(r.pending_s));
   for (const auto& [tier, p] : r.pending_by_tier) line(StrCat("pending time (tier ", tier, ")"), pct(p));
   line("GPU allocation (time-weighted)", absl::StrFormat("mean %.1f%%  peak %.1f%%", 100 * r.gpu_alloc_mean, 100 * r.gpu_alloc_peak));
@@ -232,6 +235,8 @@ std::string FormatReportJson(const RunReport& r) {
   w.Key("pending"); w.Int64(r.pending);
   w.Key("rejected"); w.Int64(r.rejected);
   w.Key("preemptions"); w.Int64(r.preemptions);
+  w.Key("preemptions_in_queue"); w.Int64(r.preemptions_in_queue);
+  w.Key("preemptions_reclaim"); w.Int64(r.preemptions_reclaim);
   w.EndObject();
   w.Key("pending_seconds"); pct(r.pending_s);
   w.Key("pending_seconds_by_tier"); w.StartObject();

@@ -35,6 +35,7 @@ struct RunReport {
   int64_t stranded_gpus = 0;
   // Time-weighted means over the simulated run (what the "at end" figures miss).
   double gpu_nodes_free_mean = 0, stranded_gpus_mean = 0;
+  int64_t preemptions_in_queue = 0, preemptions_reclaim = 0;  // the engine's decisions, by kind
   struct QueueRow {
     std::string path;
     std::string guaranteed, max, peak, borrowed, peak_borrowed;  // GPUs per type, "-" for none
