@@ -159,7 +159,7 @@ class Model {
     pods_[p.Key()] = PodState{p, "", 1};
     h.AddPod(p);
   }
-  void Delete(const std::string& key) {
+  void Delete(std::string key) {  // by value: callers pass keys that live in pods_
     pods_.erase(key);
     h.DeletePod(key);
   }

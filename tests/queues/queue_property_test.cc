@@ -182,7 +182,7 @@ class World {
     if (!pending.empty()) Forget(pending[static_cast<size_t>(rng_.Below(static_cast<int>(pending.size())))]);
   }
 
-  void Forget(const std::string& key) {
+  void Forget(std::string key) {  // by value: callers pass keys that live in containers it erases from
     h_.Delete(key);
     live_.erase(std::find(live_.begin(), live_.end(), key));
     std::erase_if(in_flight_, [&](const Binding& b) { return b.pod_key == key; });
