@@ -2,8 +2,11 @@
 
 #include "placement/engine.h"
 #include "queues/config.h"
+#include "tests/common/fixtures.h"
 
 using namespace drover;
+using drover::testing::GpuNode;
+using drover::testing::GpuPod;
 
 namespace {
 
@@ -19,37 +22,6 @@ queues:
       guaranteed: {gpu: {A100: 8}}
     - name: scratch
 )";
-
-Node GpuNode(const std::string& name, const std::string& product, int gpus) {
-  Node n;
-  n.name = name;
-  n.allocatable[Res::kCpu] = 96000;
-  n.allocatable[Res::kMemory] = 1024LL << 30;
-  n.allocatable[Res::kPods] = 110;
-  n.allocatable[Res::kGpu] = gpus * 1000LL;
-  n.gpu_count = gpus;
-  n.gpu_product = product;
-  return n;
-}
-
-Pod GpuPod(const std::string& name, const std::string& queue, int gpus, const std::string& type = "",
-           int tier = -1) {
-  Pod p;
-  p.namespace_ = "ns";
-  p.name = name;
-  p.uid = name;
-  p.scheduler_name = "drover";
-  p.requests[Res::kCpu] = 1000;
-  p.requests[Res::kMemory] = 1LL << 30;
-  p.requests[Res::kPods] = 1;
-  p.requests[Res::kGpu] = gpus * 1000LL;
-  p.gpu_devices = gpus;
-  p.gpu_milli_per_device = 1000;
-  p.annotations.Set("drover.io/queue", queue);
-  if (!type.empty()) p.annotations.Set("drover.io/gpu-type", type);
-  if (tier >= 0) p.annotations.Set("drover.io/tier", std::to_string(tier));
-  return p;
-}
 
 struct Harness {
   std::unique_ptr<Engine> engine;
