@@ -53,7 +53,7 @@ class RandomPolicy : public ScoringPolicy {
   }
 
  private:
-  SplitMix64 rng_;
+  Rng rng_;
 };
 
 // Tetris-style dot product of the node's free (CPU, total GPU) and the pod's request,

@@ -3,7 +3,7 @@
 //
 //   NodeGpuView v(snap.node(id));           // free milli-GPU per device, CPU left
 //   v.FullyFree();  v.TotalFree();
-//   SplitMix64 rng(seed);  double u = rng.Uniform();   // [0, 1)
+//   Rng rng(seed);  double u = rng.Uniform();   // [0, 1) (core/rng.h)
 //
 // Every factory here returns a fresh policy; MakePolicy maps names to them.
 #pragma once
@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/rng.h"
 #include "core/snapshot.h"
 #include "placement/policy.h"
 
@@ -21,24 +22,6 @@ namespace drover::policy_internal {
 inline constexpr double kMaxSpecCpuMilli = 128000;
 inline constexpr double kMaxSpecGpuMilli = 8000;
 inline constexpr int kMilliPerGpu = 1000;
-
-// Small seeded generator (SplitMix64): the same seed gives the same sequence on
-// every platform, unlike std:: distributions.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, 1).
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-
- private:
-  uint64_t state_;
-};
 
 // A node's GPU and CPU headroom, read once per Score call.
 struct NodeGpuView {

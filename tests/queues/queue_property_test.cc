@@ -12,6 +12,7 @@
 
 #include <map>
 
+#include "core/rng.h"
 #include "tests/queues/engine_harness.h"
 
 using namespace drover;
@@ -76,19 +77,16 @@ queues:
       guaranteed: {gpu: {A100: 8}}
 )";
 
-struct Rng {
-  uint64_t s;
-  uint64_t Next() {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return s >> 33;
-  }
-  int Below(int n) { return static_cast<int>(Next() % static_cast<uint64_t>(n)); }
+// The shared seeded generator, with the two draws this test uses.
+struct TestRng {
+  Rng rng;
+  int Below(int n) { return static_cast<int>(rng.Below(static_cast<size_t>(n))); }
   bool Chance(int percent) { return Below(100) < percent; }
 };
 
 class World {
  public:
-  explicit World(uint64_t seed) : h_(kV1), rng_{seed} {
+  explicit World(uint64_t seed) : h_(kV1), rng_{Rng(seed)} {
     for (int i = 0; i < 4; ++i) h_.AddNode(GpuNode("a100-" + std::to_string(i), kA100, 8));
     for (int i = 0; i < 4; ++i) h_.AddNode(GpuNode("t4-" + std::to_string(i), kT4, 4));
     for (int i = 0; i < 2; ++i) h_.AddNode(GpuNode("a10-" + std::to_string(i), kA10, 4));
@@ -287,7 +285,7 @@ class World {
   }
 
   Harness h_;
-  Rng rng_;
+  TestRng rng_;
   int64_t now_ = 0;
   int next_id_ = 0;
   std::vector<std::string> live_;
