@@ -27,7 +27,8 @@ struct ClusterEvent {
 class ClusterSource {
  public:
   virtual ~ClusterSource() = default;
-  // True once the initial state has been delivered (informers synced).
+  // True once the initial state has been queued (informers synced): a Drain that
+  // starts after Synced() returned true takes all of it.
   virtual bool Synced() const = 0;
   // Moves pending events into `out` (appends). Returns how many.
   virtual size_t Drain(std::vector<ClusterEvent>* out) = 0;

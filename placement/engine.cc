@@ -122,6 +122,7 @@ void Engine::Apply(const ClusterEvent& e) {
       const Node& n = snapshot_.node(id).node;
       if (!(old_alloc == n.allocatable) || (!was_ok && n.ready && !n.unschedulable)) capacity_freed_ = true;
       index_dirty_ = true;
+      if (before == kNoNode) AdoptPodsOf(id);
       break;
     }
     case ClusterEvent::Kind::kNodeDelete:
@@ -188,6 +189,21 @@ void Engine::ApplyPod(const Pod& pod) {
   }
   if (tr.workload != 0) RemovePending(key, tr);
   if (!ours || pod.IsTerminal()) tracked_.erase(key);
+}
+
+void Engine::AdoptPodsOf(NodeId id) {
+  // Nodes and pods come from separate informers, so a pod bound to a node can
+  // arrive before the node (at start-up, or when a node is re-created). The
+  // snapshot counts such pods on the node once it appears; their queues are
+  // charged here, or admission would not see the capacity they hold.
+  std::vector<Pod> adopted;
+  for (PodId p : snapshot_.node(id).pods) {
+    const Pod& pod = snapshot_.pod(p).pod;
+    if (pod.scheduler_name != options_.scheduler_name) continue;
+    auto it = tracked_.find(pod.Key());
+    if (it == tracked_.end() || !it->second.charged) adopted.push_back(pod);
+  }
+  for (const Pod& pod : adopted) ApplyPod(pod);
 }
 
 void Engine::ChargeRunning(const std::string& key, Tracked& tr) {
@@ -565,6 +581,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     it = next;
   }
   if (!reservations_.empty()) CheckReservations();
+  FireWakeups();
   if (capacity_freed_) {
     UnblockAfterCapacityChange();
     capacity_freed_ = false;
@@ -604,13 +621,14 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       const std::vector<std::string> members = w.members;
       for (const std::string& key : members) RemovePending(key, tracked_[key]);
       continue;
-    } else if (MightPreempt(w, head()) && TryPreempt(w, &out, &why)) {
+    } else if (MightPreempt(w, head()) && PreemptionDue(w) && TryPreempt(w, &out, &why)) {
       shape = 0;  // its evictions change the picture for the same shape
     } else if (shape != 0) {
       failed_shapes_.emplace(shape, why);
     }
     ++stats_.unschedulable_attempts;
     if (w.waiting_since_ms < 0) w.waiting_since_ms = now_ms_;
+    if (w.first_failed_ms < 0) w.first_failed_ms = now_ms_;
     const bool preempting = !out.evictions.empty() && out.evictions.back().preemptor_key == w.members[0];
     if (!preempting) {
       if (std::string never = NeverFits(w, head()); !never.empty()) {
@@ -624,6 +642,11 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       }
     }
     if (!preempting && MayReserve(w)) TryReserve(w);
+    if (!preempting && w.reserved_node == kNoNode && options_.reservation_after_ms > 0 && w.gang.empty() &&
+        head().gpu_milli_per_device >= 1000 && head().gpu_devices >= std::max(1, options_.reservation_min_gpus) &&
+        now_ms_ - w.waiting_since_ms < options_.reservation_after_ms) {
+      WakeAt(w, w.waiting_since_ms + options_.reservation_after_ms);  // to reserve then if still waiting
+    }
     if (w.reserved_node != kNoNode) {
       const std::string note = ReservationNote(w);
       if (!absl::EndsWith(why, note)) why += note;
@@ -715,6 +738,30 @@ bool Engine::MightPreempt(const Workload& w, const Pod& pod) const {
     if (lq.guaranteed[d] > 0 && lq.usage[d] + pod.requests[Res::kGpu] <= lq.guaranteed[d]) return true;
   }
   return false;
+}
+
+bool Engine::PreemptionDue(Workload& w) {
+  const int64_t since = w.first_failed_ms < 0 ? now_ms_ : w.first_failed_ms;
+  if (now_ms_ - since >= options_.preemption_delay_ms) return true;
+  WakeAt(w, since + options_.preemption_delay_ms);
+  return false;
+}
+
+void Engine::WakeAt(Workload& w, int64_t at_ms) {
+  if (w.wakeup_ms >= 0 && w.wakeup_ms <= at_ms && w.wakeup_ms > now_ms_) return;  // an earlier one is pending
+  w.wakeup_ms = at_ms;
+  wakeups_.emplace(at_ms, w.id);
+}
+
+void Engine::FireWakeups() {
+  while (!wakeups_.empty() && wakeups_.top().first <= now_ms_) {
+    const auto [at, id] = wakeups_.top();
+    wakeups_.pop();
+    auto it = workloads_.find(id);
+    if (it == workloads_.end() || it->second.wakeup_ms != at) continue;  // gone, or superseded
+    it->second.wakeup_ms = -1;
+    UnblockWorkload(it->second);
+  }
 }
 
 void Engine::BlockWorkload(Workload& w) {

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,6 +42,10 @@ struct EngineOptions {
   int max_workloads_per_cycle = 100000;
   bool preemption = true;
   int max_preemptions_per_pod = 3;        // a pod preempted this often is not chosen again
+  // A pod preempts only after waiting this long since its first failed attempt, so
+  // capacity that frees on its own in a busy cluster is used instead of evicting
+  // (YuniKorn's preemption.delay). 0 = at the first failed attempt (kube-scheduler).
+  int64_t preemption_delay_ms = 30 * 1000;
   int64_t nomination_ttl_ms = 5 * 60 * 1000;  // how long freed space is held for a preemptor
   int64_t pdb_backoff_ms = 60 * 1000;     // a victim whose eviction a PDB refused is skipped this long
   // Reservations (placement/README.md): a pod pending this long that fits no node
@@ -100,6 +106,11 @@ class Engine {
   size_t pending_pods() const { return pending_pods_; }
   // Nodes currently reserved, by node name.
   std::vector<NodeReservation> Reservations() const;
+  // The earliest virtual time at which a waiting workload becomes entitled to
+  // something time-based (preempting after preemption_delay_ms, reserving after
+  // reservation_after_ms), or -1. An event-driven caller (the simulator) runs a
+  // cycle then even if nothing else happens; a polling one need not ask.
+  int64_t NextWakeupMs() const { return wakeups_.empty() ? -1 : wakeups_.top().first; }
   // Every broken invariant: node over-commit, queue above max, usage drift.
   std::vector<std::string> CheckInvariants() const;
 
@@ -142,6 +153,8 @@ class Engine {
     uint64_t reason_sig = 0;     // FailureTally signature behind `reason`
     bool never_fits = false;     // rejected as too large for any node or for its queue's max
     int64_t waiting_since_ms = -1;   // first failed attempt, or the last reservation's expiry
+    int64_t first_failed_ms = -1;    // first failed attempt (preemption_delay_ms counts from it)
+    int64_t wakeup_ms = -1;          // pending entry in wakeups_, if any
     NodeId reserved_node = kNoNode;
   };
   struct Reservation {
@@ -165,6 +178,7 @@ class Engine {
   void NoteCharged(const Pod& pod, Tracked& tr);  // gang bookkeeping when tr becomes charged
   void NoteUncharged(Tracked& tr);
   void ChargeRunning(const std::string& key, Tracked& tr);
+  void AdoptPodsOf(NodeId node);  // charges our pods bound to `node` that arrived before it
   void AddPending(const Pod& pod, Tracked& tr);
   void RemovePending(const std::string& key, Tracked& tr);
   void RefreshCapacity();
@@ -210,6 +224,11 @@ class Engine {
   void BlockWorkload(Workload& w);
   void UnblockWorkload(Workload& w);
   void UnblockAfterCapacityChange();
+  // True if `w` has waited preemption_delay_ms; else asks to be woken when it has.
+  bool PreemptionDue(Workload& w);
+  // Asks for `w` to be offered again at `at_ms` (kept: the earliest pending one).
+  void WakeAt(Workload& w, int64_t at_ms);
+  void FireWakeups();
   bool ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally);
   bool ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally);
   bool Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best);
@@ -234,8 +253,8 @@ class Engine {
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
   absl::flat_hash_map<NodeId, Nomination> nominations_;  // node -> preemptor it is held for
   absl::flat_hash_map<NodeId, Reservation> reservations_;  // node -> pending workload it drains for
-  uint64_t placing_workload_ = 0;
-  absl::flat_hash_map<int64_t, int64_t> evicting_gpu_;  // queue * kQDims + dim -> GPUs being evicted  // the workload TryPlace is placing (may use its reserved node)
+  uint64_t placing_workload_ = 0;  // the workload TryPlace is placing (may use its reserved node)
+  absl::flat_hash_map<int64_t, int64_t> evicting_gpu_;  // queue * kQDims + dim -> GPUs being evicted
   absl::flat_hash_map<std::string, int64_t> pdb_blocked_until_;
   absl::flat_hash_map<std::string, int> preempted_count_;  // by pod key, survives resubmission
   absl::flat_hash_map<uint64_t, std::string> failed_shapes_;  // this cycle: shape -> reason
@@ -248,6 +267,10 @@ class Engine {
   std::vector<uint64_t> never_fits_;
   absl::flat_hash_map<std::string, int> gang_running_;  // gang -> members charged (running or assumed)
   int64_t now_ms_ = 0;
+  // (time, workload id), earliest first; stale entries (workload gone or woken
+  // earlier) are dropped when they come due.
+  std::priority_queue<std::pair<int64_t, uint64_t>, std::vector<std::pair<int64_t, uint64_t>>,
+                      std::greater<>> wakeups_;
   std::vector<int> scratch_devices_;
   EngineStats stats_;
 };

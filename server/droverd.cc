@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   std::string scheduler_name = "drover";
   bool quiet = false;
   uint64_t seed = 1;
+  std::string preemption_delay = "30s";
   app.add_option("--queues", config_path,
                  "quota-as-code YAML (default: examples/queues.yaml; with --generate: a single root queue)");
   app.add_option("--cluster", cluster_path, "simulation: Node manifests YAML (default: examples/cluster.yaml)");
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
   app.add_option("--generate", generate, "simulation: synthetic cluster and workload, e.g. nodes=5000,pods=50000,seed=1");
   app.add_option("--policy", policy, "placement policy: binpack, spread, fgd, ...");
   app.add_option("--seed", seed, "seed for randomized policies");
+  app.add_option("--preemption-delay", preemption_delay,
+                 "how long a pod waits for capacity to free before it preempts (e.g. 30s; 0 = at once)");
   app.add_option("--until", until, "simulation: stop at this virtual time (e.g. 24h)");
   app.add_option("--report-json", report_json, "write the report as JSON to this file ('-' = stdout)");
   app.add_option("--scheduler-name", scheduler_name, "spec.schedulerName this daemon serves");
@@ -79,11 +82,19 @@ int main(int argc, char** argv) {
     if (!config.ok()) return Fail(std::string(config.status().message()));
   }
 
+  drover::EngineOptions engine_options{scheduler_name, policy, seed};
+  if (absl::StatusOr<int64_t> ms = drover::ParseDurationMillis(preemption_delay); !ms.ok() || *ms < 0) {
+    return Fail("--preemption-delay: " + (ms.ok() ? "must not be negative, got \"" + preemption_delay + "\""
+                                                   : std::string(ms.status().message())));
+  } else {
+    engine_options.preemption_delay_ms = *ms;
+  }
+
   kube.in_cluster = in_cluster;
   use_kube = !kube.kubeconfig.empty() || in_cluster;
   if (use_kube) {
     absl::StatusOr<std::unique_ptr<drover::Engine>> engine =
-        drover::Engine::Create(*config, drover::EngineOptions{scheduler_name, policy, seed});
+        drover::Engine::Create(*config, engine_options);
     if (!engine.ok()) return Fail(std::string(engine.status().message()));
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
@@ -125,7 +136,7 @@ int main(int argc, char** argv) {
     run.until_ms = *ms;
   }
   absl::StatusOr<std::unique_ptr<drover::Engine>> engine =
-      drover::Engine::Create(*config, drover::EngineOptions{scheduler_name, policy, seed});
+      drover::Engine::Create(*config, engine_options);
   if (!engine.ok()) return Fail(std::string(engine.status().message()));
   spdlog::info("simulating {} nodes and {} pods with policy {}", input.nodes.size(), input.pods.size(), policy);
   drover::SimCluster sim(std::move(input));

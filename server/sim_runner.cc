@@ -17,7 +17,7 @@ SimRunResult RunSimulation(Engine* engine, SimCluster* sim, const SimRunOptions&
       r = daemon.Step();
     } while (r.events > 0 || r.binds > 0);
     if (sim->Done()) break;
-    if (!sim->Advance(options.until_ms)) break;
+    if (!sim->Advance(options.until_ms, engine->NextWakeupMs())) break;
   }
   daemon.Step();
   sim->Finish();

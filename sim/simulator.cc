@@ -238,7 +238,13 @@ void SimCluster::Tally(const NodeLive& nl, int sign) {
   for (int32_t u : nl.device_used) stranded_gpus_ += u == 0 ? sign : 0;
 }
 
-bool SimCluster::Advance(int64_t until_ms) {
+bool SimCluster::Advance(int64_t until_ms, int64_t wake_ms) {
+  if (wake_ms > now_ms_ && (until_ms < 0 || wake_ms <= until_ms) &&
+      (timeline_.empty() || wake_ms < timeline_.top().at_ms)) {
+    Accrue(wake_ms);
+    now_ms_ = wake_ms;
+    return true;
+  }
   if (timeline_.empty()) return false;
   const int64_t next = timeline_.top().at_ms;
   if (until_ms >= 0 && next > until_ms) {

@@ -99,8 +99,10 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   int64_t NowMillis() const override { return now_ms_; }
 
   // Moves the clock to the next timed event and fires every event due then.
-  // False if there is none (or the next is after `until_ms` when set).
-  bool Advance(int64_t until_ms = -1);
+  // False if there is none (or the next is after `until_ms` when set). With
+  // `wake_ms` set (the scheduler's next timer, Engine::NextWakeupMs), stops there
+  // instead if it comes first and returns true with nothing fired.
+  bool Advance(int64_t until_ms = -1, int64_t wake_ms = -1);
   // No timed events left and no pod waiting: the workload has completed.
   bool Done() const { return timeline_.empty() && pending_.empty(); }
 

@@ -76,6 +76,14 @@ inline Pod GangMember(const std::string& gang, int i, int min, const std::string
   return p;
 }
 
+// Preemption at the first failed attempt (no preemption_delay_ms), for tests of
+// who is evicted; the delay itself is tested in tests/placement/preemption_test.cc.
+inline EngineOptions PreemptAtOnce() {
+  EngineOptions o;
+  o.preemption_delay_ms = 0;
+  return o;
+}
+
 inline std::unique_ptr<Engine> MakeEngine(const char* yaml, EngineOptions options = {}) {
   auto cfg = ParseQueueConfig(yaml, "test.yaml");
   REQUIRE(cfg.ok());

@@ -21,8 +21,8 @@ queues:
     - name: scratch
 )";
 
-EngineOptions NoReservations() {
-  EngineOptions o;
+EngineOptions AtOnceNoReservations() {
+  EngineOptions o = PreemptAtOnce();
   o.reservation_after_ms = 0;
   return o;
 }
@@ -30,7 +30,7 @@ EngineOptions NoReservations() {
 }  // namespace
 
 TEST_CASE("preemption_picks_the_minimal_victim_set_and_nominates_the_preemptor", "[placement][preemption]") {
-  Harness h(kQueues, NoReservations());
+  Harness h(kQueues, AtOnceNoReservations());
   h.AddNode(GpuNode("a100-0", kA100, 8));
   h.AddNode(GpuNode("a100-1", kA100, 8));
   // team-b uses all 16 A100 (8 borrowed). a100-0: four 2-GPU pods (two victims would
@@ -58,7 +58,7 @@ queues:
   children:
     - name: q
       guaranteed: {gpu: {A100: 8}}
-)", NoReservations());
+)", AtOnceNoReservations());
     h.AddNode(GpuNode("a100-0", kA100, 8));
     h.AddRunning(GpuPod("t0", "q", 4, "", 0), "a100-0");
     h.AddRunning(GpuPod("t2", "q", 4, "", 2), "a100-0");
@@ -73,7 +73,7 @@ queues:
   children:
     - name: q
       guaranteed: {gpu: {A100: 8}}
-)", NoReservations());
+)", AtOnceNoReservations());
     h.AddNode(GpuNode("a100-0", kA100, 8));
     h.AddRunning(GpuPod("t0a", "q", 4, "", 0), "a100-0");
     h.AddRunning(GpuPod("t0b", "q", 4, "", 0), "a100-0");
@@ -85,7 +85,7 @@ queues:
     CHECK_FALSE(h.Bound("ns/p"));
   }
   SECTION("reclaim: borrowed Tier 2 before borrowed Tier 1") {
-    Harness h(kQueues, NoReservations());
+    Harness h(kQueues, AtOnceNoReservations());
     h.AddNode(GpuNode("a100-0", kA100, 8));
     h.AddNode(GpuNode("a100-1", kA100, 8));
     h.AddRunning(GpuPod("b-t0", "team-b", 8, "", 0), "a100-0");
@@ -99,7 +99,7 @@ queues:
 }
 
 TEST_CASE("an_unentitled_pod_never_preempts", "[placement][preemption]") {
-  Harness h(kQueues, NoReservations());
+  Harness h(kQueues, AtOnceNoReservations());
   h.AddNode(GpuNode("a100-0", kA100, 8));
   h.AddNode(GpuNode("a100-1", kA100, 8));
   h.AddRunning(GpuPod("b0", "team-b", 8, "", 2), "a100-0");
@@ -125,7 +125,7 @@ TEST_CASE("an_unentitled_pod_never_preempts", "[placement][preemption]") {
 queues:
   children:
     - name: q
-)", NoReservations());
+)", AtOnceNoReservations());
     q.AddNode(GpuNode("a100-0", kA100, 8));
     q.AddRunning(GpuPod("r1", "q", 8, "", 1), "a100-0");
     q.AddPod(GpuPod("same-tier", "q", 4, "", 1));
@@ -146,7 +146,7 @@ queues:
       guaranteed: {gpu: {A100: 16}}
     - name: b
       guaranteed: {gpu: {A100: 16}}
-)", NoReservations());
+)", AtOnceNoReservations());
   for (int i = 0; i < 4; ++i) h.AddNode(GpuNode("a100-" + std::to_string(i), kA100, 8));
   std::mt19937_64 rng(42);
   std::map<std::string, Pod> pods;  // every pod ever submitted, by key
@@ -231,4 +231,39 @@ queues:
     REQUIRE(h.engine->CheckInvariants().empty());
   }
   CHECK(evictions > 0);  // the run did contend
+}
+
+TEST_CASE("preemption_waits_for_the_delay_and_is_not_needed_when_capacity_frees", "[placement][preemption]") {
+  EngineOptions o;
+  o.reservation_after_ms = 0;
+  o.preemption_delay_ms = 30 * 1000;
+  Harness h(kQueues, o);
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("a100-1", kA100, 8));
+  h.AddRunning(GpuPod("b0", "team-b", 8, "", 2), "a100-0");
+  h.AddRunning(GpuPod("b1", "team-b", 8, "", 2), "a100-1");  // 8 of them borrowed
+  h.AddPod(GpuPod("a", "team-a", 4));                         // entitled to reclaim
+  SECTION("no eviction before the delay; the engine asks to be woken when it ends") {
+    CHECK(h.Cycle(10 * 1000).evictions.empty());  // t = 0: first failed attempt
+    CHECK(h.engine->NextWakeupMs() == 30 * 1000);
+    CHECK(h.Cycle(20 * 1000).evictions.empty());  // t = 10 s
+    h.now_ms = 29 * 1000;
+    CHECK(h.Cycle().evictions.empty());           // t = 29 s
+    h.now_ms = 30 * 1000;
+    Decisions d = h.Cycle();                      // t = 30 s: the delay is over
+    REQUIRE(d.evictions.size() == 1);
+    CHECK(d.evictions[0].preemptor_key == "ns/a");
+    CHECK(h.engine->stats().preemptions == 1);
+  }
+  SECTION("capacity that frees within the delay is used instead") {
+    CHECK(h.Cycle(10 * 1000).evictions.empty());
+    h.DeletePod("ns/b1");  // completes on its own
+    Decisions d = h.Cycle();
+    CHECK(d.evictions.empty());
+    REQUIRE(d.binds.size() == 1);
+    CHECK(d.binds[0].pod_key == "ns/a");
+    h.now_ms = 60 * 1000;
+    CHECK(h.Cycle().evictions.empty());
+    CHECK(h.engine->stats().preemptions == 0);
+  }
 }

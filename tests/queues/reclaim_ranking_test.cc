@@ -38,7 +38,7 @@ std::vector<std::string> Reclaim(Harness& h, const Pod& pod, int64_t now_ms) {
 }  // namespace
 
 TEST_CASE("reclaim_takes_borrowed_pods_tier2_first_then_the_youngest_and_never_tier0", "[queues][reclaim]") {
-  Harness h(kTwoTeams);
+  Harness h(kTwoTeams, PreemptAtOnce());
   for (int i = 0; i < 6; ++i) h.AddNode(GpuNode("a100-" + std::to_string(i), kA100, 4));  // 24 A100
   // lender fills the cluster, one 4-GPU pod per node, started one second apart:
   // 4 within its guaranteed (tier 0), 20 borrowed.
@@ -78,7 +78,7 @@ TEST_CASE("reclaim_takes_borrowed_pods_tier2_first_then_the_youngest_and_never_t
 }
 
 TEST_CASE("reclaim_never_evicts_tier0_even_when_it_is_the_only_way", "[queues][reclaim]") {
-  Harness h(kTwoTeams);
+  Harness h(kTwoTeams, PreemptAtOnce());
   h.AddNode(GpuNode("a100-0", kA100, 4));
   h.AddNode(GpuNode("a100-1", kA100, 4));
   h.Submit(GpuPod("t0", "root.lender", 4, "A100", 0), 1000);
@@ -107,7 +107,7 @@ queues:
     - name: lender
     - name: claimer
       guaranteed: {gpu: {A100: 8}}
-)");
+)", PreemptAtOnce());
   h.AddNode(GpuNode("a100-0", kA100, 8));
   const char* names[] = {"t1-old", "t2-old", "t1-young", "t2-young"};
   const int tiers[] = {1, 2, 1, 2};
