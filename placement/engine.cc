@@ -226,13 +226,21 @@ void Engine::ChargeRunning(const std::string& key, Tracked& tr) {
   NoteCharged(e.pod, tr);
 }
 
-void Engine::RemovePod(const std::string& key) {
-  for (auto n = nominations_.begin(); n != nominations_.end(); ++n) {
+bool Engine::DropNominationsOf(const std::string& key) {
+  bool dropped = false;
+  for (auto n = nominations_.begin(); n != nominations_.end();) {
     if (n->second.pod_key == key) {
-      nominations_.erase(n);
-      break;
+      nominations_.erase(n++);
+      dropped = true;
+    } else {
+      ++n;
     }
   }
+  return dropped;
+}
+
+void Engine::RemovePod(const std::string& key) {
+  DropNominationsOf(key);
   auto it = tracked_.find(key);
   if (it != tracked_.end()) {
     Uncharge(it->second);
@@ -506,13 +514,7 @@ void Engine::Commit(const std::string& key, PodId pid, const Choice& c, Decision
   tr.started_ms = now_ms_;
   NoteCharged(e.pod, tr);
   // Space held for this pod as a preemptor is released wherever it lands.
-  for (auto n = nominations_.begin(); n != nominations_.end(); ++n) {
-    if (n->second.pod_key == key) {
-      nominations_.erase(n);
-      capacity_freed_ = true;
-      break;
-    }
-  }
+  if (DropNominationsOf(key)) capacity_freed_ = true;
   out->binds.push_back(Binding{key, e.pod.uid, snapshot_.node(c.node).node.name, c.devices});
 }
 
@@ -741,6 +743,7 @@ bool Engine::MightPreempt(const Workload& w, const Pod& pod) const {
 }
 
 bool Engine::PreemptionDue(Workload& w) {
+  if (w.tier == 0) return true;  // guaranteed capacity, whenever it asks: no wait
   const int64_t since = w.first_failed_ms < 0 ? now_ms_ : w.first_failed_ms;
   if (now_ms_ - since >= options_.preemption_delay_ms) return true;
   WakeAt(w, since + options_.preemption_delay_ms);
@@ -793,6 +796,7 @@ void Engine::UnblockWorkload(Workload& w) {
 void Engine::UnblockAfterCapacityChange() {
   std::vector<uint64_t> heads;
   for (const auto& [shape, group] : blocked_by_shape_) heads.push_back(group.begin()->second);
+  std::sort(heads.begin(), heads.end());  // arrival order, not the hash map's
   for (uint64_t id : heads) UnblockWorkload(workloads_[id]);
   std::vector<uint64_t> gangs;
   gangs.swap(blocked_unshaped_);

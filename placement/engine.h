@@ -45,6 +45,7 @@ struct EngineOptions {
   // A pod preempts only after waiting this long since its first failed attempt, so
   // capacity that frees on its own in a busy cluster is used instead of evicting
   // (YuniKorn's preemption.delay). 0 = at the first failed attempt (kube-scheduler).
+  // Tier 0 pods never wait: their guaranteed capacity is theirs whenever they ask.
   int64_t preemption_delay_ms = 30 * 1000;
   int64_t nomination_ttl_ms = 5 * 60 * 1000;  // how long freed space is held for a preemptor
   int64_t pdb_backoff_ms = 60 * 1000;     // a victim whose eviction a PDB refused is skipped this long
@@ -178,7 +179,8 @@ class Engine {
   void NoteCharged(const Pod& pod, Tracked& tr);  // gang bookkeeping when tr becomes charged
   void NoteUncharged(Tracked& tr);
   void ChargeRunning(const std::string& key, Tracked& tr);
-  void AdoptPodsOf(NodeId node);  // charges our pods bound to `node` that arrived before it
+  void AdoptPodsOf(NodeId node);
+  bool DropNominationsOf(const std::string& pod_key);  // true if it held any  // charges our pods bound to `node` that arrived before it
   void AddPending(const Pod& pod, Tracked& tr);
   void RemovePending(const std::string& key, Tracked& tr);
   void RefreshCapacity();

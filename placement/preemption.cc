@@ -85,6 +85,9 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
     int64_t best_age = 0;     // sum of the victims' run time so far: the youngest go first
     index_.Visit(t, 0, true, [&](NodeId id) {
       if (!reservations_.empty() && ReservedForOther(id, w.id)) return true;  // draining for another pod
+      // Space already freed for another preemptor is its own: a second nomination
+      // would take the first one's hold away.
+      if (auto n = nominations_.find(id); n != nominations_.end() && n->second.pod_key != key) return true;
       const NodeState& st = snapshot_.node(id);
       // Everything but resources must already allow the pod here.
       const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
@@ -155,12 +158,15 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
     for (size_t i = 0, n = best_victims.size(); i < n; ++i) {
       const std::string gang = tracked_[best_victims[i]].gang;
       if (gang.empty()) continue;
+      std::vector<std::string> siblings;
       for (const auto& [k, tv] : tracked_) {
         if (tv.gang == gang && tv.charged && !tv.evicting &&
             std::find(best_victims.begin(), best_victims.end(), k) == best_victims.end()) {
-          best_victims.push_back(k);
+          siblings.push_back(k);
         }
       }
+      std::sort(siblings.begin(), siblings.end());  // not the hash map's per-process order
+      best_victims.insert(best_victims.end(), siblings.begin(), siblings.end());
     }
     const std::string node_name = snapshot_.node(best_node).node.name;
     for (const std::string& v : best_victims) {
@@ -177,6 +183,9 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
       out->evictions.push_back(Eviction{v, snapshot_.pod(snapshot_.FindPod(v)).pod.uid, reason, key});
     }
     ++stats_.preemptors;
+    // One hold per preemptor: one it still had elsewhere (its victims there not
+    // gone yet) is released, or it would keep that space from others until expiry.
+    DropNominationsOf(key);
     nominations_[best_node] = Nomination{key, pod.requests, now_ms_ + options_.nomination_ttl_ms};
     *why = StrCat(*why, " Preempting ", best_victims.size(), " pod(s) on node ", node_name, ".");
     return true;
@@ -222,12 +231,7 @@ void Engine::OnEvictionOutcome(const EvictionOutcome& o) {
     pdb_blocked_until_[o.pod_key] = now_ms_ + options_.pdb_backoff_ms;
   }
   // The preemptor's hold on the node goes; it chooses again (other victims).
-  for (auto n = nominations_.begin(); n != nominations_.end(); ++n) {
-    if (n->second.pod_key == o.preemptor_key) {
-      nominations_.erase(n);
-      break;
-    }
-  }
+  DropNominationsOf(o.preemptor_key);
   capacity_freed_ = true;
 }
 

@@ -146,6 +146,7 @@ void Engine::CheckReservations() {
       ended.push_back(node);
     }
   }
+  std::sort(ended.begin(), ended.end());
   for (NodeId node : ended) ReleaseReservation(node);
 }
 

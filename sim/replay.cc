@@ -420,6 +420,7 @@ absl::StatusOr<VariantSetup> MakeVariant(const Workload& w, Variant v) {
       // One root queue: no quotas, no tiers (every pod is tier 1 to the engine); the
       // priorities 2000/1000/0 alone order and preempt, as kube-scheduler's do.
       s.options.policy = "spread";
+      s.options.preemption_delay_ms = 0;  // kube-scheduler preempts at the first failed attempt
       StrAppend(&s.queues_yaml, "# no queues: a single root queue limited only by the cluster\n");
       for (SimPod& p : s.input.pods) {
         p.pod.annotations = Without(p.pod.annotations, {annotations::kQueue, annotations::kTier});
@@ -431,6 +432,7 @@ absl::StatusOr<VariantSetup> MakeVariant(const Workload& w, Variant v) {
       // tier 2: in one root queue the only preemption is of Tier 2 by Tier 0/1, and
       // Tier 0 never meets a Tier-2 pod on its pool.
       s.options.policy = "binpack";
+      s.options.preemption_delay_ms = 0;  // a kube-scheduler preemption plugin: at the first failed attempt
       StrAppend(&s.queues_yaml, "# no queues: Tier-0 pools are node labels/taints ", kPoolKey, "=<team>\n");
       for (SimNode& n : s.input.nodes) {
         auto it = w.node_pool.find(n.node.name);

@@ -267,3 +267,18 @@ TEST_CASE("preemption_waits_for_the_delay_and_is_not_needed_when_capacity_frees"
     CHECK(h.engine->stats().preemptions == 0);
   }
 }
+
+TEST_CASE("a_tier0_pod_reclaims_its_guaranteed_without_the_delay", "[placement][preemption]") {
+  EngineOptions o;
+  o.reservation_after_ms = 0;
+  o.preemption_delay_ms = 30 * 1000;
+  Harness h(kQueues, o);
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("a100-1", kA100, 8));
+  h.AddRunning(GpuPod("b0", "team-b", 8, "", 2), "a100-0");
+  h.AddRunning(GpuPod("b1", "team-b", 8, "", 2), "a100-1");
+  h.AddPod(GpuPod("a-t0", "team-a", 4, "", 0));
+  Decisions d = h.Cycle();
+  REQUIRE(d.evictions.size() == 1);
+  CHECK(d.evictions[0].preemptor_key == "ns/a-t0");
+}
