@@ -51,8 +51,16 @@ absl::StatusOr<VariantResult> RunVariant(const Workload& w, Variant v, const Run
       const PodInfo* info = w.Info(e.pod.Key());
       if (info == nullptr || info->tier != 0) continue;
       ++out.tier0_checked;
+      s.tier0_gpus += static_cast<double>(e.pod.requests[Res::kGpu]) / 1000.0;
       auto pool = w.node_pool.find(snap.node(e.counted_on).node.name);
       if (pool == w.node_pool.end() || pool->second != w.teams[info->team].name) ++out.tier0_off_pool;
+    }
+    // Free nodes a new pod of any team could use: in variant b a free pool node
+    // takes only its team's Tier-0 pods.
+    for (NodeId id = 0; id < snap.node_slots(); ++id) {
+      const NodeState& st = snap.node(id);
+      if (!st.present || st.node.gpu_count == 0) continue;
+      if (st.pods.empty() && !(v == Variant::kV1Pools && w.node_pool.contains(st.node.name))) ++s.free_open;
     }
     out.series.push_back(s);
     if (ro.until_ms >= w.horizon_ms || sim.Done()) {
@@ -91,13 +99,22 @@ absl::StatusOr<VariantResult> RunVariant(const Workload& w, Variant v, const Run
   out.alloc_mean = tot.gpu_capacity_integral > 0 ? tot.gpu_alloc_integral / tot.gpu_capacity_integral : 0;
   for (const Sample& s : out.series) {
     out.free_nodes_mean += s.free_nodes;
+    out.free_open_mean += s.free_open;
+    out.tier0_gpus_mean += s.tier0_gpus;
     out.stranded_mean += static_cast<double>(s.stranded);
   }
   if (!out.series.empty()) {
-    out.free_nodes_mean /= static_cast<double>(out.series.size());
-    out.stranded_mean /= static_cast<double>(out.series.size());
+    const double n = static_cast<double>(out.series.size());
+    out.free_nodes_mean /= n;
+    out.free_open_mean /= n;
+    out.tier0_gpus_mean /= n;
+    out.stranded_mean /= n;
     out.free_nodes_end = out.series.back().free_nodes;
+    out.free_open_end = out.series.back().free_open;
     out.stranded_end = out.series.back().stranded;
+  }
+  if (v == Variant::kV1Pools) {
+    for (const Team& t : w.teams) out.tier0_pool_gpus += t.guaranteed_gpus();  // the pools are the guaranteed nodes
   }
   for (size_t t = 0; t < w.teams.size(); ++t) {
     TeamResult tr;

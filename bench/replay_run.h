@@ -22,6 +22,8 @@ struct Sample {
   double hours = 0;
   double alloc = 0;  // GPU allocation ratio over the slice that ends here
   int free_nodes = 0;       // GPU nodes with nothing on them
+  int free_open = 0;        // of those, open to every pod (not a variant-b Tier-0 pool)
+  double tier0_gpus = 0;    // GPUs held by running Tier-0 pods
   int64_t stranded = 0;     // whole idle GPUs on partly used nodes
   int64_t pending = 0;      // pods waiting
   int64_t pending_tier0 = 0;
@@ -44,6 +46,10 @@ struct VariantResult {
   double alloc_mean = 0;  // time-weighted over [0, horizon]
   double free_nodes_mean = 0;
   int free_nodes_end = 0;
+  double free_open_mean = 0;   // free nodes any pod may use (b's idle pools excluded)
+  int free_open_end = 0;
+  double tier0_gpus_mean = 0;  // GPUs held by running Tier-0 pods
+  int64_t tier0_pool_gpus = 0; // GPUs set aside for Tier 0, used or not (variant b's pools; 0 elsewhere)
   double stranded_mean = 0;
   int64_t stranded_end = 0;
   std::vector<TeamResult> teams;  // parallel to Workload::teams

@@ -61,9 +61,13 @@ struct ReplaySpec {
   std::string helios_csv;  // helios-venus-vc-gpus/cluster_gpu_number.csv
   int node_stride = 4;     // keep one GPU node in this many (1 = all)
   uint64_t seed = 1;
-  double peak_hours = 6, offpeak_hours = 10;
-  double peak_load = 1.5, offpeak_load = 0.5;  // offered GPU demand / cluster GPUs
-  double initial_load = -1;  // work in flight at time 0, same unit; < 0 = peak_load, 0 = empty cluster
+  // A working day (replay_bench's "day" scenario): demand above capacity for the
+  // 6 peak hours, below it for the rest of the day; the window opens with the
+  // day's mean load in flight. replay_bench's "overload" scenario is 6 h at 1.5x,
+  // 10 h at 0.5x, opening at 1.5x.
+  double peak_hours = 6, offpeak_hours = 18;
+  double peak_load = 1.2, offpeak_load = 0.65;  // offered GPU demand / cluster GPUs
+  double initial_load = 0.8;  // work in flight at time 0, same unit; < 0 = peak_load, 0 = empty cluster
   int64_t min_duration_s = 600, max_duration_s = 24 * 3600;
   std::array<double, 3> tier_mix = {0.2, 0.6, 0.2};
   double gang_member_fraction = 0.02;  // of all pods

@@ -46,7 +46,17 @@ TEST_CASE("replay_quick_run_holds_invariants_in_every_variant", "[replay]") {
     for (const Sample& s : r->series) max_pending = std::max(max_pending, s.pending);
     CHECK(max_pending > 0);
     REQUIRE(r->tier0_checked > 0);
+    CHECK(r->tier0_gpus_mean > 0);
+    for (const Sample& s : r->series) {
+      CHECK(s.free_open <= s.free_nodes);
+      if (v != Variant::kV1Pools) CHECK(s.free_open == s.free_nodes);  // no pools: every free node is open
+    }
     if (v == Variant::kV1Pools) {
+      int64_t pools = 0;
+      for (const Team& t : w->teams) pools += t.guaranteed_gpus();
+      CHECK(r->tier0_pool_gpus == pools);
+      CHECK(r->tier0_gpus_mean <= static_cast<double>(pools));  // Tier 0 runs only inside the pools
+      CHECK(r->free_open_mean <= r->free_nodes_mean);  // idle pools are free but closed to other teams
       CHECK(r->tier0_off_pool == 0);  // Tier 0 only on its team's pool
       CHECK(r->evicted_by_tier[0] == 0);
       CHECK(r->evicted_by_tier[1] == 0);  // only Tier 2 is preempted
