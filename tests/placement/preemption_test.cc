@@ -233,15 +233,28 @@ queues:
   CHECK(evictions > 0);  // the run did contend
 }
 
-TEST_CASE("preemption_waits_for_the_delay_and_is_not_needed_when_capacity_frees", "[placement][preemption]") {
+namespace {
+
+// A 30 s preemption delay, and team-b using all 16 A100 (8 borrowed), all Tier 2.
+EngineOptions DelayedPreemption() {
   EngineOptions o;
   o.reservation_after_ms = 0;
   o.preemption_delay_ms = 30 * 1000;
-  Harness h(kQueues, o);
+  return o;
+}
+
+void FillWithBorrowedTier2(Harness& h) {
   h.AddNode(GpuNode("a100-0", kA100, 8));
   h.AddNode(GpuNode("a100-1", kA100, 8));
   h.AddRunning(GpuPod("b0", "team-b", 8, "", 2), "a100-0");
-  h.AddRunning(GpuPod("b1", "team-b", 8, "", 2), "a100-1");  // 8 of them borrowed
+  h.AddRunning(GpuPod("b1", "team-b", 8, "", 2), "a100-1");
+}
+
+}  // namespace
+
+TEST_CASE("preemption_waits_for_the_delay_and_is_not_needed_when_capacity_frees", "[placement][preemption]") {
+  Harness h(kQueues, DelayedPreemption());
+  FillWithBorrowedTier2(h);
   h.AddPod(GpuPod("a", "team-a", 4));                         // entitled to reclaim
   SECTION("no eviction before the delay; the engine asks to be woken when it ends") {
     CHECK(h.Cycle(10 * 1000).evictions.empty());  // t = 0: first failed attempt
@@ -269,14 +282,8 @@ TEST_CASE("preemption_waits_for_the_delay_and_is_not_needed_when_capacity_frees"
 }
 
 TEST_CASE("a_tier0_pod_reclaims_its_guaranteed_without_the_delay", "[placement][preemption]") {
-  EngineOptions o;
-  o.reservation_after_ms = 0;
-  o.preemption_delay_ms = 30 * 1000;
-  Harness h(kQueues, o);
-  h.AddNode(GpuNode("a100-0", kA100, 8));
-  h.AddNode(GpuNode("a100-1", kA100, 8));
-  h.AddRunning(GpuPod("b0", "team-b", 8, "", 2), "a100-0");
-  h.AddRunning(GpuPod("b1", "team-b", 8, "", 2), "a100-1");
+  Harness h(kQueues, DelayedPreemption());
+  FillWithBorrowedTier2(h);
   h.AddPod(GpuPod("a-t0", "team-a", 4, "", 0));
   Decisions d = h.Cycle();
   REQUIRE(d.evictions.size() == 1);
