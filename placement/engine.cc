@@ -645,8 +645,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     }
     if (!preempting && MayReserve(w)) TryReserve(w);
     if (!preempting && w.reserved_node == kNoNode && options_.reservation_after_ms > 0 && w.gang.empty() &&
-        head().gpu_milli_per_device >= 1000 && head().gpu_devices >= std::max(1, options_.reservation_min_gpus) &&
-        now_ms_ - w.waiting_since_ms < options_.reservation_after_ms) {
+        now_ms_ - w.waiting_since_ms < options_.reservation_after_ms && LargeEnoughToReserve(head())) {
       WakeAt(w, w.waiting_since_ms + options_.reservation_after_ms);  // to reserve then if still waiting
     }
     if (w.reserved_node != kNoNode) {

@@ -212,6 +212,7 @@ class Engine {
     return it != reservations_.end() && it->second.workload != workload;
   }
   bool MayReserve(const Workload& w) const;
+  bool LargeEnoughToReserve(const Pod& pod) const;  // reservation_min_gpus whole GPUs or more
   // True if no queue from `leaf` up has a configured max the charge would exceed.
   bool QuotaAllows(QueueId leaf, const Charge& c) const;
   // Reserves the node that needs the least to drain for `w`; true if one was.

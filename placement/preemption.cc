@@ -87,7 +87,9 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
       if (!reservations_.empty() && ReservedForOther(id, w.id)) return true;  // draining for another pod
       // Space already freed for another preemptor is its own: a second nomination
       // would take the first one's hold away.
-      if (auto n = nominations_.find(id); n != nominations_.end() && n->second.pod_key != key) return true;
+      if (!nominations_.empty()) {
+        if (auto n = nominations_.find(id); n != nominations_.end() && n->second.pod_key != key) return true;
+      }
       const NodeState& st = snapshot_.node(id);
       // Everything but resources must already allow the pod here.
       const FilterFailure f = CheckNode(pod, st, st.node.allocatable);

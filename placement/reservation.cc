@@ -65,8 +65,11 @@ bool Engine::MayReserve(const Workload& w) const {
       static_cast<int>(reservations_.size()) >= options_.max_reservations) {
     return false;
   }
+  return LargeEnoughToReserve(snapshot_.pod(snapshot_.FindPod(w.members[0])).pod);
+}
+
+bool Engine::LargeEnoughToReserve(const Pod& pod) const {
   // Large pods only: a small one is not starved by smaller ones, it waits its turn.
-  const Pod& pod = snapshot_.pod(snapshot_.FindPod(w.members[0])).pod;
   return pod.gpu_milli_per_device >= 1000 && pod.gpu_devices >= std::max(1, options_.reservation_min_gpus);
 }
 
