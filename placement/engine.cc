@@ -644,10 +644,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       }
     }
     if (!preempting && MayReserve(w)) TryReserve(w);
-    if (!preempting && w.reserved_node == kNoNode && options_.reservation_after_ms > 0 && w.gang.empty() &&
-        now_ms_ - w.waiting_since_ms < options_.reservation_after_ms && LargeEnoughToReserve(head())) {
-      WakeAt(w, w.waiting_since_ms + options_.reservation_after_ms);  // to reserve then if still waiting
-    }
+    if (!preempting) WakeToReserve(w, head());
     if (w.reserved_node != kNoNode) {
       const std::string note = ReservationNote(w);
       if (!absl::EndsWith(why, note)) why += note;

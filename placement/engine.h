@@ -179,8 +179,8 @@ class Engine {
   void NoteCharged(const Pod& pod, Tracked& tr);  // gang bookkeeping when tr becomes charged
   void NoteUncharged(Tracked& tr);
   void ChargeRunning(const std::string& key, Tracked& tr);
-  void AdoptPodsOf(NodeId node);
-  bool DropNominationsOf(const std::string& pod_key);  // true if it held any  // charges our pods bound to `node` that arrived before it
+  void AdoptPodsOf(NodeId node);  // charges our pods bound to `node` that arrived before it
+  bool DropNominationsOf(const std::string& pod_key);  // true if it held any
   void AddPending(const Pod& pod, Tracked& tr);
   void RemovePending(const std::string& key, Tracked& tr);
   void RefreshCapacity();
@@ -213,6 +213,9 @@ class Engine {
   }
   bool MayReserve(const Workload& w) const;
   bool LargeEnoughToReserve(const Pod& pod) const;  // reservation_min_gpus whole GPUs or more
+  // A pod that will be allowed to reserve once it has waited reservation_after_ms
+  // asks to be woken then (`head`: its pod).
+  void WakeToReserve(Workload& w, const Pod& head);
   // True if no queue from `leaf` up has a configured max the charge would exceed.
   bool QuotaAllows(QueueId leaf, const Charge& c) const;
   // Reserves the node that needs the least to drain for `w`; true if one was.

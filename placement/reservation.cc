@@ -68,6 +68,14 @@ bool Engine::MayReserve(const Workload& w) const {
   return LargeEnoughToReserve(snapshot_.pod(snapshot_.FindPod(w.members[0])).pod);
 }
 
+void Engine::WakeToReserve(Workload& w, const Pod& head) {
+  if (w.reserved_node != kNoNode || options_.reservation_after_ms <= 0 || !w.gang.empty() ||
+      now_ms_ - w.waiting_since_ms >= options_.reservation_after_ms || !LargeEnoughToReserve(head)) {
+    return;
+  }
+  WakeAt(w, w.waiting_since_ms + options_.reservation_after_ms);
+}
+
 bool Engine::LargeEnoughToReserve(const Pod& pod) const {
   // Large pods only: a small one is not starved by smaller ones, it waits its turn.
   return pod.gpu_milli_per_device >= 1000 && pod.gpu_devices >= std::max(1, options_.reservation_min_gpus);

@@ -83,12 +83,10 @@ int main(int argc, char** argv) {
   }
 
   drover::EngineOptions engine_options{scheduler_name, policy, seed};
-  if (absl::StatusOr<int64_t> ms = drover::ParseDurationMillis(preemption_delay); !ms.ok() || *ms < 0) {
-    return Fail("--preemption-delay: " + (ms.ok() ? "must not be negative, got \"" + preemption_delay + "\""
-                                                   : std::string(ms.status().message())));
-  } else {
-    engine_options.preemption_delay_ms = *ms;
-  }
+  absl::StatusOr<int64_t> delay_ms = drover::ParseDurationMillis(preemption_delay);
+  if (!delay_ms.ok()) return Fail("--preemption-delay: " + std::string(delay_ms.status().message()));
+  if (*delay_ms < 0) return Fail("--preemption-delay: must not be negative, got \"" + preemption_delay + "\"");
+  engine_options.preemption_delay_ms = *delay_ms;
 
   kube.in_cluster = in_cluster;
   use_kube = !kube.kubeconfig.empty() || in_cluster;

@@ -18,6 +18,18 @@ inline constexpr const char* kA10G = "NVIDIA-A10G";
 inline constexpr const char* kA10 = "NVIDIA-A10";
 inline constexpr const char* kT4 = "Tesla-T4";
 
+// Two teams with 8 A100 guaranteed each and one with none: the preemption tests'
+// queues (tests/placement/preemption_test.cc, tests/sim/sim_e2e_test.cc).
+inline constexpr const char* kTwoTeamsAndScratch = R"(
+queues:
+  children:
+    - name: team-a
+      guaranteed: {gpu: {A100: 8}}
+    - name: team-b
+      guaranteed: {gpu: {A100: 8}}
+    - name: scratch
+)";
+
 inline Node GpuNode(const std::string& name, const std::string& product, int gpus) {
   Node n;
   n.name = name;

@@ -11,15 +11,7 @@ using namespace drover::testing;
 
 namespace {
 
-constexpr const char* kQueues = R"(
-queues:
-  children:
-    - name: team-a
-      guaranteed: {gpu: {A100: 8}}
-    - name: team-b
-      guaranteed: {gpu: {A100: 8}}
-    - name: scratch
-)";
+constexpr const char* kQueues = kTwoTeamsAndScratch;
 
 EngineOptions AtOnceNoReservations() {
   EngineOptions o = PreemptAtOnce();

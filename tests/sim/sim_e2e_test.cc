@@ -166,14 +166,7 @@ TEST_CASE("simulator_runs_a_cycle_when_the_preemption_delay_ends_with_no_event",
   EngineOptions o;
   o.reservation_after_ms = 0;
   o.preemption_delay_ms = 45 * 1000;
-  auto engine = testing::MakeEngine(R"(
-queues:
-  children:
-    - name: team-a
-      guaranteed: {gpu: {A100: 8}}
-    - name: team-b
-      guaranteed: {gpu: {A100: 8}}
-)", o);
+  auto engine = testing::MakeEngine(testing::kTwoTeamsAndScratch, o);
   SimInput in;
   in.nodes.push_back(SimNode{testing::GpuNode("a100-0", testing::kA100, 8)});
   in.nodes.push_back(SimNode{testing::GpuNode("a100-1", testing::kA100, 8)});
