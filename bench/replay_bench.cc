@@ -104,6 +104,10 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       if (!ParseDouble(value(), &a->spec.offpeak_load)) return false;
     } else if (flag == "--guaranteed") {
       if (!ParseDouble(value(), &a->spec.guaranteed_fraction) || a->spec.guaranteed_fraction > 1) return false;
+    } else if (flag == "--drover-preemption-delay") {
+      double seconds = 0;
+      if (!ParseDouble(value(), &seconds) || seconds < 0) return false;
+      a->spec.drover_preemption_delay_ms = static_cast<int64_t>(seconds * 1000);
     } else if (flag == "--pod-list") {
       a->spec.pod_list = value();
     } else if (flag == "--openb") {
@@ -198,7 +202,7 @@ std::string WorkloadSection(const Workload& w) {
   return out;
 }
 
-std::string VariantNotes() {
+std::string VariantNotes(const ReplaySpec& spec) {
   return
       "## The variants (same pods, same seed)\n\n"
       "- **a-default**: what kube-scheduler does alone: `spread` scoring, one root queue (no quotas), Tier 0/1/2 as "
@@ -210,7 +214,12 @@ std::string VariantNotes() {
       "- **c-drover-binpack / c-drover-frag**: one leaf queue per team with its guaranteed GPUs per type, borrowing "
       "up to the cluster, Tier 0 only within guaranteed, reclaim of borrowed capacity and in-queue preemption by "
       "tier; `binpack` or `drover-frag`.\n"
-      "- All variants keep gang scheduling (drover.io/gang), which kube-scheduler alone lacks.\n\n";
+      "- All variants keep gang scheduling (drover.io/gang), which kube-scheduler alone lacks.\n" +
+      absl::StrFormat("- Variants a and b preempt at a pod's first failed attempt, as kube-scheduler does; Drover's "
+                      "variants wait %s first (droverd's `--preemption-delay`%s; Tier 0 never waits; "
+                      "`--drover-preemption-delay S` changes it).\n\n",
+                      Dur(static_cast<double>(spec.drover_preemption_delay_ms) / 1000.0),
+                      spec.drover_preemption_delay_ms == 30000 ? ", its default" : "");
 }
 
 void WriteCharts(const std::string& dir, const std::vector<VariantResult>& results) {
@@ -370,7 +379,7 @@ int RunScenario(const Args& args, const std::string& label, const ReplaySpec& sp
             "re:Invent 2024, GAM312) reports its results qualitatively; this replays the three set-ups it compares in "
             "Drover's simulator, on openb pod shapes and durations (Alibaba cluster-trace-gpu-v2023) sent to teams sized "
             "like the Helios Venus VCs (SenseTime), with arrivals compressed so that demand exceeds capacity for hours.\n\n");
-  StrAppend(&md, WorkloadSection(*w), VariantNotes());
+  StrAppend(&md, WorkloadSection(*w), VariantNotes(w->spec));
   StrAppend(&md, "## Results\n\nPending time p50 / p95 / p99 (every submission; a pod still waiting at the end counts "
                  "its wait so far). GPU allocation is time-weighted over the window; free nodes, GPUs for Tier 0 and "
                  "stranded GPUs are sampled every 5 min (mean) and at the end of the window. *Free nodes* are GPU nodes "
@@ -399,6 +408,21 @@ int RunScenario(const Args& args, const std::string& label, const ReplaySpec& sp
                                    r.submitted, r.bound, r.evicted_by_tier[0], r.evicted_by_tier[1],
                                    r.evicted_by_tier[2], r.tier0_off_pool, r.tier0_checked, r.wall_seconds));
   }
+  StrAppend(&md, "\n### Pending time by pod shape, all tiers (p95 / p99; pod-hours waited in total)\n\n| shape | pods |");
+  for (const VariantResult& r : results) StrAppend(&md, " ", VariantName(r.variant), " |");
+  StrAppend(&md, "\n|---|---|");
+  for (size_t i = 0; i < results.size(); ++i) StrAppend(&md, "---|");
+  StrAppend(&md, "\n");
+  for (int k = 0; k < kNumShapeClasses; ++k) {
+    StrAppend(&md, "| ", kShapeClasses[k], " | ", results.empty() ? 0 : results[0].by_shape[k].wait.n, " |");
+    for (const VariantResult& r : results) {
+      StrAppend(&md, " ", Dur(r.by_shape[k].wait.p95), " / ", Dur(r.by_shape[k].wait.p99), "; ",
+                absl::StrFormat("%.0f h", r.by_shape[k].waited_hours), " |");
+    }
+    StrAppend(&md, "\n");
+  }
+  StrAppend(&md, "\nPod counts are the first variant's submissions (preempted pods are resubmitted, so they differ a little). "
+                 "Multi-GPU gangs of 8-GPU pods need whole empty nodes at once; they wait longest in every variant.\n");
   StrAppend(&md, "\n### Each team's mean GPU use against its guaranteed (mean usage / guaranteed)\n\n| team (Helios VC) | "
                  "guaranteed GPUs | demand factor |");
   for (const VariantResult& r : results) StrAppend(&md, " ", VariantName(r.variant), " |");
@@ -447,7 +471,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: replay_bench [--quick] [--scenario day|overload] [--seed N] [--stride K] [--peak-hours H]\n"
                  "         [--offpeak-hours H] [--peak-load X] [--offpeak-load X] [--initial-load X] [--guaranteed F]\n"
-                 "         [--pod-list FILE] [--openb DIR] [--helios CSV]\n"
+                 "         [--drover-preemption-delay S] [--pod-list FILE] [--openb DIR] [--helios CSV]\n"
                  "         [--variants a-default,b-v1-pools,c-drover-binpack,c-drover-frag] [--check-invariants] [--out DIR]\n");
     return 2;
   }

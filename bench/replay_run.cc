@@ -9,6 +9,18 @@
 
 namespace drover::replay {
 
+namespace {
+
+int ShapeClass(const Pod& p, bool gang) {
+  if (p.gpu_devices == 0) return 0;
+  if (p.gpu_milli_per_device < 1000) return 1;
+  const int big = p.gpu_devices >= 8 ? 1 : 0;
+  if (gang) return 5 + big;
+  return p.gpu_devices == 1 ? 2 : 3 + big;
+}
+
+}  // namespace
+
 absl::StatusOr<VariantResult> RunVariant(const Workload& w, Variant v, const RunOptions& options) {
   absl::StatusOr<VariantSetup> setup = MakeVariant(w, v);
   if (!setup.ok()) return setup.status();
@@ -73,7 +85,7 @@ absl::StatusOr<VariantResult> RunVariant(const Workload& w, Variant v, const Run
 
   // Pending time by tier, preemptions by tier, usage per team.
   const int64_t end = sim.totals().end_ms;
-  std::vector<double> all, by_tier[3];
+  std::vector<double> all, by_tier[3], by_shape[kNumShapeClasses];
   std::map<std::string, int> submissions;
   std::vector<double> team_gpu_ms(w.teams.size(), 0.0);
   for (const PodRecord& rec : sim.records()) {
@@ -84,6 +96,9 @@ absl::StatusOr<VariantResult> RunVariant(const Workload& w, Variant v, const Run
     const double wait = static_cast<double>((rec.bound_ms >= 0 ? rec.bound_ms : end) - rec.submit_ms) / 1000.0;
     all.push_back(wait);
     by_tier[info->tier].push_back(wait);
+    const int shape = ShapeClass(w.pods[w.by_key.at(rec.key)].pod, !info->gang.empty());
+    by_shape[shape].push_back(wait);
+    out.by_shape[shape].waited_hours += wait / 3600.0;
     if (rec.bound_ms < 0) continue;
     ++out.bound;
     const int64_t until = rec.finished_ms >= 0 ? std::min(rec.finished_ms, end) : end;
@@ -92,6 +107,7 @@ absl::StatusOr<VariantResult> RunVariant(const Workload& w, Variant v, const Run
   for (const auto& [key, n] : submissions) out.evicted_by_tier[w.Info(key)->tier] += n - 1;
   out.pending_all = ComputePercentiles(std::move(all));
   for (int k = 0; k < 3; ++k) out.pending[k] = ComputePercentiles(std::move(by_tier[k]));
+  for (int k = 0; k < kNumShapeClasses; ++k) out.by_shape[k].wait = ComputePercentiles(std::move(by_shape[k]));
   out.still_pending = static_cast<int64_t>(sim.pending_count());
   out.completed = sim.totals().completions;
   out.preemptions = sim.totals().evictions;

@@ -34,6 +34,17 @@ struct TeamResult {
   double share = 0;      // mean_gpus / guaranteed GPUs (0 if nothing is guaranteed)
 };
 
+// Pods grouped by shape, for pending time: which shapes wait is where variants differ.
+inline constexpr const char* kShapeClasses[] = {"CPU only",        "shared GPU (< 1)",   "1 GPU",
+                                                "2-7 GPUs",        "8 GPUs",             "gang member, 2-7 GPUs",
+                                                "gang member, 8 GPUs"};
+inline constexpr int kNumShapeClasses = 7;
+
+struct ShapeWait {
+  Percentiles wait;        // seconds, every submission of the class
+  double waited_hours = 0; // pod-hours spent waiting, summed
+};
+
 struct VariantResult {
   Variant variant = Variant::kDefault;
   std::string policy;
@@ -52,6 +63,7 @@ struct VariantResult {
   int64_t tier0_pool_gpus = 0; // GPUs set aside for Tier 0, used or not (variant b's pools; 0 elsewhere)
   double stranded_mean = 0;
   int64_t stranded_end = 0;
+  ShapeWait by_shape[kNumShapeClasses];
   std::vector<TeamResult> teams;  // parallel to Workload::teams
   std::vector<Sample> series;
   int64_t tier0_checked = 0;   // Tier-0 pods seen placed, summed over samples

@@ -220,6 +220,7 @@ class Engine {
   bool QuotaAllows(QueueId leaf, const Charge& c) const;
   // Reserves the node that needs the least to drain for `w`; true if one was.
   bool TryReserve(Workload& w);
+  int64_t OldestStart(const NodeState& st) const;  // earliest start of the node's pods (0 if unknown)
   void ReleaseReservation(NodeId node);
   // Expires reservations past their hold and drops those whose node can no longer take the pod.
   void CheckReservations();

@@ -4,8 +4,9 @@
 //    attempt (or since its last reservation expired), fits no node now, is
 //    admitted by its queue on the node's GPU type and would fit the node's
 //    allocatable, reserves the node that needs the least to drain: fewest
-//    GPUs to free, then CPU, then memory; ties to the lower GPU rank, then the
-//    node name. At most max_reservations at once, one per node, none on a node
+//    GPUs to free, then the latest start among its pods (run times are
+//    heavy-tailed: pods that started recently are the likeliest to end soon),
+//    then CPU, then memory; ties to the lower GPU rank, then the node name. At most max_reservations at once, one per node, none on a node
 //    held for a preemptor;
 //  - no other new pod lands on a reserved node (filter reason kReserved), and no
 //    preemptor picks it;
@@ -81,13 +82,25 @@ bool Engine::LargeEnoughToReserve(const Pod& pod) const {
   return pod.gpu_milli_per_device >= 1000 && pod.gpu_devices >= std::max(1, options_.reservation_min_gpus);
 }
 
+int64_t Engine::OldestStart(const NodeState& st) const {
+  // Run times are heavy-tailed: a pod that has run long is likely to run long yet,
+  // so a node whose pods all started recently is expected to drain first. Pods we
+  // did not place (or whose start we do not know) count as the oldest.
+  int64_t oldest = now_ms_;
+  for (PodId p : st.pods) {
+    auto it = tracked_.find(snapshot_.pod(p).pod.Key());
+    oldest = std::min(oldest, it == tracked_.end() || !it->second.charged ? 0 : it->second.started_ms);
+  }
+  return oldest;
+}
+
 bool Engine::TryReserve(Workload& w) {
   const std::string& key = w.members[0];
   for (const auto& [node, nom] : nominations_) {
     if (nom.pod_key == key) return false;  // freed space is already held for it
   }
   const Pod& pod = snapshot_.pod(snapshot_.FindPod(key)).pod;
-  using Key = std::tuple<int64_t, int64_t, int64_t, int, std::string>;
+  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int, std::string>;
   NodeId best = kNoNode;
   Key best_key;
   auto consider = [&](NodeId id, int rank) {
@@ -98,7 +111,7 @@ bool Engine::TryReserve(Workload& w) {
     const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
     if (f != FilterFailure::kNone && f < FilterFailure::kInsufficientCpu) return true;
     auto [gpu, cpu, mem] = DrainNeeded(pod, st, snapshot_.Free(id));
-    Key k{gpu, cpu, mem, rank, st.node.name};
+    Key k{gpu, -OldestStart(st), cpu, mem, rank, st.node.name};
     if (best == kNoNode || k < best_key) {
       best = id;
       best_key = std::move(k);

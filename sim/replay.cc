@@ -1,5 +1,7 @@
 #include "sim/replay.h"
 
+#include "placement/filters.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -13,6 +15,7 @@
 #include "core/rng.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
+#include "placement/filters.h"
 #include "sim/openb.h"
 
 namespace drover::replay {
@@ -255,10 +258,16 @@ absl::StatusOr<Workload> Build(const ReplaySpec& spec, const TraceText& text) {
   std::vector<double> team_cum;
   double acc = 0;
   for (const Team& t : w.teams) team_cum.push_back(acc += t.share * t.load);
+  // A Tier-0 pod runs only within its team's guaranteed, which is its pool's nodes:
+  // its shape and its GPU-type allow-list (gpu_spec) must both fit one of them.
   auto fits_pool = [&](const Team& t, const Pod& p) {
+    std::string error;
+    const GpuTypeMask allowed = AllowedGpuTypes(p, scratch, &error);
     for (const std::string& n : t.pool_nodes) {
       const Node& node = w.nodes[node_at[n]].node;
-      if (p.requests.FitsIn(node.allocatable) && node.gpu_count >= p.gpu_devices) return true;
+      const GpuTypeId type = scratch.MatchProduct(node.gpu_product);
+      const bool type_ok = p.gpu_devices == 0 || (type != kNoGpuType && (allowed >> type & 1) != 0);
+      if (type_ok && p.requests.FitsIn(node.allocatable) && node.gpu_count >= p.gpu_devices) return true;
     }
     return false;
   };
@@ -456,6 +465,7 @@ absl::StatusOr<VariantSetup> MakeVariant(const Workload& w, Variant v) {
     case Variant::kDroverBinpack:
     case Variant::kDroverFrag: {
       s.options.policy = v == Variant::kDroverBinpack ? "binpack" : "drover-frag";
+      s.options.preemption_delay_ms = w.spec.drover_preemption_delay_ms;
       StrAppend(&s.queues_yaml, "queues:\n  name: root\n  children:\n");
       for (const Team& t : w.teams) {
         StrAppend(&s.queues_yaml, "    - name: ", t.name, "    # Helios VC ", t.helios_id, ": ", t.helios_gpus, " GPUs\n");

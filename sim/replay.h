@@ -74,6 +74,9 @@ struct ReplaySpec {
   double guaranteed_fraction = 0.4;    // of each GPU type, spread over the teams
   double team_load_sigma = 0.5;        // lognormal spread of the teams' demand
   int64_t submit_granularity_ms = 1000;
+  // Drover's variants wait this long before preempting (droverd --preemption-delay;
+  // its default). Variants a and b preempt at once, as kube-scheduler does.
+  int64_t drover_preemption_delay_ms = 30 * 1000;
 };
 
 struct Team {
