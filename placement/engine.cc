@@ -81,6 +81,7 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   workloads_.clear();
   gangs_.clear();
   gang_running_.clear();
+  apps_.clear();
   nominations_.clear();
   reservations_.clear();
   evicting_gpu_.clear();
@@ -150,7 +151,38 @@ void Engine::Uncharge(Tracked& tr) {
   capacity_freed_ = true;
 }
 
+std::string Engine::AppKey(QueueId leaf, const Pod& pod) {
+  if (const std::string* g = pod.annotations.Get(annotations::kGang); g != nullptr && !g->empty()) {
+    return StrCat(leaf, "|", pod.namespace_, "/gang/", *g);
+  }
+  if (!pod.owner_kind.empty()) return StrCat(leaf, "|", pod.namespace_, "/", pod.owner_kind, "/", pod.owner_name);
+  return StrCat(leaf, "|", pod.namespace_, "/Pod/", pod.name);
+}
+
+void Engine::CountApp(QueueId leaf, const std::string& app, int running, int pending) {
+  AppCount& a = apps_[app];
+  const bool was_running = a.running > 0, was_pending = a.running == 0 && a.pending > 0;
+  a.running += running;
+  a.pending += pending;
+  const bool is_running = a.running > 0, is_pending = a.running == 0 && a.pending > 0;
+  if (was_running != is_running) tree_->AddRunningApps(leaf, is_running ? 1 : -1);
+  if (was_pending != is_pending) tree_->AddPendingApps(leaf, is_pending ? 1 : -1);
+  if (a.running <= 0 && a.pending <= 0) apps_.erase(app);
+}
+
+std::string Engine::RunningAppLimit(const Workload& w, const Pod& head) const {
+  std::string reason = tree_->CheckRunningAppLimit(w.leaf);
+  if (reason.empty()) return "";
+  auto it = apps_.find(AppKey(w.leaf, head));
+  if (it != apps_.end() && it->second.running > 0) return "";  // already running: its further pods are not limited
+  return StrCat("its application has no pod running and ", reason);
+}
+
 void Engine::NoteCharged(const Pod& pod, Tracked& tr) {
+  if (tr.leaf != kNoQueue) {
+    tr.app = AppKey(tr.leaf, pod);
+    CountApp(tr.leaf, tr.app, 1, 0);
+  }
   const std::string* g = pod.annotations.Get(annotations::kGang);
   if (g == nullptr || g->empty()) return;
   tr.gang = StrCat(pod.namespace_, "/", *g);
@@ -158,6 +190,10 @@ void Engine::NoteCharged(const Pod& pod, Tracked& tr) {
 }
 
 void Engine::NoteUncharged(Tracked& tr) {
+  if (!tr.app.empty()) {
+    CountApp(tr.leaf, tr.app, -1, 0);
+    tr.app.clear();
+  }
   if (tr.gang.empty()) return;
   if (--gang_running_[tr.gang] <= 0) gang_running_.erase(tr.gang);
   tr.gang.clear();
@@ -279,6 +315,9 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", type_error);
     } else if (std::string limit = tree_->CheckPendingLimit(*leaf); !limit.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", limit);
+    } else if (std::string apps = apps_.contains(AppKey(*leaf, pod)) ? "" : tree_->CheckPendingAppLimit(*leaf);
+               !apps.empty()) {
+      w.rejection = StrCat("pod ", pod.Key(), ": a new application, and ", apps);
     } else {
       w.leaf = *leaf;
       w.tier = *tier;
@@ -295,6 +334,8 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
   if (w.rejection.empty()) {
     tr.pending_leaf = w.leaf;
     tree_->AddPendingPods(w.leaf, 1);
+    tr.pending_app = AppKey(w.leaf, pod);
+    CountApp(w.leaf, tr.pending_app, 0, 1);
   }
   if (!w.gang.empty()) {
     UnblockWorkload(w);  // a new member may complete the gang
@@ -309,6 +350,8 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
 void Engine::RemovePending(const std::string& key, Tracked& tr) {
   if (tr.pending_leaf != kNoQueue) {
     tree_->AddPendingPods(tr.pending_leaf, -1);
+    CountApp(tr.pending_leaf, tr.pending_app, 0, -1);
+    tr.pending_app.clear();
     tr.pending_leaf = kNoQueue;
   }
   auto it = workloads_.find(tr.workload);
@@ -604,6 +647,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     // fails the same way: skip the work (kube-scheduler's equivalence idea).
     uint64_t shape = w.shape;
     std::string why;
+    w.app_limited = false;
     // A pod holding a reservation sees more room than its shape-mates: never skipped.
     if (w.reserved_node != kNoNode) shape = 0;
     if (auto f = failed_shapes_.find(shape); shape != 0 && f != failed_shapes_.end()) {
@@ -613,6 +657,12 @@ Decisions Engine::RunCycle(int64_t now_ms) {
                !MightFitWholeGpus(head()) && !MightPreempt(w, head())) {
       why = w.reason;  // no node has enough free GPUs of any type: same answer as before
       if (shape != 0) failed_shapes_.emplace(shape, why);
+    } else if (std::string apps = RunningAppLimit(w, head()); !apps.empty()) {
+      // Waits for a running application of its queue to end. Pods of running
+      // applications with the same shape are not held back by it: no shape group.
+      why = std::move(apps);
+      w.app_limited = true;
+      w.shape = 0;
     } else if (TryPlace(w, &out, &why)) {
       stats_.binds += static_cast<int64_t>(w.members.size());
       if (!w.gang.empty()) ++stats_.gangs_placed;
@@ -643,8 +693,8 @@ Decisions Engine::RunCycle(int64_t now_ms) {
         continue;
       }
     }
-    if (!preempting && MayReserve(w)) TryReserve(w);
-    if (!preempting) WakeToReserve(w, head());
+    if (!preempting && !w.app_limited && MayReserve(w)) TryReserve(w);
+    if (!preempting && !w.app_limited) WakeToReserve(w, head());
     if (w.reserved_node != kNoNode) {
       const std::string note = ReservationNote(w);
       if (!absl::EndsWith(why, note)) why += note;
@@ -767,7 +817,7 @@ void Engine::BlockWorkload(Workload& w) {
   if (w.blocked) return;
   w.blocked = true;
   order_->Block(w.id);
-  if (!w.gang.empty() && w.shape == 0 && w.rejection.empty() &&
+  if (!w.gang.empty() && w.shape == 0 && w.rejection.empty() && !w.app_limited &&
       static_cast<int64_t>(w.members.size()) >= w.min_members) {
     w.shape = GangShape(w);  // complete gangs of identical members retry head-first, like pods
   }
@@ -862,6 +912,24 @@ std::string Engine::WhyPending(const std::string& pod_key) const {
 std::vector<std::string> Engine::CheckInvariants() const {
   std::vector<std::string> problems = snapshot_.CheckInvariants();
   for (std::string& p : tree_->CheckInvariants()) problems.push_back(std::move(p));
+  // Application counts (max_*_apps) agree with the pods behind them, leaf by leaf.
+  absl::flat_hash_map<QueueId, std::pair<int64_t, int64_t>> apps;  // leaf -> running, pending
+  for (const auto& [key, a] : apps_) {
+    const QueueId leaf = static_cast<QueueId>(std::stoll(key.substr(0, key.find('|'))));
+    auto& [running, pending] = apps[leaf];
+    running += a.running > 0 ? 1 : 0;
+    pending += a.running == 0 && a.pending > 0 ? 1 : 0;
+  }
+  for (QueueId id = 0; id < tree_->size(); ++id) {
+    const Queue& q = tree_->queue(id);
+    if (q.path.empty() || !q.leaf()) continue;
+    const auto it = apps.find(id);
+    const int64_t running = it == apps.end() ? 0 : it->second.first, pending = it == apps.end() ? 0 : it->second.second;
+    if (q.running_apps != running || q.pending_apps != pending) {
+      problems.push_back(StrCat("queue ", q.path, ": ", q.running_apps, " running / ", q.pending_apps,
+                                " waiting applications counted, but its pods make ", running, " / ", pending));
+    }
+  }
   return problems;
 }
 

@@ -133,6 +133,8 @@ class Engine {
     bool evicting = false;  // eviction decided, not yet gone
     std::string gang;       // "ns/gang" while charged, for gang_running_
     QueueId pending_leaf = kNoQueue;  // counted in the tree's pending_pods
+    std::string app;          // AppKey while charged
+    std::string pending_app;  // AppKey while counted pending
   };
   struct Nomination {
     std::string pod_key;
@@ -157,6 +159,7 @@ class Engine {
     int64_t first_failed_ms = -1;    // first failed attempt (preemption_delay_ms counts from it)
     int64_t wakeup_ms = -1;          // pending entry in wakeups_, if any
     NodeId reserved_node = kNoNode;
+    bool app_limited = false;        // last attempt: held by max_running_apps (no shape group, no reservation)
   };
   struct Reservation {
     uint64_t workload = 0;
@@ -182,6 +185,12 @@ class Engine {
   void AdoptPodsOf(NodeId node);  // charges our pods bound to `node` that arrived before it
   bool DropNominationsOf(const std::string& pod_key);  // true if it held any
   void AddPending(const Pod& pod, Tracked& tr);
+  // Applications, for max_running_apps / max_pending_apps: a gang, else the pod's
+  // controller, else the pod itself; keyed per leaf ("<leaf>|<namespace>/<id>").
+  static std::string AppKey(QueueId leaf, const Pod& pod);
+  void CountApp(QueueId leaf, const std::string& app, int running, int pending);
+  // "" if `w` may start running now as far as max_running_apps goes; else why not.
+  std::string RunningAppLimit(const Workload& w, const Pod& head) const;
   void RemovePending(const std::string& key, Tracked& tr);
   void RefreshCapacity();
 
@@ -273,6 +282,11 @@ class Engine {
   std::vector<uint64_t> unexplained_rejections_;
   std::vector<uint64_t> never_fits_;
   absl::flat_hash_map<std::string, int> gang_running_;  // gang -> members charged (running or assumed)
+  struct AppCount {
+    int running = 0;  // pods charged
+    int pending = 0;  // pods waiting (not rejected)
+  };
+  absl::flat_hash_map<std::string, AppCount> apps_;  // AppKey -> its pods
   int64_t now_ms_ = 0;
   // (time, workload id), earliest first; stale entries (workload gone or woken
   // earlier) are dropped when they come due.

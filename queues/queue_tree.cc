@@ -279,6 +279,38 @@ void QueueTree::AddPendingPods(QueueId leaf, int delta) {
   ForEachAncestor(leaf, [&](QueueId id) { queues_[id].pending_pods += delta; });
 }
 
+std::string QueueTree::CheckRunningAppLimit(QueueId leaf) const {
+  std::string reason;
+  ForEachAncestor(leaf, [&](QueueId id) {
+    const Queue& q = queues_[id];
+    if (reason.empty() && q.limits.max_running_apps && q.running_apps >= *q.limits.max_running_apps) {
+      reason = StrCat("queue ", q.path, " at its limit of ", *q.limits.max_running_apps,
+                      " running applications (max_running_apps)");
+    }
+  });
+  return reason;
+}
+
+std::string QueueTree::CheckPendingAppLimit(QueueId leaf) const {
+  std::string reason;
+  ForEachAncestor(leaf, [&](QueueId id) {
+    const Queue& q = queues_[id];
+    if (reason.empty() && q.limits.max_pending_apps && q.pending_apps >= *q.limits.max_pending_apps) {
+      reason = StrCat("queue ", q.path, " at its limit of ", *q.limits.max_pending_apps,
+                      " waiting applications (max_pending_apps)");
+    }
+  });
+  return reason;
+}
+
+void QueueTree::AddRunningApps(QueueId leaf, int delta) {
+  ForEachAncestor(leaf, [&](QueueId id) { queues_[id].running_apps += delta; });
+}
+
+void QueueTree::AddPendingApps(QueueId leaf, int delta) {
+  ForEachAncestor(leaf, [&](QueueId id) { queues_[id].pending_apps += delta; });
+}
+
 bool QueueTree::AboveMax(const Queue& q) {
   for (int d = 0; d < kQDims; ++d) {
     if (q.usage[d] > q.max[d]) return true;

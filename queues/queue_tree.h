@@ -64,6 +64,10 @@ struct Queue {
   QueueLimits limits;
   int64_t running_pods = 0;
   int64_t pending_pods = 0;  // subtree pods waiting (counted against max_pending_pods)
+  // Applications (a gang, a controller's pods, or a bare pod) in the subtree: with a
+  // pod running, and with pods waiting but none running (max_*_apps).
+  int64_t running_apps = 0;
+  int64_t pending_apps = 0;
   int64_t running_by_tier[3] = {0, 0, 0};  // this queue's own pods (leaves)
   bool leaf() const { return children.empty(); }
 };
@@ -102,6 +106,12 @@ class QueueTree {
   // "" if one more pending pod fits max_pending_pods on the leaf and its ancestors.
   std::string CheckPendingLimit(QueueId leaf) const;
   void AddPendingPods(QueueId leaf, int delta);
+  // "" if one more running (pending) application fits max_running_apps
+  // (max_pending_apps) on the leaf and its ancestors; else the reason.
+  std::string CheckRunningAppLimit(QueueId leaf) const;
+  std::string CheckPendingAppLimit(QueueId leaf) const;
+  void AddRunningApps(QueueId leaf, int delta);
+  void AddPendingApps(QueueId leaf, int delta);
   // After a configuration change: flags queues whose usage is above their new
   // max (they admit nothing until under; not an invariant violation). Returns their paths.
   std::vector<std::string> MarkOverMaxByConfig();

@@ -2,7 +2,8 @@
 // updated, cordoned, removed; pods added, deleted, completed; bind and eviction
 // failures; cycles) against an independent model of the cluster. After every
 // cycle: no node or device over-committed, each queue's usage equals the sum of
-// its bound pods' charges and stays within max, no gang bound below its minimum,
+// its bound pods' charges and stays within max, application counts agree with the
+// pods (queue c limits them), no gang bound below its minimum,
 // every bind passes the filters in the model, reserved nodes take only their pod,
 // and no reservation outlives its hold.
 #include <map>
@@ -28,6 +29,7 @@ queues:
       guaranteed: {gpu: {A100: 8, T4: 2}}
     - name: c
       max: {gpu: {T4: 4}, cpu: 40}
+      limits: {max_running_apps: 3, max_pending_apps: 6}
 )";
 
 struct Product {
