@@ -1,10 +1,8 @@
 # replay_bench: the talk's comparison (default scheduler, version-1 node pools,
 # Drover's queues) on a contended replay of our synthetic workload (sim/replay.h).
-# drover_replay (the workload and the variants) and drover_replay_run (running and
-# measuring them) are shared with tests/replay.cmake.
-if(TARGET drover_traces)
-  add_library(drover_replay ${PROJECT_SOURCE_DIR}/sim/replay.cc)
-  target_link_libraries(drover_replay PUBLIC drover_traces drover_sim drover_placement drover_queues_config)
+# drover_replay (sim/: the workload and the variants) and drover_replay_run (running
+# and measuring them) are shared with tests/replay.cmake.
+if(TARGET drover_replay)
   add_library(drover_replay_run ${CMAKE_CURRENT_LIST_DIR}/replay_run.cc)
   target_link_libraries(drover_replay_run PUBLIC drover_replay drover_server)
   add_executable(replay_bench ${CMAKE_CURRENT_LIST_DIR}/replay_bench.cc)
