@@ -264,8 +264,12 @@ void Engine::ChargeRunning(const std::string& key, Tracked& tr) {
 
 bool Engine::DropNominationsOf(const std::string& key) {
   bool dropped = false;
+  uint64_t gang = 0;
+  for (const auto& [node, nom] : nominations_) {
+    if (nom.pod_key == key && nom.gang_workload != 0) gang = nom.gang_workload;
+  }
   for (auto n = nominations_.begin(); n != nominations_.end();) {
-    if (n->second.pod_key == key) {
+    if (n->second.pod_key == key || (gang != 0 && n->second.gang_workload == gang)) {
       nominations_.erase(n++);
       dropped = true;
     } else {
@@ -408,6 +412,8 @@ void Engine::RefreshCapacity() {
 ResourceVec Engine::Reserved(NodeId node, const std::string& for_pod) const {
   auto it = nominations_.find(node);
   if (it == nominations_.end() || it->second.pod_key == for_pod) return ResourceVec();
+  // A gang's nominated space is open to all its members.
+  if (it->second.gang_workload != 0 && it->second.gang_workload == placing_workload_) return ResourceVec();
   return it->second.reserve;
 }
 
@@ -419,7 +425,10 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
   // Space nominated for another pending preemptor is not free to this pod.
   const ResourceVec* held = nullptr;
   if (!nominations_.empty()) {
-    if (auto n = nominations_.find(id); n != nominations_.end() && n->second.pod_key != pod.Key()) held = &n->second.reserve;
+    if (auto n = nominations_.find(id); n != nominations_.end() && n->second.pod_key != pod.Key() &&
+                                        (n->second.gang_workload == 0 || n->second.gang_workload != placing_workload_)) {
+      held = &n->second.reserve;
+    }
   }
   FilterFailure f = CheckNodeFree(pod, st, held, &taint);
   if (!reservations_.empty() && (f == FilterFailure::kNone || f >= FilterFailure::kInsufficientCpu) &&
@@ -556,8 +565,9 @@ void Engine::Commit(const std::string& key, PodId pid, const Choice& c, Decision
   tr.charged = true;
   tr.started_ms = now_ms_;
   NoteCharged(e.pod, tr);
-  // Space held for this pod as a preemptor is released wherever it lands.
-  if (DropNominationsOf(key)) capacity_freed_ = true;
+  // Space held for this pod as a preemptor is released wherever it lands (a gang's
+  // once all its members are placed: TryPlace may still roll them back).
+  if (w.gang.empty() && DropNominationsOf(key)) capacity_freed_ = true;
   out->binds.push_back(Binding{key, e.pod.uid, snapshot_.node(c.node).node.name, c.devices});
 }
 
@@ -608,6 +618,11 @@ bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
     placed.push_back(key);
   }
   for (Binding& b : staged.binds) out->binds.push_back(std::move(b));
+  if (!w.gang.empty()) {
+    for (const std::string& key : placed) {
+      if (DropNominationsOf(key)) capacity_freed_ = true;
+    }
+  }
   placing_workload_ = 0;
   return true;
 }
@@ -776,14 +791,16 @@ bool Engine::MightFitWholeGpus(const Pod& pod) const {
 }
 
 bool Engine::MightPreempt(const Workload& w, const Pod& pod) const {
-  if (!options_.preemption || !w.gang.empty() || !pod.WantsGpu() || w.leaf == kNoQueue) return false;
+  if (!options_.preemption || !pod.WantsGpu() || w.leaf == kNoQueue) return false;
+  // A gang asks for its pending members' GPUs together (members are alike, or close).
+  const int64_t gpu = pod.requests[Res::kGpu] * static_cast<int64_t>(w.members.size());
   const Queue& lq = tree_->queue(w.leaf);
   for (int tier = w.tier + 1; tier <= 2; ++tier) {
     if (lq.running_by_tier[tier] > 0) return true;  // in-queue victims by tier
   }
   if (pod.priority > 0 && lq.running_by_tier[std::clamp(w.tier, 0, 2)] > 0) return true;
   for (int d = 2; d < kQDims; ++d) {  // reclaim: within guaranteed for some type
-    if (lq.guaranteed[d] > 0 && lq.usage[d] + pod.requests[Res::kGpu] <= lq.guaranteed[d]) return true;
+    if (lq.guaranteed[d] > 0 && lq.usage[d] + gpu <= lq.guaranteed[d]) return true;
   }
   return false;
 }

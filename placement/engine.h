@@ -140,6 +140,7 @@ class Engine {
     std::string pod_key;
     ResourceVec reserve;
     int64_t expires_ms = 0;
+    uint64_t gang_workload = 0;  // a gang's nominations are its members' together, and end together
   };
   struct Workload {
     uint64_t id = 0;
@@ -183,7 +184,7 @@ class Engine {
   void NoteUncharged(Tracked& tr);
   void ChargeRunning(const std::string& key, Tracked& tr);
   void AdoptPodsOf(NodeId node);  // charges our pods bound to `node` that arrived before it
-  bool DropNominationsOf(const std::string& pod_key);  // true if it held any
+  bool DropNominationsOf(const std::string& pod_key);  // true if it held any (a gang member: the gang's)
   void AddPending(const Pod& pod, Tracked& tr);
   // Applications, for max_running_apps / max_pending_apps: a gang, else the pod's
   // controller, else the pod itself; keyed per leaf ("<leaf>|<namespace>/<id>").
@@ -199,6 +200,16 @@ class Engine {
   // Evicts the smallest set of victims on one node that lets the workload's pod
   // fit, if it is entitled (see placement/README.md). True if evictions were made.
   bool TryPreempt(Workload& w, Decisions* out, std::string* why);
+  // The same for a complete gang: victims on as many nodes as its pending members
+  // need, all on one GPU type, all or none (placement/preemption.cc).
+  bool TryPreemptGang(Workload& w, Decisions* out, std::string* why);
+  using Candidates = std::vector<std::pair<const Tracked*, std::string>>;  // victim, its key
+  // Victims in the order they are taken: Tier 2 before Tier 1, single pods before
+  // gang members, then the youngest.
+  static void SortVictims(Candidates* c);
+  // Evicts `victims` (and their gangs' running siblings) for `w`; returns how many.
+  size_t Evict(std::vector<std::string> victims, const Workload& w, const std::string& preemptor, GpuTypeId t,
+               Decisions* out);
   // Cheap necessary conditions, checked before the full searches.
   bool MightFitWholeGpus(const Pod& pod) const;
   // Why the workload can never be placed (larger than every node of its GPU types,
@@ -209,6 +220,8 @@ class Engine {
   bool MayEvict(const std::string& victim_key, const Tracked& victim, const Workload& w, bool reclaim,
                 int dim, const absl::flat_hash_map<QueueId, int64_t>& taken) const;
   QueueId BranchBelowCommonAncestor(QueueId victim_leaf, QueueId leaf) const;
+  // Adds a victim's GPUs to what its leaf and branch give up in one decision.
+  void NoteTaken(const Tracked& v, QueueId leaf, absl::flat_hash_map<QueueId, int64_t>* taken) const;
   // GPU usage of queue `q` in dimension `dim` held by pods already being evicted.
   int64_t EvictingGpu(QueueId q, int dim) const;
   void NoteEvicting(Tracked& tr, bool evicting);

@@ -12,7 +12,11 @@
 //    enough is taken; across nodes the set with the fewest victims wins, then the
 //    least important (sum of 2 - tier), then the youngest, then the least GPU;
 //  - the pod is nominated to that node: its freed space is held for it.
-// A gang member is preempted with all its running siblings.
+// A gang member is preempted with all its running siblings. A complete gang
+// preempts as a whole (TryPreemptGang): its pending members are placed one by one
+// on one GPU type, each on the node needing the fewest victims given the victims
+// and members chosen before it; the queues must admit the whole gang with all
+// the victims gone; the nodes are nominated to the gang, open to all its members.
 // A victim cannot preempt its preemptor back: the preemptor sits within its
 // guaranteed, and a pod in a queue within guaranteed is never a reclaim victim;
 // and an outranked pod never outranks the pod that outranked it.
@@ -23,6 +27,31 @@
 #include "placement/engine.h"
 
 namespace drover {
+namespace {
+
+// Takes `pod`'s devices on a simulated node state: the roomiest devices first.
+void TakeDevices(const Pod& pod, NodeState* sim) {
+  for (int k = 0; k < pod.gpu_devices; ++k) {
+    int best = -1;
+    for (int d = 0; d < static_cast<int>(sim->device_used.size()); ++d) {
+      if (1000 - sim->device_used[d] < pod.gpu_milli_per_device) continue;
+      if (best < 0 || sim->device_used[d] > sim->device_used[best]) best = d;  // fullest that fits: as PickDevices packs
+    }
+    if (best >= 0) sim->device_used[best] += pod.gpu_milli_per_device;
+  }
+}
+
+}  // namespace
+
+void Engine::SortVictims(Candidates* c) {
+  std::sort(c->begin(), c->end(), [](const auto& a, const auto& b) {
+    if (a.first->tier != b.first->tier) return a.first->tier > b.first->tier;
+    // Within a tier, single pods before gang members (a gang member's loss stalls its job).
+    if (a.first->gang.empty() != b.first->gang.empty()) return a.first->gang.empty();
+    if (a.first->started_ms != b.first->started_ms) return a.first->started_ms > b.first->started_ms;
+    return a.second < b.second;
+  });
+}
 
 QueueId Engine::BranchBelowCommonAncestor(QueueId victim_leaf, QueueId leaf) const {
   // Ancestors of `leaf`, then climb from the victim until the parent is one of them.
@@ -34,6 +63,14 @@ QueueId Engine::BranchBelowCommonAncestor(QueueId victim_leaf, QueueId leaf) con
     if (parent == kNoQueue || std::find(path.begin(), path.end(), parent) != path.end()) return cur;
     cur = parent;
   }
+}
+
+void Engine::NoteTaken(const Tracked& v, QueueId leaf, absl::flat_hash_map<QueueId, int64_t>* taken) const {
+  // The victim's leaf and its branch below the common ancestor give up its GPUs
+  // (once: when the leaf is that branch, it is one queue).
+  (*taken)[v.leaf] += v.charge.gpu_millis;
+  const QueueId branch = BranchBelowCommonAncestor(v.leaf, leaf);
+  if (branch != v.leaf) (*taken)[branch] += v.charge.gpu_millis;
 }
 
 bool Engine::MayEvict(const std::string& victim_key, const Tracked& v, const Workload& w, bool reclaim, int dim,
@@ -62,8 +99,9 @@ bool Engine::MayEvict(const std::string& victim_key, const Tracked& v, const Wor
 }
 
 bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
-  // Gangs and CPU-only pods wait rather than preempt (see placement/README.md).
-  if (!options_.preemption || !w.gang.empty() || w.members.size() != 1 || w.leaf == kNoQueue) return false;
+  if (!w.gang.empty()) return TryPreemptGang(w, out, why);
+  // CPU-only pods wait rather than preempt (see placement/README.md).
+  if (!options_.preemption || w.members.size() != 1 || w.leaf == kNoQueue) return false;
   const std::string& key = w.members[0];
   const Pod& pod = snapshot_.pod(snapshot_.FindPod(key)).pod;
   if (!pod.WantsGpu()) return false;
@@ -94,7 +132,7 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
       // Everything but resources must already allow the pod here.
       const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
       if (f != FilterFailure::kNone && f < FilterFailure::kInsufficientCpu) return true;
-      std::vector<std::pair<const Tracked*, std::string>> candidates;
+      Candidates candidates;
       absl::flat_hash_map<QueueId, int64_t> taken;
       for (PodId p : st.pods) {
         const std::string vkey = snapshot_.pod(p).pod.Key();
@@ -104,13 +142,7 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
         }
       }
       if (candidates.empty()) return true;
-      std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
-        if (a.first->tier != b.first->tier) return a.first->tier > b.first->tier;
-        // Within a tier, single pods before gang members (a gang member's loss stalls its job).
-        if (a.first->gang.empty() != b.first->gang.empty()) return a.first->gang.empty();
-        if (a.first->started_ms != b.first->started_ms) return a.first->started_ms > b.first->started_ms;
-        return a.second < b.second;
-      });
+      SortVictims(&candidates);
       NodeState sim = st;  // usage with the victims gone
       ResourceVec free = snapshot_.Free(id) - Reserved(id, key);
       std::vector<std::string> victims;
@@ -127,10 +159,7 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
         gpu += e.pod.requests[Res::kGpu];
         importance += 2 - v->tier;
         age += now_ms_ - v->started_ms;
-        if (v->leaf != w.leaf) {
-          taken[v->leaf] += v->charge.gpu_millis;
-          taken[BranchBelowCommonAncestor(v->leaf, w.leaf)] += v->charge.gpu_millis;
-        }
+        if (v->leaf != w.leaf) NoteTaken(*v, w.leaf, &taken);
         if (pod.requests.FitsIn(free) && DevicesFit(pod, sim)) {
           const auto key = std::make_tuple(victims.size(), importance, age, gpu);
           if (best_node == kNoNode ||
@@ -155,41 +184,192 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
     const std::string admit = tree_->CheckAdmit(w.leaf, *charge, w.tier);
     for (const Tracked* tv : gone) tree_->Add(tv->leaf, tv->charge, tv->tier);
     if (!admit.empty()) continue;
-    // A gang is preempted whole: its other running members go too, or they would
-    // hold their GPUs for a job that cannot make progress.
-    for (size_t i = 0, n = best_victims.size(); i < n; ++i) {
-      const std::string gang = tracked_[best_victims[i]].gang;
-      if (gang.empty()) continue;
-      std::vector<std::string> siblings;
-      for (const auto& [k, tv] : tracked_) {
-        if (tv.gang == gang && tv.charged && !tv.evicting &&
-            std::find(best_victims.begin(), best_victims.end(), k) == best_victims.end()) {
-          siblings.push_back(k);
-        }
-      }
-      std::sort(siblings.begin(), siblings.end());  // not the hash map's per-process order
-      best_victims.insert(best_victims.end(), siblings.begin(), siblings.end());
-    }
+    const size_t evicted = Evict(std::move(best_victims), w, key, t, out);
     const std::string node_name = snapshot_.node(best_node).node.name;
-    for (const std::string& v : best_victims) {
-      Tracked& tv = tracked_[v];
-      NoteEvicting(tv, true);
-      ++preempted_count_[v];
-      ++stats_.preemptions;
-      ++(tv.leaf == w.leaf ? stats_.preemptions_in_queue : stats_.preemptions_reclaim);
-      const std::string reason =
-          tv.leaf == w.leaf
-              ? StrCat("preempted by ", key, " (higher tier or priority in queue ", tree_->queue(w.leaf).path, ")")
-              : StrCat("preempted by ", key, " to reclaim ", catalog_.type(t).name, " guaranteed to queue ",
-                       tree_->queue(w.leaf).path);
-      out->evictions.push_back(Eviction{v, snapshot_.pod(snapshot_.FindPod(v)).pod.uid, reason, key});
-    }
     ++stats_.preemptors;
     // One hold per preemptor: one it still had elsewhere (its victims there not
     // gone yet) is released, or it would keep that space from others until expiry.
     DropNominationsOf(key);
     nominations_[best_node] = Nomination{key, pod.requests, now_ms_ + options_.nomination_ttl_ms};
-    *why = StrCat(*why, " Preempting ", best_victims.size(), " pod(s) on node ", node_name, ".");
+    *why = StrCat(*why, " Preempting ", evicted, " pod(s) on node ", node_name, ".");
+    return true;
+  }
+  return false;
+}
+
+size_t Engine::Evict(std::vector<std::string> victims, const Workload& w, const std::string& preemptor, GpuTypeId t,
+                     Decisions* out) {
+  // A gang is preempted whole: its other running members go too, or they would
+  // hold their GPUs for a job that cannot make progress.
+  for (size_t i = 0, n = victims.size(); i < n; ++i) {
+    const std::string gang = tracked_[victims[i]].gang;
+    if (gang.empty()) continue;
+    std::vector<std::string> siblings;
+    for (const auto& [k, tv] : tracked_) {
+      if (tv.gang == gang && tv.charged && !tv.evicting && std::find(victims.begin(), victims.end(), k) == victims.end()) {
+        siblings.push_back(k);
+      }
+    }
+    std::sort(siblings.begin(), siblings.end());  // not the hash map's per-process order
+    victims.insert(victims.end(), siblings.begin(), siblings.end());
+  }
+  const std::string by = w.gang.empty() ? preemptor : StrCat("gang ", w.gang);
+  for (const std::string& v : victims) {
+    Tracked& tv = tracked_[v];
+    NoteEvicting(tv, true);
+    ++preempted_count_[v];
+    ++stats_.preemptions;
+    ++(tv.leaf == w.leaf ? stats_.preemptions_in_queue : stats_.preemptions_reclaim);
+    const std::string reason =
+        tv.leaf == w.leaf
+            ? StrCat("preempted by ", by, " (higher tier or priority in queue ", tree_->queue(w.leaf).path, ")")
+            : StrCat("preempted by ", by, " to reclaim ", catalog_.type(t).name, " guaranteed to queue ",
+                     tree_->queue(w.leaf).path);
+    out->evictions.push_back(Eviction{v, snapshot_.pod(snapshot_.FindPod(v)).pod.uid, reason, preemptor});
+  }
+  return victims.size();
+}
+
+bool Engine::TryPreemptGang(Workload& w, Decisions* out, std::string* why) {
+  if (!options_.preemption || w.leaf == kNoQueue) return false;
+  // Only a complete gang: one still waiting for members could not start anyway.
+  auto running = gang_running_.find(w.gang);
+  if (static_cast<int>(w.members.size()) + (running == gang_running_.end() ? 0 : running->second) < w.min_members) {
+    return false;
+  }
+  std::vector<std::string> members = w.members;
+  std::sort(members.begin(), members.end());
+  std::vector<const Pod*> pods;
+  GpuTypeMask mask = kAnyGpuType;
+  for (const std::string& m : members) {
+    const Pod& p = snapshot_.pod(snapshot_.FindPod(m)).pod;
+    if (!p.WantsGpu()) return false;  // members without GPUs: the gang waits (as CPU-only pods do)
+    std::string error;
+    mask &= AllowedGpuTypes(p, catalog_, &error);
+    pods.push_back(&p);
+  }
+  for (GpuTypeId t : catalog_.ByRank(mask)) {
+    if (index_.nodes_of_type(t) == 0 || !tree_->MayUseType(w.leaf, t)) continue;
+    Charge total;
+    total.gpu_type = t;
+    bool charged = true;
+    for (const Pod* p : pods) {
+      absl::StatusOr<Charge> c = tree_->ChargeFor(*p, t);
+      if (!c.ok()) {
+        charged = false;
+        break;
+      }
+      total.cpu_millis += c->cpu_millis;
+      total.memory_bytes += c->memory_bytes;
+      total.gpu_millis += c->gpu_millis;
+    }
+    if (!charged) continue;
+    const int dim = QGpu(t);
+    const Queue& lq = tree_->queue(w.leaf);
+    const bool reclaim = lq.usage[dim] + NominatedGpu(w.leaf, dim, members[0]) + total.gpu_millis <= lq.guaranteed[dim];
+    // Members are placed one by one on simulated node states that carry the
+    // victims and members chosen so far; each takes the node needing the fewest
+    // (then least important, youngest) victims.
+    absl::flat_hash_map<NodeId, std::pair<NodeState, ResourceVec>> sims;
+    absl::flat_hash_map<QueueId, int64_t> taken;
+    std::vector<std::string> victims;
+    std::vector<std::pair<NodeId, size_t>> placed;  // node, member index
+    bool all = true;
+    for (size_t i = 0; i < pods.size() && all; ++i) {
+      const Pod& pod = *pods[i];
+      NodeId best_node = kNoNode;
+      std::vector<std::string> best_victims;
+      std::tuple<size_t, int, int64_t, int64_t> best_key;
+      index_.Visit(t, 0, true, [&](NodeId id) {
+        if (!reservations_.empty() && ReservedForOther(id, w.id)) return true;
+        if (auto n = nominations_.find(id); n != nominations_.end() && n->second.gang_workload != w.id) return true;
+        const NodeState& st = snapshot_.node(id);
+        const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
+        if (f != FilterFailure::kNone && f < FilterFailure::kInsufficientCpu) return true;
+        auto it = sims.find(id);
+        NodeState sim = it == sims.end() ? st : it->second.first;
+        ResourceVec free = it == sims.end() ? snapshot_.Free(id) : it->second.second;
+        std::vector<std::string> mine;
+        int importance = 0;
+        int64_t age = 0, gpu = 0;
+        if (!(pod.requests.FitsIn(free) && DevicesFit(pod, sim))) {
+          Candidates candidates;
+          for (PodId p : st.pods) {
+            const std::string vkey = snapshot_.pod(p).pod.Key();
+            if (std::find(victims.begin(), victims.end(), vkey) != victims.end()) continue;
+            auto tv = tracked_.find(vkey);
+            if (tv != tracked_.end() && MayEvict(vkey, tv->second, w, reclaim, dim, taken)) {
+              candidates.emplace_back(&tv->second, vkey);
+            }
+          }
+          SortVictims(&candidates);
+          absl::flat_hash_map<QueueId, int64_t> node_taken = taken;
+          bool fits = false;
+          for (const auto& [v, vkey] : candidates) {
+            if (!MayEvict(vkey, *v, w, reclaim, dim, node_taken)) continue;
+            const PodEntry& e = snapshot_.pod(snapshot_.FindPod(vkey));
+            free += e.pod.requests;
+            for (int d : e.devices) sim.device_used[d] -= e.pod.gpu_milli_per_device;
+            mine.push_back(vkey);
+            importance += 2 - v->tier;
+            age += now_ms_ - v->started_ms;
+            gpu += e.pod.requests[Res::kGpu];
+            if (v->leaf != w.leaf) NoteTaken(*v, w.leaf, &node_taken);
+            if (pod.requests.FitsIn(free) && DevicesFit(pod, sim)) {
+              fits = true;
+              break;
+            }
+          }
+          if (!fits) return true;
+        }
+        const auto key = std::make_tuple(mine.size(), importance, age, gpu);
+        if (best_node == kNoNode || key < best_key) {
+          best_node = id;
+          best_victims = std::move(mine);
+          best_key = key;
+        }
+        return true;
+      });
+      if (best_node == kNoNode) {
+        all = false;
+        break;
+      }
+      // Carry the choice into the node's simulated state.
+      auto it = sims.find(best_node);
+      if (it == sims.end()) it = sims.emplace(best_node, std::make_pair(snapshot_.node(best_node), snapshot_.Free(best_node))).first;
+      for (const std::string& v : best_victims) {
+        const PodEntry& e = snapshot_.pod(snapshot_.FindPod(v));
+        it->second.second += e.pod.requests;
+        for (int d : e.devices) it->second.first.device_used[d] -= e.pod.gpu_milli_per_device;
+        const Tracked& tv = tracked_[v];
+        if (tv.leaf != w.leaf) NoteTaken(tv, w.leaf, &taken);
+        victims.push_back(v);
+      }
+      it->second.second -= pod.requests;
+      TakeDevices(pod, &it->second.first);
+      placed.emplace_back(best_node, i);
+    }
+    if (!all || victims.empty()) continue;  // no victims needed: placement failed for other reasons
+    // The queues must admit the whole gang once the victims are gone.
+    std::vector<const Tracked*> gone;
+    for (const std::string& v : victims) gone.push_back(&tracked_[v]);
+    for (const Tracked* tv : gone) tree_->Remove(tv->leaf, tv->charge, tv->tier);
+    const std::string admit = tree_->CheckAdmit(w.leaf, total, w.tier);
+    for (const Tracked* tv : gone) tree_->Add(tv->leaf, tv->charge, tv->tier);
+    if (!admit.empty()) continue;
+    const size_t evicted = Evict(std::move(victims), w, w.members[0], t, out);
+    ++stats_.preemptors;
+    // The freed space is held for the gang: one nomination per node, open to all
+    // its members, dropped together.
+    for (const std::string& m : members) DropNominationsOf(m);
+    absl::flat_hash_map<NodeId, size_t> first_on;
+    for (const auto& [node, i] : placed) {
+      auto [f, fresh] = first_on.emplace(node, i);
+      Nomination& n = nominations_[node];
+      if (fresh) n = Nomination{members[i], ResourceVec(), now_ms_ + options_.nomination_ttl_ms, w.id};
+      n.reserve += pods[i]->requests;
+    }
+    *why = StrCat(*why, " Preempting ", evicted, " pod(s) on ", first_on.size(), " node(s) for the gang.");
     return true;
   }
   return false;

@@ -281,3 +281,103 @@ TEST_CASE("a_tier0_pod_reclaims_its_guaranteed_without_the_delay", "[placement][
   REQUIRE(d.evictions.size() == 1);
   CHECK(d.evictions[0].preemptor_key == "ns/a-t0");
 }
+
+namespace {
+
+// batch's one guaranteed GPU keeps one of its pods from reclaim.
+constexpr const char* kGangQueues = R"(
+queues:
+  children:
+    - name: train
+      guaranteed: {gpu: {A100: 16}}
+    - name: batch
+      guaranteed: {gpu: {A100: 1}}
+)";
+
+}  // namespace
+
+// A team below its guaranteed reclaims it for a gang: victims on as many nodes as
+// the gang needs, the nodes held for the gang until it binds there.
+TEST_CASE("a_gang_reclaims_its_guaranteed_on_several_nodes", "[placement][preemption]") {
+  Harness h(R"(
+queues:
+  children:
+    - name: train
+      guaranteed: {gpu: {A100: 16}}
+    - name: batch
+)", AtOnceNoReservations());
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("a100-1", kA100, 8));
+  // batch borrows both nodes with 1-GPU Tier-2 pods.
+  for (int i = 0; i < 16; ++i) h.AddPod(GpuPod("b" + std::to_string(i), "batch", 1, "", 2));
+  h.Cycle();
+  for (int i = 0; i < 16; ++i) REQUIRE(h.Bound("ns/b" + std::to_string(i)));
+  h.AddPod(GangMember("job", 0, 2, "train", 8));
+  h.AddPod(GangMember("job", 1, 2, "train", 8));
+  Decisions d = h.Cycle();  // the evicted pods are deleted, as the cluster would
+  CHECK(d.evictions.size() == 16);
+  for (const Eviction& e : d.evictions) CHECK(e.preemptor_key.rfind("ns/job-", 0) == 0);
+  CHECK_THAT(h.engine->WhyPending("ns/job-0"), Catch::Contains("Preempting 16 pod(s) on 2 node(s) for the gang"));
+  // A new batch pod does not take the space held for the gang.
+  h.AddPod(GpuPod("late", "batch", 1, "", 2));
+  h.Cycle();
+  CHECK(h.Bound("ns/job-0"));
+  CHECK(h.Bound("ns/job-1"));
+  CHECK(h.NodeOf("ns/job-0") != h.NodeOf("ns/job-1"));
+  CHECK_FALSE(h.Bound("ns/late"));
+}
+
+// All or none: a gang that cannot be given every node it needs evicts nobody.
+TEST_CASE("a_gang_preempts_all_or_none", "[placement][preemption]") {
+  Harness h(kGangQueues, AtOnceNoReservations());
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("a100-1", kA100, 8));
+  // a100-1 keeps a Tier-0 pod of batch (never evicted): only a100-0 can be freed.
+  h.AddRunning(GpuPod("b-t0", "batch", 1, "", 0), "a100-1");
+  for (int i = 0; i < 15; ++i) h.AddPod(GpuPod("b" + std::to_string(i), "batch", 1, "", 2));
+  h.Cycle();
+  h.AddPod(GangMember("job", 0, 2, "train", 8));
+  h.AddPod(GangMember("job", 1, 2, "train", 8));
+  Decisions d = h.Cycle();
+  CHECK(d.evictions.empty());
+  CHECK(h.engine->stats().preemptions == 0);
+  // With 7 GPUs per member it fits: one member where the Tier-0 pod stays.
+  h.DeletePod("ns/job-0");
+  h.DeletePod("ns/job-1");
+  h.AddPod(GangMember("small", 0, 2, "train", 7));
+  h.AddPod(GangMember("small", 1, 2, "train", 7));
+  d = h.Cycle();
+  CHECK_FALSE(d.evictions.empty());
+  h.Cycle();
+  CHECK(h.Bound("ns/small-0"));
+  CHECK(h.Bound("ns/small-1"));
+  CHECK(h.Bound("ns/b-t0"));
+}
+
+// A gang whose queue would go above its guaranteed is not entitled to reclaim.
+TEST_CASE("a_gang_beyond_its_guaranteed_does_not_reclaim", "[placement][preemption]") {
+  Harness h(kGangQueues, AtOnceNoReservations());
+  for (int n = 0; n < 3; ++n) h.AddNode(GpuNode("a100-" + std::to_string(n), kA100, 8));
+  for (int i = 0; i < 24; ++i) h.AddPod(GpuPod("b" + std::to_string(i), "batch", 1, "", 2));
+  h.Cycle();
+  for (int m = 0; m < 3; ++m) h.AddPod(GangMember("job", m, 3, "train", 8));  // 24 GPUs > 16 guaranteed
+  Decisions d = h.Cycle();
+  CHECK(d.evictions.empty());
+}
+
+// A victim's queue directly under the common ancestor is its own branch: what it
+// gives up counts once. team-b borrows exactly 2 GPUs; team-a's 2-GPU pod takes
+// both back (counted twice, the second would seem to cut into team-b's guaranteed).
+TEST_CASE("reclaim_takes_all_that_a_sibling_queue_borrowed", "[placement][preemption]") {
+  Harness h(kQueues, AtOnceNoReservations());
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("a100-1", kA100, 8));
+  h.AddRunning(GpuPod("a-run", "team-a", 6, "", 1), "a100-0");
+  for (int i = 0; i < 2; ++i) h.AddRunning(GpuPod("b-x" + std::to_string(i), "team-b", 1, "", 2), "a100-0");
+  for (int i = 0; i < 8; ++i) h.AddRunning(GpuPod("b-y" + std::to_string(i), "team-b", 1, "", 2), "a100-1");
+  h.AddPod(GpuPod("a-new", "team-a", 2, "", 1));
+  Decisions d = h.Cycle();
+  CHECK(d.evictions.size() == 2);
+  h.Cycle();
+  CHECK(h.Bound("ns/a-new"));
+}
