@@ -67,6 +67,12 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
     const PodEntry& e = snapshot_.pod(id);
     if (e.live) pods.push_back(Held{e.pod, e.assumed, e.devices});
   }
+  // Running pods first, then binds in flight, then pending pods: a pending pod's
+  // application is then known to be running (max_pending_apps) whatever the slot order.
+  std::stable_sort(pods.begin(), pods.end(), [](const Held& a, const Held& b) {
+    auto rank = [](const Held& h) { return h.assumed ? 1 : h.pod.IsBound() ? 0 : 2; };
+    return rank(a) < rank(b);
+  });
   config_ = std::move(config);
   catalog_ = config_.catalog;
   snapshot_ = Snapshot(&catalog_);
@@ -170,12 +176,15 @@ void Engine::CountApp(QueueId leaf, const std::string& app, int running, int pen
   if (a.running <= 0 && a.pending <= 0) apps_.erase(app);
 }
 
-std::string Engine::RunningAppLimit(const Workload& w, const Pod& head) const {
-  std::string reason = tree_->CheckRunningAppLimit(w.leaf);
-  if (reason.empty()) return "";
-  auto it = apps_.find(AppKey(w.leaf, head));
-  if (it != apps_.end() && it->second.running > 0) return "";  // already running: its further pods are not limited
-  return StrCat("its application has no pod running and ", reason);
+std::string Engine::RunningAppLimit(const Workload& w) const {
+  if (w.leaf == kNoQueue || !tree_->AtRunningAppLimit(w.leaf)) return "";
+  // Already running: its further pods are not limited. (Its key was kept when it was counted pending.)
+  auto tr = tracked_.find(w.members[0]);
+  if (tr != tracked_.end()) {
+    auto it = apps_.find(tr->second.pending_app);
+    if (it != apps_.end() && it->second.running > 0) return "";
+  }
+  return StrCat("its application has no pod running and ", tree_->CheckRunningAppLimit(w.leaf));
 }
 
 void Engine::NoteCharged(const Pod& pod, Tracked& tr) {
@@ -263,8 +272,13 @@ void Engine::ChargeRunning(const std::string& key, Tracked& tr) {
 }
 
 bool Engine::DropNominationsOf(const std::string& key) {
+  if (nominations_.empty()) return false;
   bool dropped = false;
+  // A gang member's: the whole gang's, whichever member each nomination names.
   uint64_t gang = 0;
+  if (auto t = tracked_.find(key); t != tracked_.end() && t->second.workload != 0) {
+    if (auto w = workloads_.find(t->second.workload); w != workloads_.end() && !w->second.gang.empty()) gang = w->first;
+  }
   for (const auto& [node, nom] : nominations_) {
     if (nom.pod_key == key && nom.gang_workload != 0) gang = nom.gang_workload;
   }
@@ -292,7 +306,7 @@ void Engine::RemovePod(const std::string& key) {
   snapshot_.DeletePod(key);
 }
 
-void Engine::AddPending(const Pod& pod, Tracked& tr) {
+void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
   std::string gang;
   if (const std::string* g = pod.annotations.Get(annotations::kGang); g != nullptr && !g->empty()) {
     gang = StrCat(pod.namespace_, "/", *g);
@@ -319,7 +333,7 @@ void Engine::AddPending(const Pod& pod, Tracked& tr) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", type_error);
     } else if (std::string limit = tree_->CheckPendingLimit(*leaf); !limit.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", limit);
-    } else if (std::string apps = apps_.contains(AppKey(*leaf, pod)) ? "" : tree_->CheckPendingAppLimit(*leaf);
+    } else if (std::string apps = !new_arrival || apps_.contains(AppKey(*leaf, pod)) ? "" : tree_->CheckPendingAppLimit(*leaf);
                !apps.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": a new application, and ", apps);
     } else {
@@ -658,26 +672,32 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       if (head_id == kNoPod) head_id = snapshot_.FindPod(w.members[0]);
       return snapshot_.pod(head_id).pod;
     };
+    // A pod held by max_running_apps last time gets its shape back (held, it had none).
+    if (w.app_limited && w.gang.empty()) w.shape = ShapeKey(head(), w);
+    w.app_limited = false;
     // A pod shaped exactly like one that just failed, in the same queue and tier,
     // fails the same way: skip the work (kube-scheduler's equivalence idea).
     uint64_t shape = w.shape;
     std::string why;
-    w.app_limited = false;
     // A pod holding a reservation sees more room than its shape-mates: never skipped.
     if (w.reserved_node != kNoNode) shape = 0;
-    if (auto f = failed_shapes_.find(shape); shape != 0 && f != failed_shapes_.end()) {
+    if (std::string apps = RunningAppLimit(w); !apps.empty()) {
+      // Waits for a running application of its queue to end, holding nothing: no
+      // shape group (pods of running applications with its shape are not held
+      // back by it), no reservation, no preemption.
+      why = std::move(apps);
+      w.app_limited = true;
+      w.shape = 0;
+      shape = 0;
+      if (w.reserved_node != kNoNode) ReleaseReservation(w.reserved_node);
+      DropNominationsOf(w.members[0]);
+    } else if (auto f = failed_shapes_.find(shape); shape != 0 && f != failed_shapes_.end()) {
       ++stats_.shape_skips;
       why = f->second;
     } else if (w.gang.empty() && !w.reason.empty() &&
                !MightFitWholeGpus(head()) && !MightPreempt(w, head())) {
       why = w.reason;  // no node has enough free GPUs of any type: same answer as before
       if (shape != 0) failed_shapes_.emplace(shape, why);
-    } else if (std::string apps = RunningAppLimit(w, head()); !apps.empty()) {
-      // Waits for a running application of its queue to end. Pods of running
-      // applications with the same shape are not held back by it: no shape group.
-      why = std::move(apps);
-      w.app_limited = true;
-      w.shape = 0;
     } else if (TryPlace(w, &out, &why)) {
       stats_.binds += static_cast<int64_t>(w.members.size());
       if (!w.gang.empty()) ++stats_.gangs_placed;
@@ -719,7 +739,11 @@ Decisions Engine::RunCycle(int64_t now_ms) {
       w.reason = why;
       std::string nominated;
       for (const auto& [node, nom] : nominations_) {
-        if (nom.pod_key == w.members[0]) nominated = snapshot_.node(node).node.name;
+        if (nom.pod_key == w.members[0] || (nom.gang_workload != 0 && nom.gang_workload == w.id)) {
+          // Several for a gang: the first by name, not the hash map's order.
+          const std::string& name = snapshot_.node(node).node.name;
+          if (nominated.empty() || name < nominated) nominated = name;
+        }
       }
       for (const std::string& m : w.members) out.pending.push_back(PendingReason{m, why, nominated});
     }
@@ -914,7 +938,7 @@ void Engine::OnOutcome(const BindOutcome& o) {
   if (o.result == BindOutcome::Result::kGone) {
     RemovePod(o.pod_key);
   } else if (o.result == BindOutcome::Result::kFailed) {
-    AddPending(snapshot_.pod(id).pod, it->second);  // try again next cycle
+    AddPending(snapshot_.pod(id).pod, it->second, /*new_arrival=*/false);  // try again next cycle
   }
   // kConflict: someone else bound it; the next event tells where.
 }

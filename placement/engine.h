@@ -185,13 +185,14 @@ class Engine {
   void ChargeRunning(const std::string& key, Tracked& tr);
   void AdoptPodsOf(NodeId node);  // charges our pods bound to `node` that arrived before it
   bool DropNominationsOf(const std::string& pod_key);  // true if it held any (a gang member: the gang's)
-  void AddPending(const Pod& pod, Tracked& tr);
+  // `new_arrival` false: a pod back from a failed bind (not a new application).
+  void AddPending(const Pod& pod, Tracked& tr, bool new_arrival = true);
   // Applications, for max_running_apps / max_pending_apps: a gang, else the pod's
   // controller, else the pod itself; keyed per leaf ("<leaf>|<namespace>/<id>").
   static std::string AppKey(QueueId leaf, const Pod& pod);
   void CountApp(QueueId leaf, const std::string& app, int running, int pending);
   // "" if `w` may start running now as far as max_running_apps goes; else why not.
-  std::string RunningAppLimit(const Workload& w, const Pod& head) const;
+  std::string RunningAppLimit(const Workload& w) const;
   void RemovePending(const std::string& key, Tracked& tr);
   void RefreshCapacity();
 
@@ -226,7 +227,8 @@ class Engine {
   int64_t EvictingGpu(QueueId q, int dim) const;
   void NoteEvicting(Tracked& tr, bool evicting);
   // GPUs of `dim` held on nodes nominated for other pending preemptors of `leaf`.
-  int64_t NominatedGpu(QueueId leaf, int dim, const std::string& except) const;
+  // (A gang's own nominations, `except_gang`, are not counted either.)
+  int64_t NominatedGpu(QueueId leaf, int dim, const std::string& except, uint64_t except_gang = 0) const;
   ResourceVec Reserved(NodeId node, const std::string& for_pod) const;
   // Reservations (placement/reservation.cc).
   bool ReservedForOther(NodeId node, uint64_t workload) const {

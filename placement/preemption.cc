@@ -29,13 +29,29 @@
 namespace drover {
 namespace {
 
-// Takes `pod`'s devices on a simulated node state: the roomiest devices first.
-void TakeDevices(const Pod& pod, NodeState* sim) {
+// A simulated node for gang preemption: its devices' use and its free resources
+// once the victims and members chosen so far are counted.
+struct NodeSim {
+  std::vector<int32_t> device_used;
+  ResourceVec free;
+};
+
+bool FitsOn(const Pod& pod, const std::vector<int32_t>& device_used, const ResourceVec& free) {
+  if (!pod.requests.FitsIn(free)) return false;
+  int fits = 0;
+  for (int32_t used : device_used) fits += 1000 - used >= pod.gpu_milli_per_device ? 1 : 0;
+  return fits >= pod.gpu_devices;
+}
+
+// Takes `pod`'s devices on a simulated node: the fullest devices that fit, as the
+// snapshot's device choice packs.
+void TakeDevices(const Pod& pod, NodeSim* sim) {
+  sim->free -= pod.requests;
   for (int k = 0; k < pod.gpu_devices; ++k) {
     int best = -1;
     for (int d = 0; d < static_cast<int>(sim->device_used.size()); ++d) {
       if (1000 - sim->device_used[d] < pod.gpu_milli_per_device) continue;
-      if (best < 0 || sim->device_used[d] > sim->device_used[best]) best = d;  // fullest that fits: as PickDevices packs
+      if (best < 0 || sim->device_used[d] > sim->device_used[best]) best = d;
     }
     if (best >= 0) sim->device_used[best] += pod.gpu_milli_per_device;
   }
@@ -266,11 +282,11 @@ bool Engine::TryPreemptGang(Workload& w, Decisions* out, std::string* why) {
     if (!charged) continue;
     const int dim = QGpu(t);
     const Queue& lq = tree_->queue(w.leaf);
-    const bool reclaim = lq.usage[dim] + NominatedGpu(w.leaf, dim, members[0]) + total.gpu_millis <= lq.guaranteed[dim];
+    const bool reclaim = lq.usage[dim] + NominatedGpu(w.leaf, dim, members[0], w.id) + total.gpu_millis <= lq.guaranteed[dim];
     // Members are placed one by one on simulated node states that carry the
     // victims and members chosen so far; each takes the node needing the fewest
     // (then least important, youngest) victims.
-    absl::flat_hash_map<NodeId, std::pair<NodeState, ResourceVec>> sims;
+    absl::flat_hash_map<NodeId, NodeSim> sims;
     absl::flat_hash_map<QueueId, int64_t> taken;
     std::vector<std::string> victims;
     std::vector<std::pair<NodeId, size_t>> placed;  // node, member index
@@ -287,12 +303,13 @@ bool Engine::TryPreemptGang(Workload& w, Decisions* out, std::string* why) {
         const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
         if (f != FilterFailure::kNone && f < FilterFailure::kInsufficientCpu) return true;
         auto it = sims.find(id);
-        NodeState sim = it == sims.end() ? st : it->second.first;
-        ResourceVec free = it == sims.end() ? snapshot_.Free(id) : it->second.second;
         std::vector<std::string> mine;
         int importance = 0;
         int64_t age = 0, gpu = 0;
-        if (!(pod.requests.FitsIn(free) && DevicesFit(pod, sim))) {
+        const bool fits_now = it == sims.end() ? FitsOn(pod, st.device_used, snapshot_.Free(id))
+                                               : FitsOn(pod, it->second.device_used, it->second.free);
+        if (!fits_now) {
+          NodeSim sim = it == sims.end() ? NodeSim{st.device_used, snapshot_.Free(id)} : it->second;
           Candidates candidates;
           for (PodId p : st.pods) {
             const std::string vkey = snapshot_.pod(p).pod.Key();
@@ -308,14 +325,14 @@ bool Engine::TryPreemptGang(Workload& w, Decisions* out, std::string* why) {
           for (const auto& [v, vkey] : candidates) {
             if (!MayEvict(vkey, *v, w, reclaim, dim, node_taken)) continue;
             const PodEntry& e = snapshot_.pod(snapshot_.FindPod(vkey));
-            free += e.pod.requests;
+            sim.free += e.pod.requests;
             for (int d : e.devices) sim.device_used[d] -= e.pod.gpu_milli_per_device;
             mine.push_back(vkey);
             importance += 2 - v->tier;
             age += now_ms_ - v->started_ms;
             gpu += e.pod.requests[Res::kGpu];
             if (v->leaf != w.leaf) NoteTaken(*v, w.leaf, &node_taken);
-            if (pod.requests.FitsIn(free) && DevicesFit(pod, sim)) {
+            if (FitsOn(pod, sim.device_used, sim.free)) {
               fits = true;
               break;
             }
@@ -336,17 +353,18 @@ bool Engine::TryPreemptGang(Workload& w, Decisions* out, std::string* why) {
       }
       // Carry the choice into the node's simulated state.
       auto it = sims.find(best_node);
-      if (it == sims.end()) it = sims.emplace(best_node, std::make_pair(snapshot_.node(best_node), snapshot_.Free(best_node))).first;
+      if (it == sims.end()) {
+        it = sims.emplace(best_node, NodeSim{snapshot_.node(best_node).device_used, snapshot_.Free(best_node)}).first;
+      }
       for (const std::string& v : best_victims) {
         const PodEntry& e = snapshot_.pod(snapshot_.FindPod(v));
-        it->second.second += e.pod.requests;
-        for (int d : e.devices) it->second.first.device_used[d] -= e.pod.gpu_milli_per_device;
+        it->second.free += e.pod.requests;
+        for (int d : e.devices) it->second.device_used[d] -= e.pod.gpu_milli_per_device;
         const Tracked& tv = tracked_[v];
         if (tv.leaf != w.leaf) NoteTaken(tv, w.leaf, &taken);
         victims.push_back(v);
       }
-      it->second.second -= pod.requests;
-      TakeDevices(pod, &it->second.first);
+      TakeDevices(pod, &it->second);
       placed.emplace_back(best_node, i);
     }
     if (!all || victims.empty()) continue;  // no victims needed: placement failed for other reasons
@@ -392,10 +410,11 @@ void Engine::NoteEvicting(Tracked& tr, bool evicting) {
   });
 }
 
-int64_t Engine::NominatedGpu(QueueId leaf, int dim, const std::string& except) const {
+int64_t Engine::NominatedGpu(QueueId leaf, int dim, const std::string& except, uint64_t except_gang) const {
   int64_t sum = 0;
   for (const auto& [node, nom] : nominations_) {
     if (nom.pod_key == except || QGpu(snapshot_.node(node).node.gpu_type) != dim) continue;
+    if (except_gang != 0 && nom.gang_workload == except_gang) continue;
     auto it = tracked_.find(nom.pod_key);
     if (it != tracked_.end() && it->second.pending_leaf == leaf) sum += nom.reserve[Res::kGpu];
   }

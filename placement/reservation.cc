@@ -84,11 +84,14 @@ bool Engine::LargeEnoughToReserve(const Pod& pod) const {
 
 int64_t Engine::OldestStart(const NodeState& st) const {
   // Run times are heavy-tailed: a pod that has run long is likely to run long yet,
-  // so a node whose pods all started recently is expected to drain first. Pods we
-  // did not place (or whose start we do not know) count as the oldest.
+  // so a node whose GPU pods all started recently is expected to drain first. Pods
+  // without GPUs (DaemonSets: device plugins, exporters) are not waited for; GPU
+  // pods we did not place (or whose start we do not know) count as the oldest.
   int64_t oldest = now_ms_;
   for (PodId p : st.pods) {
-    auto it = tracked_.find(snapshot_.pod(p).pod.Key());
+    const Pod& pod = snapshot_.pod(p).pod;
+    if (pod.requests[Res::kGpu] <= 0) continue;
+    auto it = tracked_.find(pod.Key());
     oldest = std::min(oldest, it == tracked_.end() || !it->second.charged ? 0 : it->second.started_ms);
   }
   return oldest;

@@ -291,6 +291,15 @@ std::string QueueTree::CheckRunningAppLimit(QueueId leaf) const {
   return reason;
 }
 
+bool QueueTree::AtRunningAppLimit(QueueId leaf) const {
+  bool at = false;
+  ForEachAncestor(leaf, [&](QueueId id) {
+    const Queue& q = queues_[id];
+    at = at || (q.limits.max_running_apps && q.running_apps >= *q.limits.max_running_apps);
+  });
+  return at;
+}
+
 std::string QueueTree::CheckPendingAppLimit(QueueId leaf) const {
   std::string reason;
   ForEachAncestor(leaf, [&](QueueId id) {

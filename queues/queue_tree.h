@@ -109,6 +109,7 @@ class QueueTree {
   // "" if one more running (pending) application fits max_running_apps
   // (max_pending_apps) on the leaf and its ancestors; else the reason.
   std::string CheckRunningAppLimit(QueueId leaf) const;
+  bool AtRunningAppLimit(QueueId leaf) const;  // the same test, without the message
   std::string CheckPendingAppLimit(QueueId leaf) const;
   void AddRunningApps(QueueId leaf, int delta);
   void AddPendingApps(QueueId leaf, int delta);

@@ -109,3 +109,57 @@ queues:
   CHECK(h.Bound("ns/job-a-1"));
   CHECK_FALSE(h.Bound("ns/job-b-0"));
 }
+
+// A configuration reload re-counts applications from the pods, running ones first,
+// so a waiting pod of a running application is never taken for a new one.
+TEST_CASE("a_reload_does_not_reject_a_running_applications_pending_pod", "[placement][queues]") {
+  constexpr const char* kLimited = R"(
+queues:
+  children:
+    - name: team
+      limits: {max_pending_apps: 1}
+)";
+  Harness h(kLimited);
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("a100-1", kA100, 8));
+  // Snapshot slots end up: job-a-1 (waiting), job-b-0 (waiting), job-a-0 (running):
+  // job-b-0 reuses the slot of a pod that has gone.
+  Pod gone = GpuPod("gone", "", 8), other = GpuPod("other", "", 8);
+  gone.scheduler_name = other.scheduler_name = "default-scheduler";  // not ours to count
+  h.AddPod(JobPod("job-a", 1, "team", 8));
+  h.AddRunning(gone, "a100-1");
+  h.AddRunning(JobPod("job-a", 0, "team", 8), "a100-0");
+  h.DeletePod("ns/gone");
+  h.AddPod(JobPod("job-b", 0, "team", 8));          // the one waiting application
+  h.AddRunning(other, "a100-1");                    // keeps a100-1 busy
+  h.Cycle();
+  REQUIRE_THAT(h.engine->WhyPending("ns/job-b-0"), !Catch::Contains("waiting applications"));
+  REQUIRE(h.engine->ApplyConfig(ParseOrDie(kLimited)).empty());
+  h.Cycle();
+  CHECK_THAT(h.engine->WhyPending("ns/job-a-1"), !Catch::Contains("waiting applications"));
+  CHECK_THAT(h.engine->WhyPending("ns/job-b-0"), !Catch::Contains("waiting applications"));
+  CHECK(h.engine->queues().queue(h.engine->queues().Find("root.team")).pending_apps == 1);
+}
+
+// A pod held by max_running_apps holds nothing either: it does not reserve a node
+// however long it waits (it could not use it).
+TEST_CASE("a_pod_held_by_max_running_apps_reserves_no_node", "[placement][queues]") {
+  Harness h(R"(
+queues:
+  children:
+    - name: team
+      limits: {max_running_apps: 1}
+)");
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("a100-1", kA100, 8));
+  h.AddPod(JobPod("job-a", 0, "team", 4));
+  h.AddPod(JobPod("job-a", 1, "team", 4));
+  h.AddPod(JobPod("job-a", 2, "team", 4));
+  h.AddPod(JobPod("job-a", 3, "team", 4));  // both nodes full
+  h.Cycle();
+  h.AddPod(JobPod("job-b", 0, "team", 8));
+  for (int i = 0; i < 5; ++i) h.Cycle(4 * 60 * 1000);  // well past reservation_after_ms
+  CHECK_FALSE(h.Bound("ns/job-b-0"));
+  CHECK(h.engine->Reservations().empty());
+  CHECK_THAT(h.engine->WhyPending("ns/job-b-0"), Catch::Contains("running applications"));
+}
