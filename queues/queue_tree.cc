@@ -264,31 +264,24 @@ std::string QueueTree::CheckAdmit(QueueId leaf, const Charge& c, int tier) const
   return reason;
 }
 
-std::string QueueTree::CheckPendingLimit(QueueId leaf) const {
+std::string QueueTree::CheckCount(QueueId leaf, std::optional<int64_t> QueueLimits::*limit, int64_t Queue::*count,
+                                  std::string_view what) const {
   std::string reason;
   ForEachAncestor(leaf, [&](QueueId id) {
     const Queue& q = queues_[id];
-    if (reason.empty() && q.limits.max_pending_pods && q.pending_pods >= *q.limits.max_pending_pods) {
-      reason = StrCat("queue ", q.path, " at its limit of ", *q.limits.max_pending_pods, " pending pods");
-    }
+    const std::optional<int64_t>& max = q.limits.*limit;
+    if (reason.empty() && max && q.*count >= *max) reason = StrCat("queue ", q.path, " at its limit of ", *max, what);
   });
   return reason;
 }
 
-void QueueTree::AddPendingPods(QueueId leaf, int delta) {
-  ForEachAncestor(leaf, [&](QueueId id) { queues_[id].pending_pods += delta; });
+std::string QueueTree::CheckPendingLimit(QueueId leaf) const {
+  return CheckCount(leaf, &QueueLimits::max_pending_pods, &Queue::pending_pods, " pending pods");
 }
 
 std::string QueueTree::CheckRunningAppLimit(QueueId leaf) const {
-  std::string reason;
-  ForEachAncestor(leaf, [&](QueueId id) {
-    const Queue& q = queues_[id];
-    if (reason.empty() && q.limits.max_running_apps && q.running_apps >= *q.limits.max_running_apps) {
-      reason = StrCat("queue ", q.path, " at its limit of ", *q.limits.max_running_apps,
-                      " running applications (max_running_apps)");
-    }
-  });
-  return reason;
+  return CheckCount(leaf, &QueueLimits::max_running_apps, &Queue::running_apps,
+                    " running applications (max_running_apps)");
 }
 
 bool QueueTree::AtRunningAppLimit(QueueId leaf) const {
@@ -301,15 +294,12 @@ bool QueueTree::AtRunningAppLimit(QueueId leaf) const {
 }
 
 std::string QueueTree::CheckPendingAppLimit(QueueId leaf) const {
-  std::string reason;
-  ForEachAncestor(leaf, [&](QueueId id) {
-    const Queue& q = queues_[id];
-    if (reason.empty() && q.limits.max_pending_apps && q.pending_apps >= *q.limits.max_pending_apps) {
-      reason = StrCat("queue ", q.path, " at its limit of ", *q.limits.max_pending_apps,
-                      " waiting applications (max_pending_apps)");
-    }
-  });
-  return reason;
+  return CheckCount(leaf, &QueueLimits::max_pending_apps, &Queue::pending_apps,
+                    " waiting applications (max_pending_apps)");
+}
+
+void QueueTree::AddPendingPods(QueueId leaf, int delta) {
+  ForEachAncestor(leaf, [&](QueueId id) { queues_[id].pending_pods += delta; });
 }
 
 void QueueTree::AddRunningApps(QueueId leaf, int delta) {

@@ -113,6 +113,9 @@ class QueueTree {
   std::string CheckPendingAppLimit(QueueId leaf) const;
   void AddRunningApps(QueueId leaf, int delta);
   void AddPendingApps(QueueId leaf, int delta);
+  // The first queue from `leaf` up whose count is at its configured limit, as a reason.
+  std::string CheckCount(QueueId leaf, std::optional<int64_t> QueueLimits::*limit, int64_t Queue::*count,
+                         std::string_view what) const;
   // After a configuration change: flags queues whose usage is above their new
   // max (they admit nothing until under; not an invariant violation). Returns their paths.
   std::vector<std::string> MarkOverMaxByConfig();
