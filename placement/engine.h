@@ -48,6 +48,9 @@ struct EngineOptions {
   // Tier 0 pods never wait: their guaranteed capacity is theirs whenever they ask.
   int64_t preemption_delay_ms = 30 * 1000;
   int64_t nomination_ttl_ms = 5 * 60 * 1000;  // how long freed space is held for a preemptor
+  // A gang that found no set of victims looks again only after this long: its
+  // search spans as many nodes as it has members (a single pod's is one node's).
+  int64_t gang_preemption_retry_ms = 30 * 1000;
   int64_t pdb_backoff_ms = 60 * 1000;     // a victim whose eviction a PDB refused is skipped this long
   // Reservations (placement/README.md): a pod pending this long that fits no node
   // now, but would fit a drained one, reserves the node that needs the least to
@@ -161,6 +164,7 @@ class Engine {
     int64_t wakeup_ms = -1;          // pending entry in wakeups_, if any
     NodeId reserved_node = kNoNode;
     bool app_limited = false;        // last attempt: held by max_running_apps (no shape group, no reservation)
+    int64_t gang_preempt_after_ms = 0;  // a gang's next preemption search, at the earliest
   };
   struct Reservation {
     uint64_t workload = 0;

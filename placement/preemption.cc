@@ -248,6 +248,13 @@ size_t Engine::Evict(std::vector<std::string> victims, const Workload& w, const 
 
 bool Engine::TryPreemptGang(Workload& w, Decisions* out, std::string* why) {
   if (!options_.preemption || w.leaf == kNoQueue) return false;
+  if (now_ms_ < w.gang_preempt_after_ms) {
+    // Offered because something changed: look at it when the interval ends.
+    WakeAt(w, w.gang_preempt_after_ms);
+    return false;
+  }
+  // Until it finds victims, the next search waits (set here, cleared on success).
+  w.gang_preempt_after_ms = now_ms_ + options_.gang_preemption_retry_ms;
   // Only a complete gang: one still waiting for members could not start anyway.
   auto running = gang_running_.find(w.gang);
   if (static_cast<int>(w.members.size()) + (running == gang_running_.end() ? 0 : running->second) < w.min_members) {
@@ -388,6 +395,7 @@ bool Engine::TryPreemptGang(Workload& w, Decisions* out, std::string* why) {
       n.reserve += pods[i]->requests;
     }
     *why = StrCat(*why, " Preempting ", evicted, " pod(s) on ", first_on.size(), " node(s) for the gang.");
+    w.gang_preempt_after_ms = 0;
     return true;
   }
   return false;

@@ -381,3 +381,35 @@ TEST_CASE("reclaim_takes_all_that_a_sibling_queue_borrowed", "[placement][preemp
   h.Cycle();
   CHECK(h.Bound("ns/a-new"));
 }
+
+// A gang that found no victims searches again only after gang_preemption_retry_ms
+// (its search spans many nodes), then preempts as soon as it may.
+TEST_CASE("a_gang_searches_for_victims_again_after_the_retry_interval", "[placement][preemption]") {
+  Harness h(R"(
+queues:
+  children:
+    - name: train
+      guaranteed: {gpu: {A100: 16}}
+    - name: batch
+)", AtOnceNoReservations());
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("a100-1", kA100, 8));
+  Pod foreign = GpuPod("b-t0", "", 1);
+  foreign.scheduler_name = "default-scheduler";  // not ours: never a victim
+  h.AddRunning(foreign, "a100-1");
+  for (int i = 0; i < 15; ++i) h.AddPod(GpuPod("b" + std::to_string(i), "batch", 1, "", 2));
+  h.Cycle();
+  h.AddPod(GangMember("job", 0, 2, "train", 8));
+  h.AddPod(GangMember("job", 1, 2, "train", 8));
+  h.now_ms = 100 * 1000;
+  CHECK(h.Cycle().evictions.empty());  // a100-1 cannot be freed: b-t0 is not ours
+  h.now_ms = 110 * 1000;
+  h.DeletePod("ns/b-t0");                // now both nodes could be
+  CHECK(h.Cycle().evictions.empty());    // within the retry interval
+  h.now_ms = 130 * 1000;
+  Decisions d = h.Cycle();
+  CHECK(d.evictions.size() == 15);
+  h.Cycle();
+  CHECK(h.Bound("ns/job-0"));
+  CHECK(h.Bound("ns/job-1"));
+}
