@@ -294,18 +294,21 @@ queues:
       guaranteed: {gpu: {A100: 1}}
 )";
 
-}  // namespace
-
-// A team below its guaranteed reclaims it for a gang: victims on as many nodes as
-// the gang needs, the nodes held for the gang until it binds there.
-TEST_CASE("a_gang_reclaims_its_guaranteed_on_several_nodes", "[placement][preemption]") {
-  Harness h(R"(
+// batch has no guaranteed: all it runs is borrowed.
+constexpr const char* kGangQueuesBatchBorrows = R"(
 queues:
   children:
     - name: train
       guaranteed: {gpu: {A100: 16}}
     - name: batch
-)", AtOnceNoReservations());
+)";
+
+}  // namespace
+
+// A team below its guaranteed reclaims it for a gang: victims on as many nodes as
+// the gang needs, the nodes held for the gang until it binds there.
+TEST_CASE("a_gang_reclaims_its_guaranteed_on_several_nodes", "[placement][preemption]") {
+  Harness h(kGangQueuesBatchBorrows, AtOnceNoReservations());
   h.AddNode(GpuNode("a100-0", kA100, 8));
   h.AddNode(GpuNode("a100-1", kA100, 8));
   // batch borrows both nodes with 1-GPU Tier-2 pods.
@@ -385,13 +388,7 @@ TEST_CASE("reclaim_takes_all_that_a_sibling_queue_borrowed", "[placement][preemp
 // A gang that found no victims searches again only after gang_preemption_retry_ms
 // (its search spans many nodes), then preempts as soon as it may.
 TEST_CASE("a_gang_searches_for_victims_again_after_the_retry_interval", "[placement][preemption]") {
-  Harness h(R"(
-queues:
-  children:
-    - name: train
-      guaranteed: {gpu: {A100: 16}}
-    - name: batch
-)", AtOnceNoReservations());
+  Harness h(kGangQueuesBatchBorrows, AtOnceNoReservations());
   h.AddNode(GpuNode("a100-0", kA100, 8));
   h.AddNode(GpuNode("a100-1", kA100, 8));
   Pod foreign = GpuPod("b-t0", "", 1);
