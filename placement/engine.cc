@@ -167,6 +167,7 @@ std::string Engine::AppKey(QueueId leaf, const Pod& pod) {
 
 void Engine::CountApp(QueueId leaf, const std::string& app, int running, int pending) {
   AppCount& a = apps_[app];
+  a.leaf = leaf;
   const bool was_running = a.running > 0, was_pending = a.running == 0 && a.pending > 0;
   a.running += running;
   a.pending += pending;
@@ -956,8 +957,7 @@ std::vector<std::string> Engine::CheckInvariants() const {
   // Application counts (max_*_apps) agree with the pods behind them, leaf by leaf.
   absl::flat_hash_map<QueueId, std::pair<int64_t, int64_t>> apps;  // leaf -> running, pending
   for (const auto& [key, a] : apps_) {
-    const QueueId leaf = static_cast<QueueId>(std::stoll(key.substr(0, key.find('|'))));
-    auto& [running, pending] = apps[leaf];
+    auto& [running, pending] = apps[a.leaf];
     running += a.running > 0 ? 1 : 0;
     pending += a.running == 0 && a.pending > 0 ? 1 : 0;
   }

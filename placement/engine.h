@@ -302,6 +302,7 @@ class Engine {
   std::vector<uint64_t> never_fits_;
   absl::flat_hash_map<std::string, int> gang_running_;  // gang -> members charged (running or assumed)
   struct AppCount {
+    QueueId leaf = kNoQueue;
     int running = 0;  // pods charged
     int pending = 0;  // pods waiting (not rejected)
   };

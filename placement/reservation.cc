@@ -6,7 +6,8 @@
 //    allocatable, reserves the node that needs the least to drain: fewest
 //    GPUs to free, then the latest start among its pods (run times are
 //    heavy-tailed: pods that started recently are the likeliest to end soon),
-//    then CPU, then memory; ties to the lower GPU rank, then the node name. At most max_reservations at once, one per node, none on a node
+//    then CPU, then memory; ties to the lower GPU rank, then the node name.
+//    At most max_reservations at once, one per node, none on a node
 //    held for a preemptor;
 //  - no other new pod lands on a reserved node (filter reason kReserved), and no
 //    preemptor picks it;

@@ -264,15 +264,21 @@ std::string QueueTree::CheckAdmit(QueueId leaf, const Charge& c, int tier) const
   return reason;
 }
 
-std::string QueueTree::CheckCount(QueueId leaf, std::optional<int64_t> QueueLimits::*limit, int64_t Queue::*count,
-                                  std::string_view what) const {
-  std::string reason;
+QueueId QueueTree::AtCountLimit(QueueId leaf, std::optional<int64_t> QueueLimits::*limit, int64_t Queue::*count) const {
+  QueueId at = kNoQueue;
   ForEachAncestor(leaf, [&](QueueId id) {
     const Queue& q = queues_[id];
     const std::optional<int64_t>& max = q.limits.*limit;
-    if (reason.empty() && max && q.*count >= *max) reason = StrCat("queue ", q.path, " at its limit of ", *max, what);
+    if (at == kNoQueue && max && q.*count >= *max) at = id;
   });
-  return reason;
+  return at;
+}
+
+std::string QueueTree::CheckCount(QueueId leaf, std::optional<int64_t> QueueLimits::*limit, int64_t Queue::*count,
+                                  std::string_view what) const {
+  const QueueId at = AtCountLimit(leaf, limit, count);
+  if (at == kNoQueue) return "";
+  return StrCat("queue ", queues_[at].path, " at its limit of ", *(queues_[at].limits.*limit), what);
 }
 
 std::string QueueTree::CheckPendingLimit(QueueId leaf) const {
@@ -285,12 +291,7 @@ std::string QueueTree::CheckRunningAppLimit(QueueId leaf) const {
 }
 
 bool QueueTree::AtRunningAppLimit(QueueId leaf) const {
-  bool at = false;
-  ForEachAncestor(leaf, [&](QueueId id) {
-    const Queue& q = queues_[id];
-    at = at || (q.limits.max_running_apps && q.running_apps >= *q.limits.max_running_apps);
-  });
-  return at;
+  return AtCountLimit(leaf, &QueueLimits::max_running_apps, &Queue::running_apps) != kNoQueue;
 }
 
 std::string QueueTree::CheckPendingAppLimit(QueueId leaf) const {

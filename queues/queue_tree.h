@@ -113,7 +113,9 @@ class QueueTree {
   std::string CheckPendingAppLimit(QueueId leaf) const;
   void AddRunningApps(QueueId leaf, int delta);
   void AddPendingApps(QueueId leaf, int delta);
-  // The first queue from `leaf` up whose count is at its configured limit, as a reason.
+  // The first queue from `leaf` up whose count is at its configured limit (kNoQueue
+  // if none), and the same as a reason ("" if none).
+  QueueId AtCountLimit(QueueId leaf, std::optional<int64_t> QueueLimits::*limit, int64_t Queue::*count) const;
   std::string CheckCount(QueueId leaf, std::optional<int64_t> QueueLimits::*limit, int64_t Queue::*count,
                          std::string_view what) const;
   // After a configuration change: flags queues whose usage is above their new

@@ -1,7 +1,5 @@
 #include "sim/replay.h"
 
-#include "placement/filters.h"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
