@@ -1,5 +1,5 @@
 # The Kubernetes adapter: kubeconfig, HTTP client, decoders, informers, actuator,
-# leader election and the health endpoint. Depends on core/ only.
+# and leader election. Depends on core/ only.
 add_library(drover_k8s
   ${CMAKE_CURRENT_LIST_DIR}/kubeconfig.cc
   ${CMAKE_CURRENT_LIST_DIR}/token_source.cc
@@ -16,20 +16,11 @@ add_library(drover_k8s
   ${CMAKE_CURRENT_LIST_DIR}/event_recorder.cc
   ${CMAKE_CURRENT_LIST_DIR}/actuator.cc
   ${CMAKE_CURRENT_LIST_DIR}/leader.cc
-  ${CMAKE_CURRENT_LIST_DIR}/health.cc
 )
-# cpp-httplib (Debian: libcpp-httplib-dev) ships a compiled part beside its header.
-find_path(DROVER_HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
-find_library(DROVER_HTTPLIB_LIBRARY cpp-httplib REQUIRED)
-target_include_directories(drover_k8s SYSTEM PRIVATE ${DROVER_HTTPLIB_INCLUDE_DIR})
-# The same feature macros the library was built with (its cpp-httplib.pc), so the
-# header's class layouts match the compiled part.
-set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/health.cc PROPERTIES COMPILE_DEFINITIONS
-  "CPPHTTPLIB_OPENSSL_SUPPORT;CPPHTTPLIB_ZLIB_SUPPORT;CPPHTTPLIB_BROTLI_SUPPORT")
 target_link_libraries(drover_k8s
   PUBLIC drover_core absl::status absl::statusor absl::strings absl::str_format absl::flat_hash_map
          absl::flat_hash_set absl::synchronization absl::time absl::function_ref absl::random_random
-  PRIVATE yaml-cpp simdjson::simdjson CURL::libcurl spdlog::spdlog ${DROVER_HTTPLIB_LIBRARY} Threads::Threads)
+  PRIVATE yaml-cpp simdjson::simdjson CURL::libcurl spdlog::spdlog Threads::Threads)
 
 # simdjson's on-demand parser is compiled into these files, and without SIMD flags
 # it uses its scalar fallback kernel. "westmere" (SSE4.2 + PCLMUL: any x86-64

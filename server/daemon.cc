@@ -20,6 +20,7 @@ StepResult Daemon::Step(bool act) {
   for (const EvictionOutcome& o : eviction_outcomes_) engine_->OnEvictionOutcome(o);
   if (!act || !synced) return r;  // like kube-scheduler: nothing before the caches sync
   Decisions d = engine_->RunCycle(clock_->NowMillis());
+  r.cycled = true;
   for (const Eviction& e : d.evictions) actuator_->Evict(e);
   for (const Binding& b : d.binds) actuator_->Bind(b);
   for (const PendingReason& p : d.pending) actuator_->RecordPending(p);

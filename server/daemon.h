@@ -22,6 +22,7 @@ struct StepResult {
   size_t binds = 0;
   size_t evictions = 0;
   size_t pending_updates = 0;
+  bool cycled = false;  // a scheduling cycle ran (leader, synced)
 };
 
 class Daemon {

@@ -9,6 +9,5 @@ drover_add_tests(k8s_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/k8s/informer_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/actuator_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/leader_test.cc
-  ${CMAKE_CURRENT_LIST_DIR}/k8s/health_test.cc
   LIBS drover_k8s simdjson::simdjson)
 target_compile_definitions(k8s_tests PRIVATE DROVER_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}")

@@ -1,0 +1,4 @@
+# status_bench: the cost of publishing the loop's status (server/status.h).
+find_package(CLI11 REQUIRED)
+add_executable(status_bench ${CMAKE_CURRENT_LIST_DIR}/status_bench.cc)
+target_link_libraries(status_bench PRIVATE drover_server CLI11::CLI11)

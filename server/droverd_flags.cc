@@ -1,0 +1,143 @@
+#include "server/droverd_flags.h"
+
+#include "absl/strings/ascii.h"
+#include "core/status_macros.h"
+#include "core/strings.h"
+#include "sim/duration.h"
+#include "spdlog/spdlog.h"
+
+namespace drover {
+namespace {
+
+// Longest accepted for delays and poll intervals: a value beyond it is a typo.
+constexpr int64_t kMaxDelayMs = int64_t{30} * 24 * 3600 * 1000;
+
+std::string Quoted(std::string_view v) { return StrCat("\"", v.substr(0, 200), v.size() > 200 ? "…" : "", "\""); }
+
+absl::StatusOr<int64_t> DurationFlag(std::string_view flag, const std::string& text, int64_t min_ms) {
+  absl::StatusOr<int64_t> ms = ParseDurationMillis(text);
+  if (!ms.ok()) return absl::InvalidArgumentError(StrCat(flag, ": ", ms.status().message()));
+  if (*ms < min_ms || *ms > kMaxDelayMs) {
+    return absl::InvalidArgumentError(
+        StrCat(flag, ": ", Quoted(text), " is outside ", min_ms, "ms..30d"));
+  }
+  return *ms;
+}
+
+void AddSimulatorFlags(CLI::App* app, DroverdFlags* f) {
+  auto sim = [&](CLI::Option* o) { o->group("Simulated cluster (the default mode)"); };
+  sim(app->add_option("--cluster", f->sim_input.cluster_path, "Node manifests YAML (default: examples/cluster.yaml)"));
+  sim(app->add_option("--workload", f->sim_input.workload_path, "Pod manifests YAML (default: examples/workload.yaml)"));
+  sim(app->add_option("--generate", f->sim_input.generate,
+                      "synthetic cluster and workload, e.g. nodes=5000,pods=50000,seed=1"));
+  sim(app->add_option("--until", f->until, "stop at this virtual time (e.g. 24h)"));
+  sim(app->add_option("--config-at", f->config_at,
+                      "apply a quota document at a virtual time: DURATION=PATH (repeatable), e.g. 2h=queues-2.yaml"));
+  sim(app->add_option("--report-json", f->report_json, "write the report as JSON to this file ('-' = stdout)"));
+  sim(app->add_flag("-q,--quiet", f->quiet, "no table on stdout"));
+}
+
+void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
+  KubeRunOptions& k = f->process.kube;
+  auto kube = [&](CLI::Option* o) { o->group("Real cluster"); };
+  kube(app->add_option("--kubeconfig", k.kubeconfig, "schedule a real cluster through this kubeconfig"));
+  kube(app->add_option("--context", k.context, "kubeconfig context (default: current-context)"));
+  kube(app->add_flag("--in-cluster", k.in_cluster, "schedule the cluster this pod runs in (service account)"));
+  kube(app->add_option("--queues-configmap", f->process.queues_configmap,
+                       "read the quota document from this ConfigMap, NAMESPACE/NAME[:KEY] (key default queues.yaml), "
+                       "and follow its changes; --queues is then only the fallback at start"));
+  kube(app->add_option("--leader-elect", k.leader_elect, "use a coordination.k8s.io Lease so only one replica acts")
+           ->default_val(true));
+  kube(app->add_option("--lease-namespace", k.lease_namespace, "namespace of the Lease (default: the kubeconfig's)"));
+  kube(app->add_option("--lease-name", k.lease_name, "name of the Lease")->capture_default_str());
+  kube(app->add_option("--identity", k.identity, "leader election identity (default: hostname + random)"));
+  kube(app->add_option("--kube-api-qps", k.qps,
+                       "client-side requests per second to the API server (0 = unlimited); size it to the "
+                       "cluster: binds need one request each (see k8s/README.md)")
+           ->capture_default_str()
+           ->check(CLI::Range(0.0, 1e6)));
+  kube(app->add_option("--kube-api-burst", k.burst, "client-side burst")->capture_default_str()->check(CLI::Range(1, 1000000)));
+  kube(app->add_option("--bind-workers", k.bind_workers, "concurrent binds")->capture_default_str()->check(CLI::Range(1, 1024)));
+}
+
+}  // namespace
+
+absl::Status CheckDnsSubdomain(std::string_view flag, std::string_view v) {
+  bool ok = !v.empty() && v.size() <= 253 && absl::ascii_isalnum(v.front()) && absl::ascii_isalnum(v.back());
+  for (char c : v) ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '.');
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(StrCat(flag, ": ", Quoted(v),
+                                           " is not a lowercase RFC 1123 name (a-z, 0-9, '-', '.'; at most 253)"));
+}
+
+void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
+  ProcessOptions& p = f->process;
+  app->add_option("--queues", p.queues_path,
+                  "quota-as-code YAML, re-read when it changes and on SIGHUP (simulator default: "
+                  "examples/queues.yaml, or one root queue with --generate; required in a cluster)");
+  app->add_option("--config-poll", f->config_poll, "how often the quota document is checked for changes")
+      ->capture_default_str();
+  app->add_option("--policy", p.engine.policy, "placement policy: binpack, spread, fgd, drover-frag, ...")
+      ->capture_default_str();
+  app->add_option("--seed", p.engine.seed, "seed for randomized policies")->capture_default_str();
+  app->add_option("--preemption-delay", f->preemption_delay,
+                  "how long a pod waits for capacity to free before it preempts (0 = at once)")
+      ->capture_default_str();
+  app->add_option("--scheduler-name", p.engine.scheduler_name, "spec.schedulerName this daemon serves")
+      ->capture_default_str();
+  app->add_option("--health-port", p.http_port,
+                  "HTTP port for /healthz, /readyz and /api/v1/status (-1 = off; 0 = any free port); "
+                  "default 10251 in a cluster, off in the simulator")
+      ->check(CLI::Range(-1, 65535));
+  app->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app->add_flag("--version", f->version, "print the version and exit");
+  AddSimulatorFlags(app, f);
+  AddClusterFlags(app, f);
+  p.http_port = -2;  // unset: the mode decides
+}
+
+absl::Status FinishDroverdFlags(DroverdFlags* f) {
+  ProcessOptions& p = f->process;
+  spdlog::set_level(spdlog::level::from_str(f->log_level));
+  f->cluster = !p.kube.kubeconfig.empty() || p.kube.in_cluster;
+  if (p.http_port == -2) p.http_port = f->cluster ? 10251 : -1;
+  RETURN_IF_ERROR(CheckDnsSubdomain("--scheduler-name", p.engine.scheduler_name));
+  ASSIGN_OR_RETURN(p.engine.preemption_delay_ms, DurationFlag("--preemption-delay", f->preemption_delay, 0));
+  ASSIGN_OR_RETURN(int64_t poll_ms, DurationFlag("--config-poll", f->config_poll, 100));
+  p.config_poll = absl::Milliseconds(poll_ms);
+  if (f->cluster) {
+    RETURN_IF_ERROR(CheckDnsSubdomain("--lease-name", p.kube.lease_name));
+    if (!p.kube.lease_namespace.empty()) RETURN_IF_ERROR(CheckDnsSubdomain("--lease-namespace", p.kube.lease_namespace));
+    const std::vector<std::pair<const char*, bool>> sim_only = {
+        {"--cluster", !f->sim_input.cluster_path.empty()}, {"--workload", !f->sim_input.workload_path.empty()},
+        {"--generate", !f->sim_input.generate.empty()},    {"--until", !f->until.empty()},
+        {"--config-at", !f->config_at.empty()},            {"--report-json", !f->report_json.empty()}};
+    for (const auto& [flag, given] : sim_only) {
+      if (given) return absl::InvalidArgumentError(StrCat(flag, " is for the simulated cluster; not with --kubeconfig/--in-cluster"));
+    }
+    return absl::OkStatus();
+  }
+  if (!p.queues_configmap.empty()) {
+    return absl::InvalidArgumentError("--queues-configmap needs a cluster (--kubeconfig or --in-cluster)");
+  }
+  f->sim_input.scheduler_name = p.engine.scheduler_name;
+  // Generated clusters get a single root queue unless a queue file is given: the
+  // example tree is sized for the 36-node example cluster.
+  if (p.queues_path.empty() && f->sim_input.generate.empty()) p.queues_path = ExamplePath("queues.yaml");
+  if (!f->until.empty()) {
+    ASSIGN_OR_RETURN(p.sim.until_ms, DurationFlag("--until", f->until, 0));
+  }
+  for (const std::string& at : f->config_at) {
+    const size_t eq = at.find('=');
+    if (eq == std::string::npos || eq + 1 == at.size()) {
+      return absl::InvalidArgumentError(StrCat("--config-at: ", Quoted(at), " is not DURATION=PATH"));
+    }
+    ASSIGN_OR_RETURN(int64_t ms, DurationFlag("--config-at", at.substr(0, eq), 0));
+    p.sim_configs.push_back(TimedConfig{ms, at.substr(eq + 1)});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace drover

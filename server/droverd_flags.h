@@ -1,0 +1,42 @@
+// droverd's command line: every flag, its default (shown by --help) and its
+// check. A bad value is an error naming the flag and the value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "server/process.h"
+#include "server/sim_setup.h"
+
+namespace drover {
+
+inline constexpr const char* kDroverVersion = "0.2.0-dev";
+
+struct DroverdFlags {
+  ProcessOptions process;
+  SimInputOptions sim_input;
+  bool cluster = false;  // --kubeconfig or --in-cluster given
+  bool quiet = false;
+  bool version = false;
+  std::string report_json;
+  std::string log_level = "info";
+  // Text forms, converted by FinishDroverdFlags.
+  std::string preemption_delay = "30s";
+  std::string until;
+  std::string config_poll = "5s";
+  std::vector<std::string> config_at;  // "DURATION=PATH"
+  std::vector<std::string> simulator_flags_given;
+};
+
+// Declares every flag on `app`, writing into `flags`.
+void AddDroverdFlags(CLI::App* app, DroverdFlags* flags);
+// After parsing: converts durations, checks values and combinations
+// (simulator-only flags with a cluster), sets the log level.
+absl::Status FinishDroverdFlags(DroverdFlags* flags);
+
+// RFC 1123 subdomain (Lease and scheduler names): error names `flag` and the value.
+absl::Status CheckDnsSubdomain(std::string_view flag, std::string_view value);
+
+}  // namespace drover

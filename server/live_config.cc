@@ -1,0 +1,122 @@
+#include "server/live_config.h"
+
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "core/strings.h"
+#include "spdlog/spdlog.h"
+
+namespace drover {
+namespace {
+
+// Quota documents are small; anything larger is refused before it is read.
+constexpr int64_t kMaxDocumentBytes = 16 << 20;
+
+int64_t UnixMillisNow() { return absl::ToUnixMillis(absl::Now()); }
+
+}  // namespace
+
+absl::StatusOr<std::string> FileConfigSource::Read() {
+  std::ifstream in(path_, std::ios::binary | std::ios::ate);
+  if (!in) return absl::NotFoundError(StrCat("--queues: cannot read \"", path_, "\""));
+  const std::streamoff size = in.tellg();
+  if (size > kMaxDocumentBytes) {
+    return absl::InvalidArgumentError(
+        StrCat("--queues: \"", path_, "\" is ", size, " bytes; the limit is ", kMaxDocumentBytes));
+  }
+  in.seekg(0);
+  std::string text(static_cast<size_t>(size < 0 ? 0 : size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!in) return absl::DataLossError(StrCat("--queues: short read of \"", path_, "\""));
+  return text;
+}
+
+std::string ContentHash(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+LiveConfig::LiveConfig(std::unique_ptr<ConfigSource> source, ApplyFn apply)
+    : source_(std::move(source)), apply_(std::move(apply)) {}
+
+LiveConfig::~LiveConfig() { Stop(); }
+
+absl::StatusOr<QueueConfig> LiveConfig::LoadInitial() {
+  absl::StatusOr<std::string> text = source_->Read();
+  if (!text.ok()) return text.status();
+  absl::StatusOr<QueueConfig> config = ParseQueueConfig(*text, source_->Name());
+  if (!config.ok()) return config.status();
+  absl::MutexLock lock(&mu_);
+  status_ = ConfigStatus{1, ContentHash(*text), source_->Name(), UnixMillisNow(), ""};
+  spdlog::info("configuration: revision 1 from {} (sha256 {})", source_->Name(), status_.hash.substr(0, 12));
+  return config;
+}
+
+void LiveConfig::Start(absl::Duration interval) {
+  thread_ = std::thread([this, interval] { PollLoop(interval); });
+}
+
+void LiveConfig::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void LiveConfig::PollLoop(absl::Duration interval) {
+  // Wakes every 100 ms to honour RequestCheck (SIGHUP) promptly.
+  const absl::Duration tick = std::min(interval, absl::Milliseconds(100));
+  absl::Time next = absl::Now() + interval;
+  while (!stop_.WaitForNotificationWithTimeout(tick)) {
+    const bool asked = check_requested_.exchange(false);
+    if (!asked && absl::Now() < next) continue;
+    if (asked) spdlog::info("configuration: re-reading {} (SIGHUP)", source_->Name());
+    CheckOnce();
+    next = absl::Now() + interval;
+  }
+}
+
+bool LiveConfig::CheckOnce() {
+  absl::MutexLock one_at_a_time(&check_mu_);
+  absl::StatusOr<std::string> text = source_->Read();
+  if (!text.ok()) {
+    spdlog::warn("configuration: {}; keeping revision {}", std::string(text.status().message()), status().revision);
+    return false;
+  }
+  const std::string hash = ContentHash(*text);
+  {
+    absl::MutexLock lock(&mu_);
+    if (hash == status_.hash || hash == refused_hash_) return false;
+  }
+  absl::StatusOr<QueueConfig> config = ParseQueueConfig(*text, source_->Name());
+  absl::StatusOr<std::vector<std::string>> notes =
+      config.ok() ? apply_(*std::move(config)) : absl::StatusOr<std::vector<std::string>>(config.status());
+  absl::MutexLock lock(&mu_);
+  if (!notes.ok()) {
+    // An invalid document is not looked at again until it changes; one the loop
+    // could not take (stopping, busy) is tried again at the next poll.
+    if (!config.ok()) refused_hash_ = hash;
+    status_.last_error = std::string(notes.status().message());
+    spdlog::error("configuration: refused a new document from {} (sha256 {}); revision {} stays in force:\n{}",
+                  source_->Name(), hash.substr(0, 12), status_.revision, status_.last_error);
+    return false;
+  }
+  status_.revision += 1;
+  status_.hash = hash;
+  status_.applied_unix_ms = UnixMillisNow();
+  status_.last_error.clear();
+  refused_hash_.clear();
+  spdlog::info("configuration: applied revision {} from {} (sha256 {})", status_.revision, source_->Name(),
+               hash.substr(0, 12));
+  for (const std::string& n : *notes) spdlog::warn("configuration: revision {}: {}", status_.revision, n);
+  return true;
+}
+
+ConfigStatus LiveConfig::status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+}  // namespace drover

@@ -1,0 +1,94 @@
+// Live configuration: the quota document in force, and its replacement while
+// droverd runs. A source (the --queues file, or the ConfigMap droverd was
+// started from) is read at start and then polled; a changed document that
+// validates is applied atomically through the loop's mailbox and logged with
+// its revision; one that does not is refused with every error logged, and the
+// running configuration stays.
+//
+//   LiveConfig live(std::make_unique<FileConfigSource>(path), apply_fn);
+//   ASSIGN_OR_RETURN(QueueConfig first, live.LoadInitial());   // revision 1
+//   live.Start(absl::Seconds(5));      // polls; RequestCheck() (SIGHUP) checks at once
+//   ...
+//   live.Stop();
+//
+// Revisions count from 1 in this process; the store (store/) makes them durable.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "queues/config.h"
+#include "server/status.h"
+
+namespace drover {
+
+// Where the quota document's text comes from.
+class ConfigSource {
+ public:
+  virtual ~ConfigSource() = default;
+  // The document's current text; an error names the source and why it cannot be read.
+  virtual absl::StatusOr<std::string> Read() = 0;
+  // For logs and errors: "file /etc/drover/queues.yaml", "configmap ns/name key queues.yaml".
+  virtual std::string Name() const = 0;
+};
+
+class FileConfigSource : public ConfigSource {
+ public:
+  explicit FileConfigSource(std::string path) : path_(std::move(path)) {}
+  absl::StatusOr<std::string> Read() override;
+  std::string Name() const override { return "file " + path_; }
+
+ private:
+  std::string path_;
+};
+
+// Hex SHA-256 of `text`.
+std::string ContentHash(std::string_view text);
+
+class LiveConfig {
+ public:
+  // Applies a validated document to the running scheduler (through the mailbox)
+  // and returns the engine's notes (queues left above their new max). An error
+  // means it was not applied.
+  using ApplyFn = std::function<absl::StatusOr<std::vector<std::string>>(QueueConfig)>;
+
+  LiveConfig(std::unique_ptr<ConfigSource> source, ApplyFn apply);
+  ~LiveConfig();
+
+  // Reads and validates the document at start (revision 1). Error: unreadable
+  // or invalid, naming the source and every problem.
+  absl::StatusOr<QueueConfig> LoadInitial();
+  // Polls the source every `interval` on a thread of its own.
+  void Start(absl::Duration interval);
+  void Stop();
+  // Asks the polling thread to check now (async-signal-safe: sets a flag).
+  void RequestCheck() { check_requested_.store(true); }
+  // Reads the source once; applies the document if it changed and is valid.
+  // Returns true if a new revision was applied. Thread-safe; not on the loop
+  // thread (it waits for the loop).
+  bool CheckOnce();
+  ConfigStatus status() const;
+
+ private:
+  void PollLoop(absl::Duration interval);
+
+  std::unique_ptr<ConfigSource> source_;
+  ApplyFn apply_;
+  std::atomic<bool> check_requested_{false};
+  absl::Notification stop_;
+  std::thread thread_;
+  absl::Mutex check_mu_;  // one check at a time
+  mutable absl::Mutex mu_;
+  ConfigStatus status_ ABSL_GUARDED_BY(mu_);
+  std::string refused_hash_ ABSL_GUARDED_BY(mu_);  // last refused document, not re-logged
+};
+
+}  // namespace drover

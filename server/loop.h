@@ -1,0 +1,64 @@
+// The loop thread's iteration: commands from the mailbox, a daemon step
+// (events in, a cycle, decisions out), then the published status when due.
+// The engine is touched only here.
+//
+//   SchedulingLoop loop(&engine, &source, &actuator, &clock, &mailbox, &board, inputs_fn);
+//   while (running) { wait for events or commands; loop.Iterate(leader); }
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include "server/daemon.h"
+#include "server/mailbox.h"
+#include "server/status.h"
+
+namespace drover {
+
+struct LoopOptions {
+  // Publish at most this often (wall time); 0 = after every iteration that
+  // changed something. A status older than `max_age` is republished even if
+  // nothing changed, so readers see the clock and leadership move.
+  std::chrono::milliseconds publish_min_interval{50};
+  std::chrono::milliseconds publish_max_age{1000};
+  bool publish = true;  // false: only explicit Publish() calls publish
+  bool check_invariants = false;
+};
+
+class SchedulingLoop {
+ public:
+  // `inputs` supplies what the engine does not know (sync, leadership, config);
+  // called on the loop thread when publishing.
+  SchedulingLoop(Engine* engine, ClusterSource* source, Actuator* actuator, const Clock* clock, Mailbox* mailbox,
+                 StatusBoard* board, std::function<StatusInputs()> inputs, LoopOptions options = {});
+
+  // Runs queued commands, then one daemon step (acting only when `act`), then
+  // publishes if due. Returns the step's counts.
+  StepResult Iterate(bool act);
+  // Builds and publishes the status now.
+  void Publish();
+  const std::vector<std::string>& violations() const { return daemon_.violations(); }
+
+ private:
+  using SteadyClock = std::chrono::steady_clock;
+  void RecordCycle(double seconds);
+  CycleStatus CycleFigures() const;
+
+  Engine* engine_;
+  Mailbox* mailbox_;
+  StatusBoard* board_;
+  const Clock* clock_;
+  std::function<StatusInputs()> inputs_;
+  LoopOptions options_;
+  Daemon daemon_;
+  bool changed_since_publish_ = true;
+  SteadyClock::time_point last_publish_{};
+  double last_publish_seconds_ = 0;
+  std::vector<double> recent_cycles_;  // ring of the last kRecent step durations
+  size_t next_slot_ = 0;
+  int64_t cycles_ = 0;
+  double last_cycle_seconds_ = 0;
+};
+
+}  // namespace drover

@@ -1,0 +1,100 @@
+// droverd as one object: it owns every component of the daemon and starts and
+// stops them in one stated order. The same object runs the embedded simulated
+// cluster and a real one; droverd.cc is flag parsing plus this object.
+//
+//   Process p(options);
+//   absl::Status s = p.RunCluster(stop);          // a real cluster, until `stop`
+//   absl::StatusOr<SimRunResult> r = p.RunSimulated(input);   // the simulator, to the end
+//
+// Threads and ownership:
+//   loop thread (the caller of Run*): the engine, the daemon step, the mailbox's
+//     commands, building the published status. Nothing else touches the engine.
+//   informer threads (k8s/): list/watch into the source's event queue.
+//   actuator workers (k8s/): binds, evictions, status patches, events.
+//   leader elector thread (k8s/): the Lease.
+//   config thread (LiveConfig): polls the quota document, applies through the mailbox.
+//   HTTP threads (HttpServer): probes and status, reading the StatusBoard only.
+//
+// Cluster start order: API client, quota document (the ConfigMap or file),
+// engine, HTTP server, informers, leader election, config polling, loop.
+// Stop order: the loop ends; the actuator stops acting (queued binds dropped);
+// informers; config polling; the mailbox closes; leader election releases the
+// Lease (a successor never sees binds of ours still arriving); the HTTP server.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "placement/engine.h"
+#include "server/kube_options.h"
+#include "server/live_config.h"
+#include "server/loop.h"
+#include "server/mailbox.h"
+#include "server/sim_runner.h"
+#include "server/status.h"
+
+namespace drover {
+
+// A quota document that takes effect at a virtual time in the simulator.
+struct TimedConfig {
+  int64_t at_ms = 0;
+  std::string path;
+};
+
+struct ProcessOptions {
+  EngineOptions engine;
+  std::string queues_path;       // "" = simulator: one root queue (DefaultQueueConfig); cluster: required
+  std::string queues_configmap;  // cluster: "NS/NAME[:KEY]", polled and preferred over queues_path
+  absl::Duration config_poll = absl::Seconds(5);
+  int http_port = -1;            // -1 = no HTTP server; 0 = any free port
+  LoopOptions loop;
+  KubeRunOptions kube;           // cluster mode
+  SimRunOptions sim;             // simulator mode
+  std::vector<TimedConfig> sim_configs;  // simulator: documents applied at virtual times
+};
+
+class Process {
+ public:
+  explicit Process(ProcessOptions options);
+  ~Process();
+
+  // Schedules a real cluster until `stop` turns true. Errors: bad kubeconfig,
+  // no or invalid quota document, HTTP port taken.
+  absl::Status RunCluster(const std::atomic<bool>& stop);
+  // Runs the simulated cluster to its end (or options.sim.until_ms) and returns
+  // the report. `initial` is the quota document in force at time 0 (see
+  // LoadQueues), `input` the cluster and workload.
+  absl::StatusOr<SimRunResult> RunSimulated(QueueConfig initial, SimInput input);
+
+  // The quota document named by the options (simulator: the built-in root queue
+  // when none is named). Revision 1.
+  absl::StatusOr<QueueConfig> LoadQueues();
+
+  // Asks for the quota document to be re-read now (SIGHUP). Async-signal-safe.
+  void RequestReload() { reload_requested_.store(true); }
+
+  Mailbox& mailbox() { return mailbox_; }
+  const StatusBoard& board() const { return board_; }
+  // The engine, once a Run* has built it (for tests on the loop thread only).
+  const Engine* engine() const { return engine_.get(); }
+
+ private:
+  absl::Status BuildEngine(QueueConfig config);
+  absl::StatusOr<std::vector<std::string>> ApplyThroughMailbox(QueueConfig config);
+  // Applies due simulator documents (virtual time `now_ms`); returns the next due time or -1.
+  int64_t ApplyTimedConfigs(int64_t now_ms, size_t* next);
+
+  ProcessOptions options_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<LiveConfig> live_;
+  ConfigStatus static_config_;  // when there is no live source
+  Mailbox mailbox_;
+  StatusBoard board_;
+  std::atomic<bool> reload_requested_{false};
+};
+
+}  // namespace drover

@@ -1,0 +1,157 @@
+// Process: the cluster mode (informers, actuator, leader election).
+#include <unistd.h>
+
+#include <memory>
+#include <random>
+
+#include "core/strings.h"
+#include "k8s/actuator.h"
+#include "k8s/http_client.h"
+#include "k8s/informer.h"
+#include "k8s/kubeconfig.h"
+#include "k8s/leader.h"
+#include "k8s/wall_clock.h"
+#include "server/configmap_source.h"
+#include "server/http_server.h"
+#include "server/status_json.h"
+#include "server/process.h"
+#include "spdlog/spdlog.h"
+
+namespace drover {
+namespace {
+
+std::string DefaultIdentity() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  std::random_device rd;
+  return StrCat(host, "_", absl::Hex(rd(), absl::kZeroPad8));
+}
+
+absl::StatusOr<std::unique_ptr<k8s::HttpClient>> MakeClient(const KubeRunOptions& o, const k8s::RestConfig& rest,
+                                                            const std::string& identity) {
+  k8s::HttpOptions http_opts;
+  http_opts.qps = o.qps;
+  http_opts.burst = o.burst;
+  // Like client-go's "binary/version (os/arch) ...": the identity tells replicas
+  // apart in the API server's audit log.
+  http_opts.user_agent = StrCat("drover/0.1 (", identity, ")");
+  return k8s::HttpClient::Create(rest, http_opts);
+}
+
+absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> MakeElector(const KubeRunOptions& o, const k8s::RestConfig& rest,
+                                                                const std::string& identity, k8s::HttpClient* http) {
+  if (!o.leader_elect) return std::unique_ptr<k8s::LeaderElector>();
+  k8s::LeaderOptions lo;
+  lo.namespace_ = o.lease_namespace.empty() ? rest.namespace_ : o.lease_namespace;
+  lo.name = o.lease_name;
+  lo.identity = identity;
+  lo.on_started_leading = [id = lo.identity] { spdlog::info("leader election: {} is now the leader", id); };
+  lo.on_stopped_leading = [id = lo.identity] { spdlog::info("leader election: {} stopped leading", id); };
+  if (absl::Status s = k8s::LeaderElector::Validate(lo); !s.ok()) return s;
+  return std::make_unique<k8s::LeaderElector>(http, lo);
+}
+
+}  // namespace
+
+absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
+  const KubeRunOptions& o = options_.kube;
+  absl::StatusOr<k8s::RestConfig> rest =
+      o.in_cluster ? k8s::LoadInClusterConfig() : k8s::LoadRestConfig(o.kubeconfig, o.context);
+  if (!rest.ok()) return rest.status();
+  const std::string identity = o.identity.empty() ? DefaultIdentity() : o.identity;
+  absl::StatusOr<std::unique_ptr<k8s::HttpClient>> http = MakeClient(o, *rest, identity);
+  if (!http.ok()) return http.status();
+
+  // The quota document: the ConfigMap when named (the file is the fallback at
+  // start), else the file. A cluster is never scheduled under a guessed tree.
+  auto apply = [this](QueueConfig c) { return ApplyThroughMailbox(std::move(c)); };
+  absl::StatusOr<QueueConfig> config = absl::FailedPreconditionError(
+      "no quota document: pass --queues FILE or --queues-configmap NAMESPACE/NAME (see deploy/)");
+  if (!options_.queues_configmap.empty()) {
+    absl::StatusOr<ConfigMapRef> ref = ParseConfigMapRef("--queues-configmap", options_.queues_configmap);
+    if (!ref.ok()) return ref.status();
+    live_ = std::make_unique<LiveConfig>(std::make_unique<ConfigMapConfigSource>(http->get(), *ref), apply);
+    config = live_->LoadInitial();
+    if (!config.ok() && !options_.queues_path.empty()) {
+      spdlog::warn("configuration: {}; starting from {} instead", std::string(config.status().message()),
+                   options_.queues_path);
+      live_ = std::make_unique<LiveConfig>(std::make_unique<FileConfigSource>(options_.queues_path), apply);
+      config = live_->LoadInitial();
+    }
+  } else if (!options_.queues_path.empty()) {
+    live_ = std::make_unique<LiveConfig>(std::make_unique<FileConfigSource>(options_.queues_path), apply);
+    config = live_->LoadInitial();
+  }
+  if (!config.ok()) return config.status();
+  if (absl::Status s = BuildEngine(*std::move(config)); !s.ok()) return s;
+
+  absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> elector = MakeElector(o, *rest, identity, http->get());
+  if (!elector.ok()) return elector.status();
+  k8s::WallClock clock;
+  k8s::KubeClusterSource source(http->get(), engine_->catalog().product_labels());
+  k8s::ActuatorOptions act_opts;
+  act_opts.bind_workers = o.bind_workers;
+  // Binds queued while we led are dropped once we do not: another replica may
+  // already be placing pods on the same capacity.
+  if (*elector) act_opts.may_act = [e = elector->get()] { return e->IsLeader(); };
+  k8s::KubeActuator actuator(http->get(), &clock, act_opts);
+
+  std::unique_ptr<HttpServer> server;
+  if (options_.http_port >= 0) {
+    server = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
+    server->AddReadyCheck("informer-sync", [&source] {
+      return source.Synced() ? CheckResult{true, ""} : CheckResult{false, "not synced yet"};
+    });
+    if (*elector) {
+      // A standby is ready: it serves probes and keeps its snapshot warm.
+      server->AddReadyCheck("leader", [e = elector->get()] { return CheckResult{true, e->IsLeader() ? "leading" : "standby"}; });
+    }
+    server->Get("/api/v1/status", [this](const HttpRequest& req) {
+      const bool nodes = req.Param("nodes") == "true";
+      return HttpResponse{200, FormatStatusJson(*board_.Get(), nodes), "application/json"};
+    });
+    absl::StatusOr<int> port = server->Start();
+    if (!port.ok()) return port.status();
+    spdlog::info("health: /healthz and /readyz on port {}", *port);
+  }
+
+  source.Start();
+  if (*elector) (*elector)->Start();
+  if (live_) live_->Start(options_.config_poll);
+  spdlog::info("droverd: watching {} as scheduler \"{}\"", rest->server, engine_->options().scheduler_name);
+  auto inputs = [&] {
+    const bool leader = *elector == nullptr || (*elector)->IsLeader();
+    return StatusInputs{source.Synced(), leader, live_ ? live_->status() : static_config_, {}};
+  };
+  SchedulingLoop loop(engine_.get(), &source, &actuator, &clock, &mailbox_, &board_, inputs, options_.loop);
+  bool was_synced = false;
+  while (!stop.load()) {
+    source.WaitForEvents(absl::Milliseconds(100));
+    if (reload_requested_.exchange(false) && live_) live_->RequestCheck();
+    // Only the leader acts; a standby keeps its snapshot warm.
+    const bool leader = *elector == nullptr || (*elector)->IsLeader();
+    // Synced before the step's drain: then the step took in the whole initial state.
+    const bool synced = source.Synced();
+    const StepResult r = loop.Iterate(/*act=*/leader);
+    if (!was_synced && synced) {
+      was_synced = true;
+      spdlog::info("informers synced: {} nodes, {} pods", engine_->snapshot().live_nodes(),
+                   engine_->snapshot().live_pods());
+    }
+    if (r.binds > 0 || r.evictions > 0) {
+      spdlog::debug("cycle: {} binds, {} evictions, {} pending updates", r.binds, r.evictions, r.pending_updates);
+    }
+  }
+  spdlog::info("droverd: stopping");
+  // Stop acting before the Lease is released: a successor must never see binds
+  // of ours still arriving.
+  actuator.Stop();
+  source.Stop();
+  if (live_) live_->Stop();
+  mailbox_.Close();
+  if (*elector) (*elector)->Stop();
+  if (server) server->Stop();
+  return absl::OkStatus();
+}
+
+}  // namespace drover

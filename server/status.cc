@@ -1,0 +1,125 @@
+#include "server/status.h"
+
+#include <algorithm>
+
+namespace drover {
+namespace {
+
+void AddQueues(const Engine& engine, ClusterStatus* out) {
+  const QueueTree& tree = engine.queues();
+  const GpuCatalog& catalog = engine.catalog();
+  out->queues.reserve(tree.size());
+  // Tree order (root first, children after their parent), by an explicit stack.
+  std::vector<QueueId> stack{tree.root()};
+  while (!stack.empty()) {
+    const QueueId id = stack.back();
+    stack.pop_back();
+    const Queue& q = tree.queue(id);
+    QueueStatus& s = out->queues.emplace_back();
+    s.path = q.path;
+    s.parent = q.parent == kNoQueue ? "" : tree.queue(q.parent).path;
+    s.leaf = q.leaf();
+    s.draining = q.draining;
+    s.over_max_by_config = q.over_max_by_config;
+    s.weight = q.weight;
+    s.share = tree.Share(id);
+    s.running_pods = q.running_pods;
+    s.pending_pods = q.pending_pods;
+    s.running_apps = q.running_apps;
+    s.pending_apps = q.pending_apps;
+    std::copy(std::begin(q.running_by_tier), std::end(q.running_by_tier), s.running_by_tier.begin());
+    auto add_dim = [&](int dim, std::string name) {
+      QueueDimStatus d{std::move(name), q.guaranteed[dim], q.max[dim], q.usage[dim], tree.Borrowed(id, dim), 0};
+      s.dims.push_back(std::move(d));
+    };
+    for (GpuTypeId t : catalog.AllByRank()) {
+      const int dim = QGpu(t);
+      if (q.guaranteed[dim] == 0 && q.max[dim] == 0 && q.usage[dim] == 0) continue;
+      add_dim(dim, catalog.type(t).name);
+    }
+    add_dim(kQCpu, "cpu");
+    add_dim(kQMemory, "memory");
+    for (auto it = q.children.rbegin(); it != q.children.rend(); ++it) stack.push_back(*it);
+  }
+}
+
+void AddNodes(const Engine& engine, ClusterStatus* out) {
+  const Snapshot& snap = engine.snapshot();
+  const GpuCatalog& catalog = engine.catalog();
+  std::vector<GpuInventory> by_type(catalog.size());
+  for (NodeId id = 0; id < snap.node_slots(); ++id) {
+    const NodeState& st = snap.node(id);
+    if (!st.present || st.node.gpu_count <= 0) continue;
+    NodeGpuStatus& n = out->nodes.emplace_back();
+    n.name = st.node.name;
+    n.schedulable = st.node.ready && !st.node.unschedulable;
+    n.gpus = static_cast<int32_t>(st.device_used.size());
+    for (int32_t used : st.device_used) {
+      n.allocated_milli += used;
+      n.free_gpus += used == 0 ? 1 : 0;
+    }
+    if (st.node.gpu_type == kNoGpuType) continue;
+    n.type = catalog.type(st.node.gpu_type).name;
+    if (!n.schedulable) continue;
+    GpuInventory& inv = by_type[st.node.gpu_type];
+    inv.nodes += 1;
+    inv.total += n.gpus;
+    inv.allocated_milli += n.allocated_milli;
+    inv.free += n.free_gpus;
+    if (n.free_gpus == n.gpus) {
+      inv.whole_nodes_free += 1;
+    } else {
+      inv.stranded += n.free_gpus;
+    }
+  }
+  std::sort(out->nodes.begin(), out->nodes.end(),
+            [](const NodeGpuStatus& a, const NodeGpuStatus& b) { return a.name < b.name; });
+  for (GpuTypeId t : catalog.AllByRank()) {
+    if (by_type[t].nodes == 0) continue;
+    by_type[t].type = catalog.type(t).name;
+    out->gpus.push_back(std::move(by_type[t]));
+  }
+}
+
+}  // namespace
+
+const QueueStatus* ClusterStatus::FindQueue(const std::string& path) const {
+  for (const QueueStatus& q : queues) {
+    if (q.path == path) return &q;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms, const StatusInputs& in) {
+  auto out = std::make_shared<ClusterStatus>();
+  out->now_ms = now_ms;
+  out->synced = in.synced;
+  out->leader = in.leader;
+  out->live_nodes = engine.snapshot().live_nodes();
+  out->live_pods = engine.snapshot().live_pods();
+  out->pending_pods = static_cast<int64_t>(engine.pending_pods());
+  out->config = in.config;
+  out->cycle = in.cycle;
+  out->cycle.engine = engine.stats();
+  AddQueues(engine, out.get());
+  AddNodes(engine, out.get());
+  return out;
+}
+
+void StatusBoard::Publish(std::shared_ptr<ClusterStatus> status) {
+  std::shared_ptr<const ClusterStatus> old;  // released outside the lock
+  absl::MutexLock lock(&mu_);
+  status->generation = ++generation_;
+  old = std::exchange(current_, std::move(status));
+}
+
+std::shared_ptr<const ClusterStatus> StatusBoard::Get() const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (current_) return current_;
+  }
+  static const auto* const kEmpty = new std::shared_ptr<const ClusterStatus>(std::make_shared<ClusterStatus>());
+  return *kEmpty;
+}
+
+}  // namespace drover
