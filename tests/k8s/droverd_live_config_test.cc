@@ -8,6 +8,7 @@
 
 #include "core/strings.h"
 #include "k8s/http_client.h"
+#include "k8s/json_util.h"
 #include "tests/k8s/droverd_harness.h"
 #include "tests/k8s/fake_apiserver.h"
 
@@ -142,6 +143,59 @@ TEST_CASE("droverd_takes_a_new_quota_document_while_running", "[k8s][e2e][config
   CHECK(d.Log().find("re-reading") != std::string::npos);
   d.Signal(SIGTERM);
   CHECK(d.Wait(absl::Seconds(30)) == std::optional<int>(0));
+}
+
+}  // namespace
+}  // namespace drover::k8s::testing
+
+namespace drover::k8s::testing {
+namespace {
+
+std::string ConfigMapJson(const std::string& queues_yaml) {
+  return StrCat(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"drover-queues","namespace":"drover-system"},)",
+                R"("data":{"queues.yaml":)", JsonQuote(queues_yaml), "}}");
+}
+
+void PutConfigMap(HttpClient* http, const std::string& queues_yaml) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.path = "/api/v1/namespaces/drover-system/configmaps/drover-queues";
+  req.body = ConfigMapJson(queues_yaml);
+  absl::StatusOr<HttpResponse> r = http->Send(req);
+  REQUIRE(r.ok());
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+}
+
+TEST_CASE("droverd_follows_its_configmap_through_the_api_server", "[k8s][e2e][config]") {
+  FakeApiServer server;
+  REQUIRE(server.Start().ok());
+  std::unique_ptr<HttpClient> http = server.Client();
+  std::vector<NodeSpec> nodes{NodeSpec{"a100-0", "NVIDIA-A100-SXM4-80GB", "A100", 8, 128, 1024}};
+  REQUIRE(Seed(server, nodes, TeamPods(0, 6)).ok());
+  REQUIRE(server.Control("/_control/objects", StrCat(R"({"objects":[)", ConfigMapJson(TeamMax(2)), "]}")).ok());
+  const std::string dir = MakeTempDir("droverd-configmap");
+  std::vector<std::string> args = DroverdArgs(server, dir, "replica-a",
+                                              {"--config-poll", "200ms", "--queues-configmap", "drover-system/drover-queues"});
+  // The file says max 8: the ConfigMap (max 2) must win.
+  REQUIRE(WriteFile(dir + "/queues.yaml", TeamMax(8)).ok());
+  DroverdProcess d(dir + "/a.log");
+  REQUIRE(d.Start(args).ok());
+  Counts c = WaitFor(http.get(), [](const Counts& c) { return c.running == 2; });
+  INFO(d.Log());
+  REQUIRE(c.running == 2);
+  CHECK(Holds(http.get(), absl::Seconds(1), [](const Counts& c) { return c.running == 2; }));
+  PutConfigMap(http.get(), TeamMax(5));
+  c = WaitFor(http.get(), [](const Counts& c) { return c.running == 5; });
+  CHECK(c.running == 5);
+  PutConfigMap(http.get(), "queues: [not, a, tree");
+  absl::SleepFor(absl::Seconds(1));
+  CHECK(Count(http.get()).running == 5);
+  CHECK(d.Running());
+  const std::string log = d.Log();
+  CHECK(log.find("revision 1 from configmap drover-system/drover-queues key queues.yaml") != std::string::npos);
+  CHECK(log.find("applied revision 2") != std::string::npos);
+  CHECK(log.find("refused a new document from configmap") != std::string::npos);
 }
 
 }  // namespace

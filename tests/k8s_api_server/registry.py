@@ -66,10 +66,12 @@ RESOURCES = [
     RType("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1", True, status_sub=True),
     RType("leases", "Lease", "coordination.k8s.io", "v1", True, unconditional_update=False,
           create_on_update=True),
+    RType("configmaps", "ConfigMap", "", "v1", True),
 ]
 RTYPES = {(r.group, r.version, r.plural): r for r in RESOURCES}
 STORAGE_RT = {"namespaces": RESOURCES[0], "nodes": RESOURCES[1], "pods": RESOURCES[2],
-              "events": RESOURCES[3], "poddisruptionbudgets": RESOURCES[5], "leases": RESOURCES[6]}
+              "events": RESOURCES[3], "poddisruptionbudgets": RESOURCES[5], "leases": RESOURCES[6],
+              "configmaps": RESOURCES[7]}
 
 # core/v1 Event <-> events.k8s.io/v1 Event field renames (stored as core/v1).
 _EV_RENAMES = [("involvedObject", "regarding"), ("message", "note"), ("source", "deprecatedSource"),
