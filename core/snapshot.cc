@@ -2,11 +2,36 @@
 
 #include <algorithm>
 
-#include "core/strings.h"
 #include "absl/strings/str_join.h"
+#include "core/quantity.h"
 #include "core/strings.h"
 
 namespace drover {
+namespace {
+
+// a += b per dimension, held at the int64 range; true if any dimension was held.
+bool AddHeld(ResourceVec& a, const ResourceVec& b) {
+  bool held = false;
+  for (ResourceId r = 0; r < Res::kMax; ++r) {
+    int64_t sum = 0;
+    if (__builtin_add_overflow(a[r], b[r], &sum)) {
+      held = true;
+      sum = SaturatingAdd(a[r], b[r]);
+    }
+    a[r] = sum;
+  }
+  return held;
+}
+
+// The sum of the requests of the pods counted on a node, held like AddHeld.
+ResourceVec SumOfPods(const NodeState& st, const std::vector<PodEntry>& pods, bool* held) {
+  ResourceVec sum;
+  *held = false;
+  for (PodId p : st.pods) *held = AddHeld(sum, pods[p].pod.requests) || *held;
+  return sum;
+}
+
+}  // namespace
 
 std::string Snapshot::UpsertNode(Node node) {
   std::string warning;
@@ -194,7 +219,7 @@ void Snapshot::Count(PodId id, NodeId node, const std::vector<int>& devices) {
   e.devices = devices;
   e.slot_in_node = static_cast<int32_t>(st.pods.size());
   st.pods.push_back(id);
-  st.used += e.pod.requests;
+  if (AddHeld(st.used, e.pod.requests)) st.used_saturated = true;
   for (int d : devices) st.device_used[d] += e.pod.gpu_milli_per_device;
   Notify(node);
 }
@@ -202,12 +227,13 @@ void Snapshot::Count(PodId id, NodeId node, const std::vector<int>& devices) {
 void Snapshot::Uncount(PodId id) {
   PodEntry& e = pods_[id];
   NodeState& st = nodes_[e.counted_on];
-  st.used -= e.pod.requests;
+  if (!st.used_saturated) st.used -= e.pod.requests;
   for (int d : e.devices) st.device_used[d] -= e.pod.gpu_milli_per_device;
   const PodId last = st.pods.back();
   st.pods[e.slot_in_node] = last;
   pods_[last].slot_in_node = e.slot_in_node;
   st.pods.pop_back();
+  if (st.used_saturated) st.used = SumOfPods(st, pods_, &st.used_saturated);  // a held sum cannot be subtracted from
   const NodeId node = e.counted_on;
   e.counted_on = kNoNode;
   e.slot_in_node = -1;
@@ -238,10 +264,10 @@ std::vector<std::string> Snapshot::CheckInvariants() const {
   for (NodeId id = 0; id < node_slots(); ++id) {
     const NodeState& st = nodes_[id];
     if (!st.present) continue;
-    ResourceVec sum;
+    bool held = false;
+    const ResourceVec sum = SumOfPods(st, pods_, &held);
     std::vector<int32_t> dev(st.device_used.size(), 0);
     for (PodId p : st.pods) {
-      sum += pods_[p].pod.requests;
       for (int d : pods_[p].devices) dev[d] += pods_[p].pod.gpu_milli_per_device;
     }
     if (!(sum == st.used)) {

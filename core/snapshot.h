@@ -12,7 +12,8 @@
 // cache. A pod that names a node we have not seen yet is kept and counted when the
 // node arrives. Pods are owned in a slab with dense ids; each node lists its pods.
 // Invariant (CheckInvariants): the usage of each node equals the sum of its pods'
-// requests, and for pods Drover placed, no node and no device is over-committed.
+// requests (held at INT64_MAX where it would overflow), and for pods Drover placed,
+// no node and no device is over-committed.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,11 @@ inline constexpr PodId kNoPod = -1;
 struct NodeState {
   Node node;
   bool present = false;                  // false after deletion (the slot may be reused)
-  ResourceVec used;                      // sum of requests of pods counted here
+  // Sum of requests of pods counted here. A dimension whose sum would pass the int64
+  // range holds INT64_MAX (the node is full there) and `used_saturated` is set until
+  // a pod leaves and the sum is recounted.
+  ResourceVec used;
+  bool used_saturated = false;
   std::vector<int32_t> device_used;      // milli-GPU used per device, size node.gpu_count
   std::vector<PodId> pods;               // pods counted here
 };

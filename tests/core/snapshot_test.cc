@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/gpu_catalog.h"
+#include "core/quantity.h"
 #include "core/snapshot.h"
 
 using namespace drover;
@@ -155,4 +156,31 @@ TEST_CASE("taints_tolerations_and_affinity_match_like_kubernetes", "[model]") {
   CHECK(MatchesRequiredAffinity({NodeSelectorTerm{{{"missing", Op::kDoesNotExist, {}}}, {}}}, n));
   CHECK_FALSE(MatchesRequiredAffinity({NodeSelectorTerm{}}, n));  // an empty term matches nothing
   CHECK(MatchesRequiredAffinity({NodeSelectorTerm{{}, {{"metadata.name", Op::kIn, {"n"}}}}}, n));
+}
+
+TEST_CASE("snapshot_node_usage_that_would_overflow_is_held_full_not_wrapped", "[snapshot]") {
+  // Before: two bound pods of 7Ei memory wrapped the node's usage negative, so the
+  // node looked free (issue 21 item 3).
+  GpuCatalog catalog = GpuCatalog::Default();
+  Snapshot s(&catalog);
+  s.UpsertNode(GpuNode("n1", 8));
+  const int64_t seven_ei = int64_t{7} << 60;
+  Pod a = GpuPod("a", 0, "n1");
+  a.requests[Res::kMemory] = seven_ei;
+  Pod b = a;
+  b.name = "b";
+  s.UpsertPod(a);
+  s.UpsertPod(b);
+  const NodeId n = s.FindNode("n1");
+  CHECK(s.node(n).used[Res::kMemory] == INT64_MAX);
+  CHECK(s.Free(n)[Res::kMemory] < 0);
+  CHECK(s.node(n).used[Res::kCpu] == 2000);  // the other dimensions still add up exactly
+  s.DeletePod("ns/b");
+  CHECK(s.node(n).used[Res::kMemory] == seven_ei);
+  CHECK_FALSE(s.node(n).used_saturated);
+  s.DeletePod("ns/a");
+  CHECK(s.node(n).used.IsZero());
+  CHECK(SaturatingAdd(INT64_MAX - 1, 5) == INT64_MAX);
+  CHECK(SaturatingAdd(INT64_MIN + 1, -5) == INT64_MIN);
+  CHECK(SaturatingAdd(40, 2) == 42);
 }

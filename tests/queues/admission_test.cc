@@ -284,3 +284,19 @@ queues:
   CHECK(h.Usage("root.team", "A100") == 8000);
   CHECK(Harness::Mentions(d, "ns/a1", "queue root.team at max for A100 (8/8, pod needs 2)"));
 }
+
+TEST_CASE("nodes_whose_memory_adds_up_past_int64_leave_the_root_max_full_not_negative", "[queues][admission]") {
+  // Before: two nodes of 7Ei memory wrapped the root's max negative and nothing
+  // was admitted (issue 21 item 3). The cluster total now saturates.
+  Harness h(kTwoTeamsAndScratch);
+  for (int i = 0; i < 2; ++i) {
+    Node n = GpuNode("huge-" + std::to_string(i), kA100, 8);
+    n.allocatable[Res::kMemory] = int64_t{7} << 60;
+    h.AddNode(n);
+  }
+  h.Submit(GpuPod("p", "root.scratch", 1, "A100"));
+  const Decisions d = h.Cycle();
+  CHECK(h.engine->queues().cluster_capacity()[kQMemory] == INT64_MAX);
+  INFO(Harness::Reasons(d));
+  CHECK(d.binds.size() == 1);
+}
