@@ -125,7 +125,9 @@ void Engine::Apply(const ClusterEvent& e) {
       const NodeId before = snapshot_.FindNode(e.node.name);
       const ResourceVec old_alloc = before == kNoNode ? ResourceVec() : snapshot_.node(before).node.allocatable;
       const bool was_ok = before != kNoNode && snapshot_.node(before).node.ready && !snapshot_.node(before).node.unschedulable;
-      snapshot_.UpsertNode(e.node);
+      if (std::string w = snapshot_.UpsertNode(e.node); !w.empty() && warnings_.size() < 1000) {
+        warnings_.push_back(std::move(w));
+      }
       const NodeId id = snapshot_.FindNode(e.node.name);
       const Node& n = snapshot_.node(id).node;
       if (!(old_alloc == n.allocatable) || (!was_ok && n.ready && !n.unschedulable)) capacity_freed_ = true;

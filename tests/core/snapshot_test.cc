@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "core/gpu_catalog.h"
 #include "core/quantity.h"
 #include "core/snapshot.h"
@@ -183,4 +185,38 @@ TEST_CASE("snapshot_node_usage_that_would_overflow_is_held_full_not_wrapped", "[
   CHECK(SaturatingAdd(INT64_MAX - 1, 5) == INT64_MAX);
   CHECK(SaturatingAdd(INT64_MIN + 1, -5) == INT64_MIN);
   CHECK(SaturatingAdd(40, 2) == 42);
+}
+
+TEST_CASE("gpu_catalog_counts_every_unknown_product_and_warns_once_each", "[catalog]") {
+  // Before: past ~50 unknown products TypeForProduct returned kNoGpuType and those
+  // nodes' GPUs dropped out of capacity without a word (issue 21 item 13).
+  GpuCatalog c = GpuCatalog::Default();
+  std::set<GpuTypeId> types;
+  int warnings = 0;
+  for (int i = 0; i < 100; ++i) {
+    const std::string product = "Vendor-X" + std::to_string(i);
+    std::string warning;
+    const GpuTypeId t = c.TypeForProduct(product, &warning);
+    REQUIRE(t != kNoGpuType);
+    CHECK_THAT(warning, Catch::Contains(product));
+    warnings += warning.empty() ? 0 : 1;
+    types.insert(t);
+    std::string again;
+    CHECK(c.TypeForProduct(product, &again) == t);
+    CHECK(again.empty());
+  }
+  CHECK(warnings == 100);
+  CHECK(c.size() == kMaxGpuTypes);
+  const GpuTypeId other = c.FindType(kOtherGpuType);
+  REQUIRE(other != kNoGpuType);
+  CHECK(c.TypeForProduct("Vendor-X99") == other);
+  CHECK(types.count(other) == 1);
+  // A known product still maps to its type; a configured type cannot take the last slot.
+  CHECK(c.type(c.TypeForProduct("NVIDIA-H100-80GB-HBM3")).name == "H100");
+  GpuCatalog full = GpuCatalog::Default();
+  for (int i = full.size(); i < kMaxGpuTypes - 1; ++i) REQUIRE(full.AddType(GpuType{"T" + std::to_string(i), 1, {}, true}).ok());
+  CHECK_FALSE(full.AddType(GpuType{"one-more", 1, {}, true}).ok());
+  const GpuTypeId shared = full.TypeForProduct("Vendor-Y");
+  CHECK(shared == full.FindType(kOtherGpuType));
+  CHECK(shared == kMaxGpuTypes - 1);
 }

@@ -300,3 +300,20 @@ TEST_CASE("nodes_whose_memory_adds_up_past_int64_leave_the_root_max_full_not_neg
   INFO(Harness::Reasons(d));
   CHECK(d.binds.size() == 1);
 }
+
+TEST_CASE("nodes_of_many_unknown_gpu_products_all_count_and_warn", "[queues][admission]") {
+  // Before: the warning was dropped by Engine::Apply, and past ~50 unknown products
+  // the nodes' GPUs were not in the root's capacity (issue 21 item 13).
+  Harness h(kTwoTeamsAndScratch);
+  for (int i = 0; i < 80; ++i) h.AddNode(GpuNode("odd-" + std::to_string(i), "Vendor-Z" + std::to_string(i), 2));
+  h.Cycle();
+  const std::vector<std::string> warnings = h.engine->TakeWarnings();
+  CHECK(warnings.size() == 80);
+  CHECK_THAT(warnings.front(), Catch::Contains("node odd-0: gpu product \"Vendor-Z0\""));
+  CHECK(h.engine->TakeWarnings().empty());
+  int64_t gpus = 0;
+  for (GpuTypeId t = 0; t < h.engine->catalog().size(); ++t) gpus += h.engine->queues().cluster_capacity()[QGpu(t)];
+  CHECK(gpus == 160 * 1000);
+  h.AddNode(GpuNode("odd-0", "Vendor-Z0", 2));  // an update: no second warning
+  CHECK(h.engine->TakeWarnings().empty());
+}
