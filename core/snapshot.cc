@@ -33,15 +33,41 @@ ResourceVec SumOfPods(const NodeState& st, const std::vector<PodEntry>& pods, bo
 
 }  // namespace
 
+std::string ContainGpuClaim(Node& node) {
+  const int64_t milli = node.allocatable[Res::kGpu];
+  if (milli >= 0 && milli <= kMaxGpuDevicesPerNode * 1000 && milli % 1000 == 0 && node.gpu_count >= 0 &&
+      node.gpu_count <= kMaxGpuDevicesPerNode) {
+    return node.not_schedulable_reason;
+  }
+  const std::string why =
+      milli < 0 || node.gpu_count < 0 ? "is negative"
+      : milli % 1000 != 0             ? "is not a whole number of devices"
+                                      : StrCat("is above the limit of ", kMaxGpuDevicesPerNode, " per node");
+  node.not_schedulable_reason =
+      StrCat("node ", node.name, ": status.allocatable ", ResourceName(Res::kGpu), ": ",
+             milli % 1000 == 0 && milli >= 0 ? StrCat(milli / 1000) : FormatAmount(Res::kGpu, milli), " GPUs ", why,
+             "; the node is not schedulable and its GPUs are not counted");
+  node.allocatable[Res::kGpu] = 0;
+  node.gpu_count = 0;
+  node.unschedulable = true;
+  return node.not_schedulable_reason;
+}
+
 std::string Snapshot::UpsertNode(Node node) {
-  std::string warning;
+  std::string warning = ContainGpuClaim(node);
   if (node.gpu_count > 0 && node.gpu_type == kNoGpuType) {
-    node.gpu_type = catalog_->TypeForProduct(node.gpu_product, &warning);
-    if (!warning.empty()) warning = StrCat("node ", node.name, ": ", warning);
+    std::string unknown;
+    node.gpu_type = catalog_->TypeForProduct(node.gpu_product, &unknown);
+    if (!unknown.empty()) warning = StrCat("node ", node.name, ": ", unknown);
   }
   auto it = node_index_.find(node.name);
   if (it != node_index_.end()) {
     NodeState& st = nodes_[it->second];
+    // A reason already known is not repeated on every update of the node.
+    if (!node.not_schedulable_reason.empty() && node.not_schedulable_reason == st.node.not_schedulable_reason &&
+        warning == node.not_schedulable_reason) {
+      warning.clear();
+    }
     if (st.node == node) return warning;  // replay
     const bool devices_changed = st.node.gpu_count != node.gpu_count;
     st.node = std::move(node);

@@ -187,6 +187,28 @@ TEST_CASE("snapshot_node_usage_that_would_overflow_is_held_full_not_wrapped", "[
   CHECK(SaturatingAdd(40, 2) == 42);
 }
 
+TEST_CASE("snapshot_keeps_a_node_over_the_gpu_limit_out_without_per_device_state", "[snapshot]") {
+  // A node from any source (simulator, a test) claiming 10^9 GPUs: no allocation of
+  // that size, not schedulable, and a warning naming node, field and value.
+  GpuCatalog catalog = GpuCatalog::Default();
+  Snapshot s(&catalog);
+  Node n = GpuNode("liar", 0);
+  n.allocatable[Res::kGpu] = int64_t{1000000000} * 1000;
+  n.gpu_count = 1000000000;
+  const std::string warning = s.UpsertNode(n);
+  CHECK(warning == "node liar: status.allocatable nvidia.com/gpu: 1000000000 GPUs is above the limit of 1024 per "
+                   "node; the node is not schedulable and its GPUs are not counted");
+  const NodeState& st = s.node(s.FindNode("liar"));
+  CHECK(st.device_used.empty());
+  CHECK(st.node.unschedulable);
+  CHECK(st.node.allocatable[Res::kGpu] == 0);
+  CHECK(s.UpsertNode(n).empty());  // said once
+  Node fixed = GpuNode("liar", 8);
+  CHECK(s.UpsertNode(fixed).empty());
+  CHECK(s.node(s.FindNode("liar")).device_used.size() == 8);
+  CHECK_FALSE(s.node(s.FindNode("liar")).node.unschedulable);
+}
+
 TEST_CASE("gpu_catalog_counts_every_unknown_product_and_warns_once_each", "[catalog]") {
   // Before: past ~50 unknown products TypeForProduct returned kNoGpuType and those
   // nodes' GPUs dropped out of capacity without a word (issue 21 item 13).
