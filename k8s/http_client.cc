@@ -18,7 +18,7 @@
 namespace drover::k8s {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+using ChronoSteady = std::chrono::steady_clock;
 constexpr size_t kBodyPadding = 64;  // >= SIMDJSON_PADDING, so decoders need not copy
 
 void GlobalInit() {
@@ -69,7 +69,7 @@ struct HttpClient::Transfer {
   bool stopped_by_handler = false;
   const absl::Notification* cancel = nullptr;
   absl::Duration idle_timeout = absl::InfiniteDuration();
-  SteadyClock::time_point last_byte = SteadyClock::now();
+  ChronoSteady::time_point last_byte = ChronoSteady::now();
   bool idle_expired = false;
   char error[CURL_ERROR_SIZE] = {0};
 
@@ -105,7 +105,7 @@ namespace {
 size_t OnWrite(char* data, size_t size, size_t n, void* ud) {
   auto* t = static_cast<HttpClient::Transfer*>(ud);
   const size_t len = size * n;
-  t->last_byte = SteadyClock::now();
+  t->last_byte = ChronoSteady::now();
   if (t->on_line != nullptr) {
     long code = 0;
     curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &code);
@@ -137,7 +137,7 @@ int OnProgress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   if (t->client->shutting_down()) return 1;
   if (t->cancel != nullptr && t->cancel->HasBeenNotified()) return 1;
   if (t->idle_timeout != absl::InfiniteDuration() &&
-      SteadyClock::now() - t->last_byte > absl::ToChronoNanoseconds(t->idle_timeout)) {
+      ChronoSteady::now() - t->last_byte > absl::ToChronoNanoseconds(t->idle_timeout)) {
     t->idle_expired = true;
     return 1;
   }
@@ -154,8 +154,9 @@ void UnlockShare(CURL*, curl_lock_data data, void* ud) { static_cast<std::mutex*
 HttpClient::HttpClient(RestConfig cfg, HttpOptions opts)
     : cfg_(std::move(cfg)),
       opts_(std::move(opts)),
-      tokens_(cfg_.token, cfg_.token_file),
-      limiter_(opts_.qps, opts_.burst),
+      clock_(opts_.clock != nullptr ? opts_.clock : RealClock()),
+      tokens_(cfg_.token, cfg_.token_file, absl::Seconds(1), clock_),
+      limiter_(opts_.qps, opts_.burst, clock_),
       share_(std::make_unique<Share>()) {}
 
 absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(const RestConfig& cfg, const HttpOptions& opts) {
@@ -178,6 +179,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(const RestConfig&
 
 HttpClient::~HttpClient() {
   Shutdown();
+  absl::MutexLock lock(&pool_mu_);
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
   idle_.clear();
   if (share_->sh != nullptr) curl_share_cleanup(share_->sh);
@@ -189,7 +191,7 @@ void HttpClient::Shutdown() {
 
 void* HttpClient::AcquireHandle() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    absl::MutexLock lock(&pool_mu_);
     if (!idle_.empty()) {
       void* h = idle_.back();
       idle_.pop_back();
@@ -200,7 +202,7 @@ void* HttpClient::AcquireHandle() {
 }
 
 void HttpClient::ReleaseHandle(void* h) {
-  std::lock_guard<std::mutex> lock(pool_mu_);
+  absl::MutexLock lock(&pool_mu_);
   if (static_cast<int>(idle_.size()) < opts_.max_idle_handles) {
     idle_.push_back(h);
   } else {
@@ -275,7 +277,7 @@ int HttpClient::Perform(const HttpRequest& req, Transfer* t) {
   if (h == nullptr) return CURLE_FAILED_INIT;
   t->client = this;
   t->handle = h;
-  t->last_byte = SteadyClock::now();
+  t->last_byte = ChronoSteady::now();
   curl_slist* headers = nullptr;
   Configure(h, t, req, &headers);
   requests_sent_.fetch_add(1, std::memory_order_relaxed);
@@ -306,9 +308,7 @@ absl::Duration HttpClient::Backoff(int attempt) const {
   return d / 2 + absl::Uniform(gen, 0.0, 0.5) * d;  // equal jitter: [d/2, d)
 }
 
-bool HttpClient::SleepUnlessShutdown(absl::Duration d) const {
-  return !shutdown_.WaitForNotificationWithTimeout(d);
-}
+bool HttpClient::SleepUnlessShutdown(absl::Duration d) const { return clock_->SleepFor(d, &shutdown_); }
 
 absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& req) {
   const int max_attempts = std::max(1, req.max_attempts > 0 ? req.max_attempts : opts_.max_attempts);

@@ -1,6 +1,7 @@
 # The Kubernetes adapter: kubeconfig, HTTP client, decoders, informers, actuator,
 # leader election and the health endpoint. Depends on core/ only.
 add_library(drover_k8s
+  ${CMAKE_CURRENT_LIST_DIR}/clock.cc
   ${CMAKE_CURRENT_LIST_DIR}/kubeconfig.cc
   ${CMAKE_CURRENT_LIST_DIR}/token_source.cc
   ${CMAKE_CURRENT_LIST_DIR}/rate_limiter.cc

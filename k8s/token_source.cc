@@ -9,23 +9,21 @@
 
 namespace drover::k8s {
 
-TokenSource::TokenSource(std::string token, std::string token_file, std::chrono::milliseconds check_interval)
-    : token_(std::move(token)), file_(std::move(token_file)), check_interval_(check_interval) {
-  std::lock_guard<std::mutex> lock(mu_);
+TokenSource::TokenSource(std::string token, std::string token_file, absl::Duration check_interval,
+                         SteadyClock* clock)
+    : file_(std::move(token_file)), check_interval_(check_interval), clock_(clock), token_(std::move(token)) {
+  absl::MutexLock lock(&mu_);
   if (!file_.empty()) MaybeReload();
 }
 
 std::string TokenSource::Token() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!file_.empty()) {
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_check_ >= check_interval_) MaybeReload();
-  }
+  absl::MutexLock lock(&mu_);
+  if (!file_.empty() && clock_->Now() - last_check_ >= check_interval_) MaybeReload();
   return token_;
 }
 
 void TokenSource::MaybeReload() {
-  last_check_ = std::chrono::steady_clock::now();
+  last_check_ = clock_->Now();
   struct stat st {};
   if (stat(file_.c_str(), &st) != 0) return;
   if (st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec && st.st_size == size_) return;

@@ -9,32 +9,38 @@
 // Thread-safe.
 #pragma once
 
-#include <chrono>
+#include <sys/types.h>
+
 #include <ctime>
-#include <mutex>
 #include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "k8s/clock.h"
 
 namespace drover::k8s {
 
 class TokenSource {
  public:
-  // `check_interval` bounds how often the file is stat'ed (tests pass zero).
-  TokenSource(std::string token, std::string token_file,
-              std::chrono::milliseconds check_interval = std::chrono::seconds(1));
+  // The file is stat'ed at most once per `check_interval` of `clock` (not owned).
+  TokenSource(std::string token, std::string token_file, absl::Duration check_interval = absl::Seconds(1),
+              SteadyClock* clock = RealClock());
 
   // The current token. If the file cannot be read, the last good token is kept.
   std::string Token();
 
  private:
-  void MaybeReload();
+  void MaybeReload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  std::mutex mu_;
-  std::string token_;
   const std::string file_;
-  const std::chrono::milliseconds check_interval_;
-  std::chrono::steady_clock::time_point last_check_{};
-  struct timespec mtime_ {};
-  off_t size_ = -1;
+  const absl::Duration check_interval_;
+  SteadyClock* const clock_;
+  absl::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_check_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  struct timespec mtime_ ABSL_GUARDED_BY(mu_) {};
+  off_t size_ ABSL_GUARDED_BY(mu_) = -1;
 };
 
 }  // namespace drover::k8s

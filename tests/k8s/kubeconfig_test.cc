@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "k8s/fake_clock.h"
 #include "k8s/token_source.h"
 
 namespace drover::k8s {
@@ -204,12 +205,18 @@ TEST_CASE("token_file_is_reread_when_it_changes", "[k8s][kubeconfig]") {
   const std::string dir = TempDir();
   const std::string file = dir + "/token";
   WriteFile(file, "first\n");
-  TokenSource tokens("", file, std::chrono::milliseconds(0));
+  FakeClock clock;
+  TokenSource tokens("", file, absl::Seconds(1), &clock);
   CHECK(tokens.Token() == "first");
   WriteFile(file + ".new", "second-longer\n");
   REQUIRE(rename((file + ".new").c_str(), file.c_str()) == 0);  // how kubelet rotates projected tokens
+  CHECK(tokens.Token() == "first");  // the file is looked at once a second at most
+  clock.Advance(absl::Milliseconds(999));
+  CHECK(tokens.Token() == "first");
+  clock.Advance(absl::Milliseconds(1));
   CHECK(tokens.Token() == "second-longer");
   WriteFile(file, "");  // a half-written file keeps the last good token
+  clock.Advance(absl::Seconds(1));
   CHECK(tokens.Token() == "second-longer");
 }
 
