@@ -159,9 +159,26 @@ HttpClient::HttpClient(RestConfig cfg, HttpOptions opts)
       limiter_(opts_.qps, opts_.burst, clock_),
       share_(std::make_unique<Share>()) {}
 
+bool IsLoopbackServer(std::string_view server) {
+  const size_t scheme = server.find("://");
+  std::string_view host = scheme == std::string_view::npos ? server : server.substr(scheme + 3);
+  host = host.substr(0, host.find('/'));
+  if (host.starts_with("[")) return host.starts_with("[::1]");
+  host = host.substr(0, host.find(':'));
+  const bool ipv4 = !host.empty() && host.find_first_not_of("0123456789.") == std::string_view::npos;
+  return host == "localhost" || (ipv4 && host.starts_with("127."));
+}
+
 absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(const RestConfig& cfg, const HttpOptions& opts) {
   if (!cfg.server.starts_with("http://") && !cfg.server.starts_with("https://")) {
     return absl::InvalidArgumentError(StrCat(cfg.source, ": server \"", cfg.server, "\" is not an http(s) URL"));
+  }
+  const bool bearer = !cfg.token.empty() || !cfg.token_file.empty();
+  if (bearer && cfg.server.starts_with("http://") && !IsLoopbackServer(cfg.server) && !opts.allow_bearer_over_http) {
+    return absl::FailedPreconditionError(
+        StrCat(cfg.source, ": server \"", CutForMessage(cfg.server),
+               "\" is plain HTTP, and a bearer token sent there travels unencrypted (client-go refuses too): use an "
+               "https:// server, or allow it explicitly (HttpOptions::allow_bearer_over_http)"));
   }
   GlobalInit();
   std::unique_ptr<HttpClient> c(new HttpClient(cfg, opts));

@@ -53,6 +53,9 @@ struct HttpOptions {
   std::string user_agent = "drover/0.1";
   bool http2 = true;
   int max_idle_handles = 32;
+  // A bearer token is not sent over plain http:// to another host (it would travel
+  // unencrypted): Create fails unless this is set. Loopback servers are exempt.
+  bool allow_bearer_over_http = false;
   // Times the rate limiter, the token file's re-read and retry back-off; not
   // owned. Null: RealClock(). (Transfers' own timeouts are libcurl's, in real time.)
   SteadyClock* clock = nullptr;
@@ -77,8 +80,13 @@ struct HttpResponse {
 // Called with each line of a streamed 200 body; return false to end the stream.
 using LineHandler = std::function<bool(std::string_view line)>;
 
+// Whether an http(s) URL names this host (localhost, 127.0.0.0/8, [::1]).
+bool IsLoopbackServer(std::string_view server);
+
 class HttpClient {
  public:
+  // Error: the server is not an http(s) URL; a bearer token would go over plain
+  // HTTP to another host (FailedPrecondition, see allow_bearer_over_http).
   static absl::StatusOr<std::unique_ptr<HttpClient>> Create(const RestConfig& cfg, const HttpOptions& opts = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;

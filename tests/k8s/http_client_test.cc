@@ -97,6 +97,36 @@ TEST_CASE("http_bearer_token_and_rotation_through_the_token_file", "[k8s][http][
   }));
 }
 
+TEST_CASE("http_refuses_a_bearer_token_over_plain_http_to_another_host", "[k8s][http]") {
+  // Before: the token was sent over plain HTTP without a word (issue 21 item 19).
+  RestConfig cfg;
+  cfg.server = "http://10.0.0.1:8080";
+  cfg.token = "secret";
+  cfg.source = "kubeconfig k";
+  absl::StatusOr<std::unique_ptr<HttpClient>> c = HttpClient::Create(cfg);
+  REQUIRE_FALSE(c.ok());
+  CHECK(absl::IsFailedPrecondition(c.status()));
+  CHECK_THAT(std::string(c.status().message()),
+             Catch::Contains("kubeconfig k: server \"http://10.0.0.1:8080\" is plain HTTP"));
+  cfg.token.clear();
+  cfg.token_file = "/var/run/secrets/token";
+  CHECK_FALSE(HttpClient::Create(cfg).ok());
+  HttpOptions allow;
+  allow.allow_bearer_over_http = true;
+  CHECK(HttpClient::Create(cfg, allow).ok());  // said explicitly
+  cfg.server = "https://10.0.0.1:6443";
+  CHECK(HttpClient::Create(cfg).ok());
+  for (const char* local : {"http://127.0.0.1:8080", "http://localhost:8001", "http://[::1]:80/"}) {
+    cfg.server = local;  // never leaves the host
+    CHECK(HttpClient::Create(cfg).ok());
+  }
+  cfg.server = "http://10.0.0.1:8080";
+  cfg.token_file.clear();
+  CHECK(HttpClient::Create(cfg).ok());  // no token, nothing to protect
+  CHECK_FALSE(IsLoopbackServer("http://127.example.com"));
+  CHECK_FALSE(IsLoopbackServer("http://10.1.2.3"));
+}
+
 TEST_CASE("http_stream_splits_lines_and_can_be_cancelled", "[k8s][http][integration]") {
   FakeApiServer server;
   REQUIRE(server.Start({"--bookmark-interval", "0.1"}).ok());
