@@ -155,7 +155,7 @@ HttpClient::HttpClient(RestConfig cfg, HttpOptions opts)
     : cfg_(std::move(cfg)),
       opts_(std::move(opts)),
       clock_(opts_.clock != nullptr ? opts_.clock : RealClock()),
-      tokens_(cfg_.token, cfg_.token_file, absl::Seconds(1), clock_),
+      tokens_(cfg_.token, cfg_.token_file, absl::Seconds(1), clock_, cfg_.exec),
       limiter_(opts_.qps, opts_.burst, clock_),
       share_(std::make_unique<Share>()) {}
 
@@ -173,7 +173,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(const RestConfig&
   if (!cfg.server.starts_with("http://") && !cfg.server.starts_with("https://")) {
     return absl::InvalidArgumentError(StrCat(cfg.source, ": server \"", cfg.server, "\" is not an http(s) URL"));
   }
-  const bool bearer = !cfg.token.empty() || !cfg.token_file.empty();
+  const bool bearer = !cfg.token.empty() || !cfg.token_file.empty() || cfg.exec.has_value();
   if (bearer && cfg.server.starts_with("http://") && !IsLoopbackServer(cfg.server) && !opts.allow_bearer_over_http) {
     return absl::FailedPreconditionError(
         StrCat(cfg.source, ": server \"", CutForMessage(cfg.server),
@@ -329,6 +329,7 @@ bool HttpClient::SleepUnlessShutdown(absl::Duration d) const { return clock_->Sl
 
 absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& req) {
   const int max_attempts = std::max(1, req.max_attempts > 0 ? req.max_attempts : opts_.max_attempts);
+  bool refreshed_token = false;
   for (int attempt = 1;; ++attempt) {
     if (!limiter_.Acquire(&shutdown_)) return absl::CancelledError("HTTP client shut down");
     Transfer t;
@@ -343,6 +344,13 @@ absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& req) {
       resp.body = std::move(t.body);
       resp.attempts = attempt;
       retry = resp.status >= 500 || (resp.status == 429 && req.retry_on_429);
+      // A refused token that can change (a plugin's, a file's) is fetched again and
+      // the request retried once, at once, like client-go's exec authenticator.
+      if (resp.status == 401 && !refreshed_token && tokens_.Invalidate()) {
+        refreshed_token = true;
+        --attempt;
+        continue;
+      }
     } else {
       std::string detail = t.error[0] != '\0' ? t.error : curl_easy_strerror(code);
       if (!IsRetryable(code)) {
@@ -378,6 +386,7 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(const std::string& path, const L
   HttpResponse resp;
   resp.status = t.status;
   resp.body = std::move(t.body);
+  if (resp.status == 401) tokens_.Invalidate();  // the watcher's next try fetches a new token
   if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.stopped_by_handler)) return resp;
   if (code == CURLE_ABORTED_BY_CALLBACK) {
     if (t.idle_expired) {

@@ -2,6 +2,9 @@
 #include "k8s/http_client.h"
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -125,6 +128,42 @@ TEST_CASE("http_refuses_a_bearer_token_over_plain_http_to_another_host", "[k8s][
   CHECK(HttpClient::Create(cfg).ok());  // no token, nothing to protect
   CHECK_FALSE(IsLoopbackServer("http://127.example.com"));
   CHECK_FALSE(IsLoopbackServer("http://10.1.2.3"));
+}
+
+TEST_CASE("http_exec_plugin_token_is_fetched_again_after_a_401", "[k8s][http][integration]") {
+  FakeApiServer server;
+  REQUIRE(server.Start().ok());
+  char tmpl[] = "/tmp/drover-exec-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/token") << FakeApiServer::kToken;
+  std::ofstream(dir + "/plugin.sh") << "#!/bin/sh\necho run >> \"$D/runs\"\n"
+                                       "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+                                       "\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' \"$(cat \"$D/token\")\"\n";
+  REQUIRE(chmod((dir + "/plugin.sh").c_str(), 0755) == 0);
+  RestConfig cfg = server.Config();
+  cfg.token.clear();
+  cfg.exec = ExecConfig{.command = dir + "/plugin.sh", .env = {{"D", dir}}};
+  auto http = HttpClient::Create(cfg, FakeApiServer::FastOptions());
+  REQUIRE(http.ok());
+  auto runs = [&] {
+    std::ifstream in(dir + "/runs");
+    return static_cast<int>(std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
+  };
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<HttpResponse> r = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+  }
+  CHECK(runs() == 1);  // no expiry: one run serves every request
+  // The credential is rotated: the server refuses the old token once, the plugin
+  // runs again, and the same request goes through.
+  REQUIRE(server.Control("/_control/faults", R"({"token":"rotated-token-3"})").ok());
+  std::ofstream(dir + "/token", std::ios::trunc) << "rotated-token-3";
+  absl::StatusOr<HttpResponse> r = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
+  REQUIRE(r.ok());
+  CHECK(r->status == 200);
+  CHECK(runs() == 2);
 }
 
 TEST_CASE("http_stream_splits_lines_and_can_be_cancelled", "[k8s][http][integration]") {
