@@ -317,3 +317,21 @@ TEST_CASE("nodes_of_many_unknown_gpu_products_all_count_and_warn", "[queues][adm
   h.AddNode(GpuNode("odd-0", "Vendor-Z0", 2));  // an update: no second warning
   CHECK(h.engine->TakeWarnings().empty());
 }
+
+TEST_CASE("admission_refuses_a_charge_whose_sum_with_usage_passes_int64", "[queues][admission]") {
+  // Before: usage + charge wrapped negative and passed "<= max": a second 7Ei pod
+  // was admitted under a max that a saturated cluster total had made INT64_MAX.
+  absl::StatusOr<QueueConfig> cfg = ParseQueueConfig("queues: {children: [{name: a}]}", "q.yaml");
+  REQUIRE(cfg.ok());
+  QueueTree t(*cfg);
+  QVec cap{};
+  cap[kQCpu] = INT64_MAX;
+  cap[kQMemory] = INT64_MAX;
+  t.SetClusterCapacity(cap);
+  const QueueId a = t.Find("root.a");
+  const Charge huge{1000, int64_t{7} << 60, kNoGpuType, 0};
+  REQUIRE(t.CheckAdmit(a, huge, 1).empty());
+  t.Add(a, huge, 1);
+  CHECK_THAT(t.CheckAdmit(a, huge, 1), Catch::Contains("queue root.a at max for memory"));
+  CHECK(t.queue(a).usage[kQMemory] == int64_t{7} << 60);
+}
