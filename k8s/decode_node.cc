@@ -24,7 +24,7 @@ absl::Status ReadTaint(od::value v, Taint* t) {
   });
   if (!s.ok()) return s;
   std::optional<TaintEffect> e = ParseTaintEffect(effect);
-  if (!e) return FieldError("effect", StrCat("\"", effect, "\" is not a taint effect"));
+  if (!e) return FieldError("effect", StrCat("\"", CutForMessage(effect), "\" is not a taint effect"));
   t->effect = *e;
   return absl::OkStatus();
 }

@@ -8,6 +8,8 @@
 #include "core/quantity.h"
 #include "core/snapshot.h"
 #include "core/strings.h"
+#include "k8s/api_status.h"
+#include "k8s/http_client.h"
 
 namespace drover::k8s {
 namespace {
@@ -252,6 +254,32 @@ TEST_CASE("decode_node_over_the_gpu_limit_is_not_schedulable_and_says_why", "[k8
   CHECK(at_limit->gpu_count == 1024);
   CHECK(at_limit->not_schedulable_reason.empty());
   CHECK_FALSE(at_limit->unschedulable);
+}
+
+TEST_CASE("decode_errors_quote_huge_values_cut_and_sums_do_not_wrap", "[k8s][decode]") {
+  Decoder dec;
+  const std::string huge(1 << 20, 'Z');
+  absl::StatusOr<Node> n = dec.DecodeNode(
+      StrCat(R"({"metadata":{"name":"n"},"spec":{"taints":[{"key":"k","effect":")", huge, R"("}]}})"));
+  REQUIRE_FALSE(n.ok());
+  CHECK(Message(n.status()).size() < 1000);
+  CHECK_THAT(Message(n.status()), Catch::Contains("(1048576 bytes)\" is not a taint effect"));
+  n = dec.DecodeNode(StrCat(R"({"metadata":{"name":"n"},"status":{"allocatable":{"cpu":")", huge, R"("}}})"));
+  REQUIRE_FALSE(n.ok());
+  CHECK(Message(n.status()).size() < 1000);
+  // Two GPU resource names adding up past int64 are an error, not a wrapped count.
+  AddGpuResourceName("alibabacloud.com/gpu-count");
+  n = dec.DecodeNode(R"({"metadata":{"name":"n"},"status":{"allocatable":
+      {"nvidia.com/gpu":"9000000000000000","alibabacloud.com/gpu-count":"9000000000000000"}}})");
+  REQUIRE_FALSE(n.ok());
+  CHECK_THAT(Message(n.status()), Catch::Contains("passes the largest quantity"));
+  // A Status message from the server is cut too.
+  HttpResponse resp;
+  resp.status = 422;
+  resp.body = StrCat(R"({"kind":"Status","reason":"Invalid","code":422,"message":")", huge, R"("})");
+  const absl::Status err = ApiError(resp, "create pod");
+  CHECK(Message(err).size() < 1200);
+  CHECK_THAT(Message(err), Catch::Contains("create pod: HTTP 422 Invalid: ZZZ"));
 }
 
 TEST_CASE("decode_list_skips_bad_items_and_keeps_going", "[k8s][decode]") {
