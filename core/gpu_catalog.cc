@@ -4,7 +4,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "core/strings.h"
 #include "absl/strings/str_join.h"
 #include "core/strings.h"
 
@@ -47,8 +46,11 @@ absl::Status GpuCatalog::AddType(GpuType type) {
   if (by_name_.contains(type.name)) {
     return absl::AlreadyExistsError(StrCat("gpu type \"", type.name, "\": defined twice"));
   }
-  if (types_.size() >= kMaxGpuTypes) {
-    return absl::ResourceExhaustedError(StrCat("gpu type \"", type.name, "\": more than ", kMaxGpuTypes, " types"));
+  const size_t room = static_cast<size_t>(type.name == kOtherGpuType ? kMaxGpuTypes : kMaxGpuTypes - 1);
+  if (types_.size() >= room) {
+    return absl::ResourceExhaustedError(
+        StrCat("gpu type \"", type.name, "\": more than ", kMaxGpuTypes - 1, " types (one more is kept for \"",
+               kOtherGpuType, "\", the type of GPU products no type matches)"));
   }
   for (const std::string& p : type.products) {
     auto it = by_product_.find(p);
@@ -122,13 +124,27 @@ GpuTypeId GpuCatalog::TypeForProduct(std::string_view product, std::string* warn
   if (GpuTypeId id = MatchProduct(product); id != kNoGpuType) return id;
   const std::string name = product.empty() ? "unknown" : std::string(product);
   if (GpuTypeId id = FindType(name); id != kNoGpuType) return id;
-  if (types_.size() >= kMaxGpuTypes) return kNoGpuType;
-  if (warning != nullptr) {
-    *warning = StrCat("gpu product \"", product, "\" matches no gpu type in the catalog; treating it as type \"",
-                            name, "\" of its own (rank 0, in no class). Add it to gpu_types to give it a rank.");
+  if (types_.size() < static_cast<size_t>(kMaxGpuTypes - 1) && AddType(GpuType{name, 0, {std::string(product)}, false}).ok()) {
+    if (warning != nullptr) {
+      *warning = StrCat("gpu product \"", CutForMessage(product),
+                        "\" matches no gpu type in the catalog; treating it as type \"", CutForMessage(name),
+                        "\" of its own (rank 0, in no class). Add it to gpu_types to give it a rank.");
+    }
+    return FindType(name);
   }
-  (void)AddType(GpuType{name, 0, {std::string(product)}, false});
-  return FindType(name);
+  // Full: the product joins the shared type, and is remembered so it warns once.
+  GpuTypeId other = FindType(kOtherGpuType);
+  if (other == kNoGpuType) {
+    (void)AddType(GpuType{std::string(kOtherGpuType), 0, {}, false});  // the slot kept for it
+    other = FindType(kOtherGpuType);
+  }
+  by_product_[std::string(product)] = other;
+  if (warning != nullptr) {
+    *warning = StrCat("gpu product \"", CutForMessage(product), "\" matches no gpu type, and the catalog has no room for ",
+                      "another (", kMaxGpuTypes, " types); its GPUs are counted as type \"", kOtherGpuType,
+                      "\" (rank 0, in no class). Add it to gpu_types to give it a type.");
+  }
+  return other;
 }
 
 absl::StatusOr<GpuTypeMask> GpuCatalog::ResolveRequest(std::string_view type_or_class) const {

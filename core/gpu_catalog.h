@@ -8,7 +8,8 @@
 // Quotas, classes and placement are keyed by the dense GpuTypeId. A node whose
 // product label matches no type gets a type of its own (named after the label
 // value, rank 0, `known == false`) and a warning: it is schedulable for pods that
-// accept any GPU, never silently merged into another type.
+// accept any GPU, never silently merged into a known type. Once kMaxGpuTypes - 1
+// types exist, further unknown products share the type kOtherGpuType.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,10 @@ using GpuTypeId = int;
 using GpuTypeMask = uint64_t;  // bit i = GpuTypeId i
 inline constexpr GpuTypeId kNoGpuType = -1;
 inline constexpr int kMaxGpuTypes = 64;
+// The type of every GPU product that matches no type once the catalog has no
+// room for a type of its own: it takes the catalog's last slot, which AddType
+// keeps free for it, so a node of an unknown product always counts.
+inline constexpr std::string_view kOtherGpuType = "other-gpus";
 inline constexpr GpuTypeMask kAnyGpuType = ~GpuTypeMask{0};
 
 struct GpuType {
@@ -46,7 +51,8 @@ class GpuCatalog {
   static GpuCatalog Default();
 
   // Adds a type. Errors: empty or duplicate name, a product already claimed by
-  // another type, more than kMaxGpuTypes types.
+  // another type, more than kMaxGpuTypes - 1 types (the last slot is for
+  // kOtherGpuType only).
   absl::Status AddType(GpuType type);
   // Adds a class of explicit members, or of every known type ranked at least
   // `min_type`'s rank when `members` is empty. Errors name the class and the type.
@@ -61,8 +67,9 @@ class GpuCatalog {
   // type name that the value (without "NVIDIA-"/"Tesla-" prefixes, case-insensitive)
   // starts with followed by '-' or the end. kNoGpuType if none.
   GpuTypeId MatchProduct(std::string_view product) const;
-  // Like MatchProduct, but an unmatched product becomes a type of its own.
-  // `*warning` is set the first time that happens for a product.
+  // Like MatchProduct, but an unmatched product becomes a type of its own, or
+  // kOtherGpuType when the catalog is full: never kNoGpuType. `*warning` is set
+  // the first time a product is seen unmatched, and only then.
   GpuTypeId TypeForProduct(std::string_view product, std::string* warning = nullptr);
 
   // A pod's GPU type request, either a type name or a class name; errors name it.

@@ -89,6 +89,9 @@ struct Node {
   int gpu_count = 0;        // whole devices
   std::string gpu_product;  // raw product label value, "" if none
   GpuTypeId gpu_type = kNoGpuType;  // resolved through the catalog
+  // Why the node was made not schedulable on input ("" = it was not): for example
+  // a GPU claim above the per-node limit (core/snapshot.h, ContainGpuClaim).
+  std::string not_schedulable_reason;
   bool operator==(const Node&) const = default;
 };
 

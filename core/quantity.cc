@@ -118,7 +118,7 @@ std::string Int128ToString(__int128 v) {
 
 absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(StrCat("quantity \"", text, "\": ", why));
+    return absl::InvalidArgumentError(StrCat("quantity \"", CutForMessage(text), "\": ", why));
   };
   if (text.empty()) return bad("empty");
   std::string_view s = text;
@@ -139,7 +139,7 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
   if (whole.empty() && frac.empty()) return bad("expected a number (digits, optionally with '.')");
   Suffix suffix;
   if (!ParseSuffix(s.substr(i), &suffix)) {
-    return bad(StrCat("unknown suffix \"", s.substr(i),
+    return bad(StrCat("unknown suffix \"", CutForMessage(s.substr(i)),
                             "\" (want one of n u m k M G T P E, Ki Mi Gi Ti Pi Ei, or e<exponent>)"));
   }
   // Drop trailing zeros of the fraction and leading zeros of the whole part: they

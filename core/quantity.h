@@ -57,6 +57,16 @@ class Quantity {
 absl::StatusOr<int64_t> ParseMilli(std::string_view text);
 absl::StatusOr<int64_t> ParseUnits(std::string_view text);
 
+// Sums of amounts that never wrap: a total that would pass the int64 range is held
+// at its end (INT64_MAX, about 9.2e18 bytes or 9.2e15 cores), which is more than any
+// cluster has. Used for capacity totals, where a wrapped (negative) total would
+// stop all scheduling.
+inline int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
 // Prints integer amounts compactly for humans and YAML: 1500 milli -> "1500m",
 // 2000 -> "2"; bytes -> "64Gi" when exact.
 std::string FormatMilli(int64_t milli);

@@ -2,21 +2,72 @@
 
 #include <algorithm>
 
-#include "core/strings.h"
 #include "absl/strings/str_join.h"
+#include "core/quantity.h"
 #include "core/strings.h"
 
 namespace drover {
+namespace {
+
+// a += b per dimension, held at the int64 range; true if any dimension was held.
+bool AddHeld(ResourceVec& a, const ResourceVec& b) {
+  bool held = false;
+  for (ResourceId r = 0; r < Res::kMax; ++r) {
+    int64_t sum = 0;
+    if (__builtin_add_overflow(a[r], b[r], &sum)) {
+      held = true;
+      sum = SaturatingAdd(a[r], b[r]);
+    }
+    a[r] = sum;
+  }
+  return held;
+}
+
+// The sum of the requests of the pods counted on a node, held like AddHeld.
+ResourceVec SumOfPods(const NodeState& st, const std::vector<PodEntry>& pods, bool* held) {
+  ResourceVec sum;
+  *held = false;
+  for (PodId p : st.pods) *held = AddHeld(sum, pods[p].pod.requests) || *held;
+  return sum;
+}
+
+}  // namespace
+
+std::string ContainGpuClaim(Node& node) {
+  const int64_t milli = node.allocatable[Res::kGpu];
+  if (milli >= 0 && milli <= kMaxGpuDevicesPerNode * 1000 && milli % 1000 == 0 && node.gpu_count >= 0 &&
+      node.gpu_count <= kMaxGpuDevicesPerNode) {
+    return node.not_schedulable_reason;
+  }
+  const std::string why =
+      milli < 0 || node.gpu_count < 0 ? "is negative"
+      : milli % 1000 != 0             ? "is not a whole number of devices"
+                                      : StrCat("is above the limit of ", kMaxGpuDevicesPerNode, " per node");
+  node.not_schedulable_reason =
+      StrCat("node ", node.name, ": status.allocatable ", ResourceName(Res::kGpu), ": ",
+             milli % 1000 == 0 && milli >= 0 ? StrCat(milli / 1000) : FormatAmount(Res::kGpu, milli), " GPUs ", why,
+             "; the node is not schedulable and its GPUs are not counted");
+  node.allocatable[Res::kGpu] = 0;
+  node.gpu_count = 0;
+  node.unschedulable = true;
+  return node.not_schedulable_reason;
+}
 
 std::string Snapshot::UpsertNode(Node node) {
-  std::string warning;
+  std::string warning = ContainGpuClaim(node);
   if (node.gpu_count > 0 && node.gpu_type == kNoGpuType) {
-    node.gpu_type = catalog_->TypeForProduct(node.gpu_product, &warning);
-    if (!warning.empty()) warning = StrCat("node ", node.name, ": ", warning);
+    std::string unknown;
+    node.gpu_type = catalog_->TypeForProduct(node.gpu_product, &unknown);
+    if (!unknown.empty()) warning = StrCat("node ", node.name, ": ", unknown);
   }
   auto it = node_index_.find(node.name);
   if (it != node_index_.end()) {
     NodeState& st = nodes_[it->second];
+    // A reason already known is not repeated on every update of the node.
+    if (!node.not_schedulable_reason.empty() && node.not_schedulable_reason == st.node.not_schedulable_reason &&
+        warning == node.not_schedulable_reason) {
+      warning.clear();
+    }
     if (st.node == node) return warning;  // replay
     const bool devices_changed = st.node.gpu_count != node.gpu_count;
     st.node = std::move(node);
@@ -194,7 +245,7 @@ void Snapshot::Count(PodId id, NodeId node, const std::vector<int>& devices) {
   e.devices = devices;
   e.slot_in_node = static_cast<int32_t>(st.pods.size());
   st.pods.push_back(id);
-  st.used += e.pod.requests;
+  if (AddHeld(st.used, e.pod.requests)) st.used_saturated = true;
   for (int d : devices) st.device_used[d] += e.pod.gpu_milli_per_device;
   Notify(node);
 }
@@ -202,12 +253,13 @@ void Snapshot::Count(PodId id, NodeId node, const std::vector<int>& devices) {
 void Snapshot::Uncount(PodId id) {
   PodEntry& e = pods_[id];
   NodeState& st = nodes_[e.counted_on];
-  st.used -= e.pod.requests;
+  if (!st.used_saturated) st.used -= e.pod.requests;
   for (int d : e.devices) st.device_used[d] -= e.pod.gpu_milli_per_device;
   const PodId last = st.pods.back();
   st.pods[e.slot_in_node] = last;
   pods_[last].slot_in_node = e.slot_in_node;
   st.pods.pop_back();
+  if (st.used_saturated) st.used = SumOfPods(st, pods_, &st.used_saturated);  // a held sum cannot be subtracted from
   const NodeId node = e.counted_on;
   e.counted_on = kNoNode;
   e.slot_in_node = -1;
@@ -238,10 +290,10 @@ std::vector<std::string> Snapshot::CheckInvariants() const {
   for (NodeId id = 0; id < node_slots(); ++id) {
     const NodeState& st = nodes_[id];
     if (!st.present) continue;
-    ResourceVec sum;
+    bool held = false;
+    const ResourceVec sum = SumOfPods(st, pods_, &held);
     std::vector<int32_t> dev(st.device_used.size(), 0);
     for (PodId p : st.pods) {
-      sum += pods_[p].pod.requests;
       for (int d : pods_[p].devices) dev[d] += pods_[p].pod.gpu_milli_per_device;
     }
     if (!(sum == st.used)) {

@@ -12,7 +12,8 @@
 // cache. A pod that names a node we have not seen yet is kept and counted when the
 // node arrives. Pods are owned in a slab with dense ids; each node lists its pods.
 // Invariant (CheckInvariants): the usage of each node equals the sum of its pods'
-// requests, and for pods Drover placed, no node and no device is over-committed.
+// requests (held at INT64_MAX where it would overflow), and for pods Drover placed,
+// no node and no device is over-committed.
 #pragma once
 
 #include <cstdint>
@@ -34,10 +35,29 @@ using PodId = int32_t;
 inline constexpr NodeId kNoNode = -1;
 inline constexpr PodId kNoPod = -1;
 
+// The most GPU devices one node may claim. Real nodes have 8 or 16; a device
+// plugin with time-slicing or MPS replicas advertises a few hundred at most. The
+// snapshot keeps state per device, so a larger claim (a broken device plugin, a
+// mistyped value, 10^9) must never become an allocation of that size.
+inline constexpr int64_t kMaxGpuDevicesPerNode = 1024;
+
+// Keeps a node's GPU claim within kMaxGpuDevicesPerNode. A node claiming more, a
+// negative amount, or a fraction of a device is made not schedulable: its GPUs
+// are dropped (allocatable 0, gpu_count 0), `unschedulable` is set and
+// `not_schedulable_reason` says why. Returns that reason (naming the node, the
+// field and the value); a node within the limit is left as it is, and its earlier
+// reason, if any, returned. Decoders call it before any per-device state exists;
+// Snapshot::UpsertNode calls it again for nodes from any other source.
+std::string ContainGpuClaim(Node& node);
+
 struct NodeState {
   Node node;
   bool present = false;                  // false after deletion (the slot may be reused)
-  ResourceVec used;                      // sum of requests of pods counted here
+  // Sum of requests of pods counted here. A dimension whose sum would pass the int64
+  // range holds INT64_MAX (the node is full there) and `used_saturated` is set until
+  // a pod leaves and the sum is recounted.
+  ResourceVec used;
+  bool used_saturated = false;
   std::vector<int32_t> device_used;      // milli-GPU used per device, size node.gpu_count
   std::vector<PodId> pods;               // pods counted here
 };
@@ -56,7 +76,9 @@ class Snapshot {
   explicit Snapshot(GpuCatalog* catalog) : catalog_(catalog) {}
 
   // --- Events. Each is idempotent: applying the same event twice changes nothing. ---
-  // Returns a warning text (unknown GPU product) or "".
+  // Returns a warning text or "": a GPU product the catalog does not know (once
+  // per product), or a node over kMaxGpuDevicesPerNode (ContainGpuClaim; when the
+  // node is added or its reason changes, not on every update).
   std::string UpsertNode(Node node);
   void DeleteNode(std::string_view name);
   void UpsertPod(Pod pod);

@@ -38,4 +38,23 @@ void StrAppend(std::string* out, const Args&... args) {
 
 inline absl::string_view ToAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// Input quoted in an error message, cut to at most `max_bytes` (never inside a
+// UTF-8 sequence) and marked with its full size: "abc…(52428800 bytes)". Text up
+// to `max_bytes` is returned whole. A 50 MB value must not become a 50 MB log line.
+inline constexpr size_t kMaxQuotedBytes = 200;
+// How many leading bytes of `s` CutForMessage keeps (s.size() when it keeps all).
+inline size_t MessageCutPoint(std::string_view s, size_t max_bytes = kMaxQuotedBytes) {
+  if (s.size() <= max_bytes) return s.size();
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;  // a continuation byte
+  return end;
+}
+// The marker CutForMessage appends: "…(N bytes)".
+inline std::string CutMarker(size_t full_size) { return StrCat("\u2026(", full_size, " bytes)"); }
+inline std::string CutForMessage(std::string_view s, size_t max_bytes = kMaxQuotedBytes) {
+  const size_t keep = MessageCutPoint(s, max_bytes);
+  if (keep == s.size()) return std::string(s);
+  return StrCat(s.substr(0, keep), CutMarker(s.size()));
+}
+
 }  // namespace drover

@@ -44,11 +44,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/cluster.h"
 #include "k8s/event_recorder.h"
@@ -115,7 +116,7 @@ class KubeActuator : public Actuator {
   BindOutcome::Result ResolveConflict(const Binding& b, std::string* message);
   void RecordEvent(const std::string& key, const std::string& uid, std::string_view type, std::string_view reason,
                    std::string_view action, std::string_view message);
-  void SweepPendingLocked(int64_t now_ms);
+  void SweepPendingLocked(int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   HttpClient* const http_;
   const Clock* const clock_;
@@ -125,11 +126,11 @@ class KubeActuator : public Actuator {
   RateLimiter event_limiter_;
   absl::Notification stopping_;
 
-  std::mutex mu_;
-  std::vector<BindOutcome> bind_outcomes_;          // guarded by mu_
-  std::vector<EvictionOutcome> eviction_outcomes_;  // guarded by mu_
-  absl::flat_hash_map<std::string, PendingState> pending_;  // guarded by mu_
-  int64_t last_sweep_ms_ = 0;                               // guarded by mu_
+  absl::Mutex mu_;
+  std::vector<BindOutcome> bind_outcomes_ ABSL_GUARDED_BY(mu_);
+  std::vector<EvictionOutcome> eviction_outcomes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, PendingState> pending_ ABSL_GUARDED_BY(mu_);
+  int64_t last_sweep_ms_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int> queued_events_{0};
   std::atomic<int64_t> dropped_events_{0};
 

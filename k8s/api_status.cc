@@ -34,9 +34,10 @@ ApiStatus ParseApiStatus(std::string_view body) {
 absl::Status ApiError(const HttpResponse& resp, std::string_view what) {
   ApiStatus st = ParseApiStatus(resp.body);
   std::string msg = StrCat(what, ": HTTP ", resp.status);
-  if (!st.reason.empty()) StrAppend(&msg, " ", st.reason);
+  // The server's words, cut: a Status message may quote a huge value back.
+  if (!st.reason.empty()) StrAppend(&msg, " ", CutForMessage(st.reason));
   if (!st.message.empty()) {
-    StrAppend(&msg, ": ", st.message);
+    StrAppend(&msg, ": ", CutForMessage(st.message, 4 * kMaxQuotedBytes));
   } else if (!resp.body.empty() && st.code == 0) {
     StrAppend(&msg, ": ", std::string_view(resp.body).substr(0, 200));
   }

@@ -141,10 +141,14 @@ absl::Status ReadResourceList(od::value v, ResourceNames* names, ResourceVec* ou
     if (id < 0) return absl::OkStatus();
     absl::StatusOr<Quantity> qty = Quantity::Parse(text);
     if (!qty.ok()) return FieldError(name, Msg(qty.status()));
-    if (qty->IsNegative()) return FieldError(name, StrCat("\"", text, "\" is negative"));
+    if (qty->IsNegative()) return FieldError(name, StrCat("\"", CutForMessage(text), "\" is negative"));
     absl::StatusOr<int64_t> amount = (id == Res::kCpu || id == Res::kGpu) ? qty->Milli() : qty->Units();
     if (!amount.ok()) return FieldError(name, Msg(amount.status()));
-    (*out)[id] += *amount;
+    // Two GPU resource names count into one dimension: their sum must fit too.
+    if (__builtin_add_overflow((*out)[id], *amount, &(*out)[id])) {
+      return FieldError(name, StrCat(CutForMessage(text), " added to the other ", ResourceName(id),
+                                     " resources passes the largest quantity"));
+    }
     *present |= uint32_t{1} << id;
     return absl::OkStatus();
   });
@@ -284,7 +288,7 @@ absl::StatusOr<WatchType> ParseWatchType(std::string_view t) {
   if (t == "DELETED") return WatchType::kDeleted;
   if (t == "BOOKMARK") return WatchType::kBookmark;
   if (t == "ERROR") return WatchType::kError;
-  return internal::FieldError("type", StrCat("unknown watch event type \"", t, "\""));
+  return internal::FieldError("type", StrCat("unknown watch event type \"", CutForMessage(t), "\""));
 }
 
 template <typename Traits>

@@ -1,4 +1,5 @@
 // Node JSON -> drover::Node. See decode.h for the rules.
+#include "core/snapshot.h"
 #include "k8s/decode_internal.h"
 
 namespace drover::k8s::internal {
@@ -23,7 +24,7 @@ absl::Status ReadTaint(od::value v, Taint* t) {
   });
   if (!s.ok()) return s;
   std::optional<TaintEffect> e = ParseTaintEffect(effect);
-  if (!e) return FieldError("effect", StrCat("\"", effect, "\" is not a taint effect"));
+  if (!e) return FieldError("effect", StrCat("\"", CutForMessage(effect), "\" is not a taint effect"));
   t->effect = *e;
   return absl::OkStatus();
 }
@@ -88,7 +89,9 @@ absl::Status DecodeNodeObject(od::object obj, DecodeContext* ctx, Node* node, st
     return FieldError(StrCat("node ", node->name, ": status.allocatable"),
                       StrCat("GPU count ", FormatAmount(Res::kGpu, gpu_milli), " is not whole"));
   }
-  node->gpu_count = static_cast<int>(gpu_milli / 1000);
+  // A claim over the per-node limit leaves the node not schedulable, with its reason
+  // (never an int overflow here, nor per-device state of that size later).
+  if (ContainGpuClaim(*node).empty()) node->gpu_count = static_cast<int>(gpu_milli / 1000);
   for (const std::string& label : ctx->product_labels) {
     if (const std::string* product = node->labels.Get(label)) {
       node->gpu_product = *product;

@@ -15,12 +15,13 @@
 
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "core/cluster.h"
 #include "k8s/http_client.h"
 
@@ -60,9 +61,9 @@ class EventRecorder {
   HttpClient* const http_;
   const Clock* const clock_;
   const EventOptions opts_;
-  std::mutex mu_;
-  absl::flat_hash_map<std::string, Seen> seen_;  // guarded by mu_
-  std::deque<std::string> order_;                // insertion order, for eviction
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Seen> seen_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);  // insertion order, for eviction
 };
 
 }  // namespace drover::k8s

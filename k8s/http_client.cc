@@ -18,7 +18,7 @@
 namespace drover::k8s {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+using ChronoSteady = std::chrono::steady_clock;
 constexpr size_t kBodyPadding = 64;  // >= SIMDJSON_PADDING, so decoders need not copy
 
 void GlobalInit() {
@@ -69,7 +69,7 @@ struct HttpClient::Transfer {
   bool stopped_by_handler = false;
   const absl::Notification* cancel = nullptr;
   absl::Duration idle_timeout = absl::InfiniteDuration();
-  SteadyClock::time_point last_byte = SteadyClock::now();
+  ChronoSteady::time_point last_byte = ChronoSteady::now();
   bool idle_expired = false;
   char error[CURL_ERROR_SIZE] = {0};
 
@@ -105,7 +105,7 @@ namespace {
 size_t OnWrite(char* data, size_t size, size_t n, void* ud) {
   auto* t = static_cast<HttpClient::Transfer*>(ud);
   const size_t len = size * n;
-  t->last_byte = SteadyClock::now();
+  t->last_byte = ChronoSteady::now();
   if (t->on_line != nullptr) {
     long code = 0;
     curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &code);
@@ -137,7 +137,7 @@ int OnProgress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   if (t->client->shutting_down()) return 1;
   if (t->cancel != nullptr && t->cancel->HasBeenNotified()) return 1;
   if (t->idle_timeout != absl::InfiniteDuration() &&
-      SteadyClock::now() - t->last_byte > absl::ToChronoNanoseconds(t->idle_timeout)) {
+      ChronoSteady::now() - t->last_byte > absl::ToChronoNanoseconds(t->idle_timeout)) {
     t->idle_expired = true;
     return 1;
   }
@@ -154,13 +154,31 @@ void UnlockShare(CURL*, curl_lock_data data, void* ud) { static_cast<std::mutex*
 HttpClient::HttpClient(RestConfig cfg, HttpOptions opts)
     : cfg_(std::move(cfg)),
       opts_(std::move(opts)),
-      tokens_(cfg_.token, cfg_.token_file),
-      limiter_(opts_.qps, opts_.burst),
+      clock_(opts_.clock != nullptr ? opts_.clock : RealClock()),
+      tokens_(cfg_.token, cfg_.token_file, absl::Seconds(1), clock_, cfg_.exec),
+      limiter_(opts_.qps, opts_.burst, clock_),
       share_(std::make_unique<Share>()) {}
+
+bool IsLoopbackServer(std::string_view server) {
+  const size_t scheme = server.find("://");
+  std::string_view host = scheme == std::string_view::npos ? server : server.substr(scheme + 3);
+  host = host.substr(0, host.find('/'));
+  if (host.starts_with("[")) return host.starts_with("[::1]");
+  host = host.substr(0, host.find(':'));
+  const bool ipv4 = !host.empty() && host.find_first_not_of("0123456789.") == std::string_view::npos;
+  return host == "localhost" || (ipv4 && host.starts_with("127."));
+}
 
 absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(const RestConfig& cfg, const HttpOptions& opts) {
   if (!cfg.server.starts_with("http://") && !cfg.server.starts_with("https://")) {
     return absl::InvalidArgumentError(StrCat(cfg.source, ": server \"", cfg.server, "\" is not an http(s) URL"));
+  }
+  const bool bearer = !cfg.token.empty() || !cfg.token_file.empty() || cfg.exec.has_value();
+  if (bearer && cfg.server.starts_with("http://") && !IsLoopbackServer(cfg.server) && !opts.allow_bearer_over_http) {
+    return absl::FailedPreconditionError(
+        StrCat(cfg.source, ": server \"", CutForMessage(cfg.server),
+               "\" is plain HTTP, and a bearer token sent there travels unencrypted (client-go refuses too): use an "
+               "https:// server, or allow it explicitly (HttpOptions::allow_bearer_over_http)"));
   }
   GlobalInit();
   std::unique_ptr<HttpClient> c(new HttpClient(cfg, opts));
@@ -178,6 +196,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(const RestConfig&
 
 HttpClient::~HttpClient() {
   Shutdown();
+  absl::MutexLock lock(&pool_mu_);
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
   idle_.clear();
   if (share_->sh != nullptr) curl_share_cleanup(share_->sh);
@@ -189,7 +208,7 @@ void HttpClient::Shutdown() {
 
 void* HttpClient::AcquireHandle() {
   {
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    absl::MutexLock lock(&pool_mu_);
     if (!idle_.empty()) {
       void* h = idle_.back();
       idle_.pop_back();
@@ -200,7 +219,7 @@ void* HttpClient::AcquireHandle() {
 }
 
 void HttpClient::ReleaseHandle(void* h) {
-  std::lock_guard<std::mutex> lock(pool_mu_);
+  absl::MutexLock lock(&pool_mu_);
   if (static_cast<int>(idle_.size()) < opts_.max_idle_handles) {
     idle_.push_back(h);
   } else {
@@ -275,7 +294,7 @@ int HttpClient::Perform(const HttpRequest& req, Transfer* t) {
   if (h == nullptr) return CURLE_FAILED_INIT;
   t->client = this;
   t->handle = h;
-  t->last_byte = SteadyClock::now();
+  t->last_byte = ChronoSteady::now();
   curl_slist* headers = nullptr;
   Configure(h, t, req, &headers);
   requests_sent_.fetch_add(1, std::memory_order_relaxed);
@@ -306,12 +325,11 @@ absl::Duration HttpClient::Backoff(int attempt) const {
   return d / 2 + absl::Uniform(gen, 0.0, 0.5) * d;  // equal jitter: [d/2, d)
 }
 
-bool HttpClient::SleepUnlessShutdown(absl::Duration d) const {
-  return !shutdown_.WaitForNotificationWithTimeout(d);
-}
+bool HttpClient::SleepUnlessShutdown(absl::Duration d) const { return clock_->SleepFor(d, &shutdown_); }
 
 absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& req) {
   const int max_attempts = std::max(1, req.max_attempts > 0 ? req.max_attempts : opts_.max_attempts);
+  bool refreshed_token = false;
   for (int attempt = 1;; ++attempt) {
     if (!limiter_.Acquire(&shutdown_)) return absl::CancelledError("HTTP client shut down");
     Transfer t;
@@ -326,6 +344,13 @@ absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& req) {
       resp.body = std::move(t.body);
       resp.attempts = attempt;
       retry = resp.status >= 500 || (resp.status == 429 && req.retry_on_429);
+      // A refused token that can change (a plugin's, a file's) is fetched again and
+      // the request retried once, at once, like client-go's exec authenticator.
+      if (resp.status == 401 && !refreshed_token && tokens_.Invalidate()) {
+        refreshed_token = true;
+        --attempt;
+        continue;
+      }
     } else {
       std::string detail = t.error[0] != '\0' ? t.error : curl_easy_strerror(code);
       if (!IsRetryable(code)) {
@@ -361,6 +386,7 @@ absl::StatusOr<HttpResponse> HttpClient::Stream(const std::string& path, const L
   HttpResponse resp;
   resp.status = t.status;
   resp.body = std::move(t.body);
+  if (resp.status == 401) tokens_.Invalidate();  // the watcher's next try fetches a new token
   if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.stopped_by_handler)) return resp;
   if (code == CURLE_ABORTED_BY_CALLBACK) {
     if (t.idle_expired) {

@@ -27,9 +27,12 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "k8s/clock.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rate_limiter.h"
 #include "k8s/token_source.h"
@@ -50,6 +53,12 @@ struct HttpOptions {
   std::string user_agent = "drover/0.1";
   bool http2 = true;
   int max_idle_handles = 32;
+  // A bearer token is not sent over plain http:// to another host (it would travel
+  // unencrypted): Create fails unless this is set. Loopback servers are exempt.
+  bool allow_bearer_over_http = false;
+  // Times the rate limiter, the token file's re-read and retry back-off; not
+  // owned. Null: RealClock(). (Transfers' own timeouts are libcurl's, in real time.)
+  SteadyClock* clock = nullptr;
 };
 
 struct HttpRequest {
@@ -71,8 +80,13 @@ struct HttpResponse {
 // Called with each line of a streamed 200 body; return false to end the stream.
 using LineHandler = std::function<bool(std::string_view line)>;
 
+// Whether an http(s) URL names this host (localhost, 127.0.0.0/8, [::1]).
+bool IsLoopbackServer(std::string_view server);
+
 class HttpClient {
  public:
+  // Error: the server is not an http(s) URL; a bearer token would go over plain
+  // HTTP to another host (FailedPrecondition, see allow_bearer_over_http).
   static absl::StatusOr<std::unique_ptr<HttpClient>> Create(const RestConfig& cfg, const HttpOptions& opts = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
@@ -115,11 +129,12 @@ class HttpClient {
 
   const RestConfig cfg_;
   const HttpOptions opts_;
+  SteadyClock* const clock_;
   TokenSource tokens_;
   RateLimiter limiter_;
   std::unique_ptr<Share> share_;
-  std::mutex pool_mu_;
-  std::vector<void*> idle_;
+  absl::Mutex pool_mu_;
+  std::vector<void*> idle_ ABSL_GUARDED_BY(pool_mu_);  // idle curl handles
   absl::Notification shutdown_;
   std::atomic<int64_t> requests_sent_{0};
   std::atomic<int64_t> retries_{0};

@@ -1,7 +1,5 @@
 #include "k8s/informer.h"
 
-#include <chrono>
-
 namespace drover::k8s {
 
 KubeClusterSource::KubeClusterSource(HttpClient* http, std::vector<std::string> product_labels, ReflectorOptions opts) {
@@ -27,22 +25,21 @@ void KubeClusterSource::Stop() {
 
 bool KubeClusterSource::Synced() const { return nodes_->synced() && pods_->synced(); }
 
+bool KubeClusterSource::Healthy() const { return nodes_->healthy() && pods_->healthy(); }
+
 void KubeClusterSource::Push(std::vector<ClusterEvent>&& batch) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (queue_.empty()) {
-      queue_ = std::move(batch);
-    } else {
-      queue_.insert(queue_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-    }
+  absl::MutexLock lock(&mu_);
+  if (queue_.empty()) {
+    queue_ = std::move(batch);
+  } else {
+    queue_.insert(queue_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
   }
-  cv_.notify_all();
 }
 
 size_t KubeClusterSource::Drain(std::vector<ClusterEvent>* out) {
   std::vector<ClusterEvent> taken;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     taken.swap(queue_);
   }
   const size_t n = taken.size();
@@ -55,8 +52,8 @@ size_t KubeClusterSource::Drain(std::vector<ClusterEvent>* out) {
 }
 
 bool KubeClusterSource::WaitForEvents(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] { return !queue_.empty(); });
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(this, &KubeClusterSource::HasEventsLocked), timeout);
 }
 
 }  // namespace drover::k8s

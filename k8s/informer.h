@@ -15,13 +15,13 @@
 // the full initial state.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "core/cluster.h"
@@ -41,6 +41,8 @@ class KubeClusterSource : public ClusterSource {
   void Stop();
 
   bool Synced() const override;
+  // Both reflectors are healthy (Reflector::healthy): for the daemon's /readyz.
+  bool Healthy() const;
   size_t Drain(std::vector<ClusterEvent>* out) override;
   // Waits until events are queued (true) or `timeout` passes (false).
   bool WaitForEvents(absl::Duration timeout);
@@ -50,15 +52,15 @@ class KubeClusterSource : public ClusterSource {
 
  private:
   void Push(std::vector<ClusterEvent>&& batch);
+  bool HasEventsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty(); }
 
   std::unique_ptr<Reflector> nodes_;
   std::unique_ptr<Reflector> pods_;
   absl::Notification stop_;
   std::vector<std::thread> threads_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<ClusterEvent> queue_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::vector<ClusterEvent> queue_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace drover::k8s

@@ -108,7 +108,7 @@ absl::StatusOr<absl::Time> ParseRfc3339(std::string_view text) {
   if (ParseFast(text, &t)) return t;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, absl::string_view(text.data(), text.size()), &t, &err)) {
-    return absl::InvalidArgumentError(StrCat("\"", text, "\" is not an RFC 3339 time"));
+    return absl::InvalidArgumentError(StrCat("\"", CutForMessage(text), "\" is not an RFC 3339 time"));
   }
   return t;
 }

@@ -1,6 +1,8 @@
 # The Kubernetes adapter: kubeconfig, HTTP client, decoders, informers, actuator,
 # and leader election. Depends on core/ only.
 add_library(drover_k8s
+  ${CMAKE_CURRENT_LIST_DIR}/clock.cc
+  ${CMAKE_CURRENT_LIST_DIR}/exec_credential.cc
   ${CMAKE_CURRENT_LIST_DIR}/kubeconfig.cc
   ${CMAKE_CURRENT_LIST_DIR}/token_source.cc
   ${CMAKE_CURRENT_LIST_DIR}/rate_limiter.cc

@@ -43,6 +43,7 @@ class Reader {
   Reader(std::string_view file, std::string_view base_dir) : file_(file), base_dir_(base_dir) {}
 
   void set_context(std::string_view c) { context_ = c; }
+  const std::string& base_dir() const { return base_dir_; }
 
   absl::Status Error(std::string_view field, std::string_view problem) const {
     std::string where = StrCat("kubeconfig ", file_);
@@ -131,12 +132,60 @@ absl::Status ReadCluster(const Reader& r, const YAML::Node& c, const std::string
   return absl::OkStatus();
 }
 
-absl::Status ReadUser(const Reader& r, const YAML::Node& u, const std::string& name, RestConfig* cfg) {
-  const std::string f = StrCat("users[", name, "].user.");
-  for (const char* unsupported : {"exec", "auth-provider", "username"}) {
-    if (u[unsupported]) {
-      return r.Error(f + unsupported, "is not supported; use a token, tokenFile or a client certificate");
+// users[].user.exec: an exec credential plugin (exec_credential.h).
+absl::StatusOr<ExecConfig> ReadExec(const Reader& r, const YAML::Node& e, const std::string& f,
+                                    const std::string& base_dir, const RestConfig& cluster) {
+  if (!e.IsMap()) return r.Error(f, "must be a map");
+  ExecConfig x;
+  ASSIGN_OR_RETURN(x.command, r.String(e, "command", f + ".command"));
+  if (x.command.empty()) return r.Error(f + ".command", "is missing");
+  if (x.command.find('/') != std::string::npos) x.command = Resolve(base_dir, x.command);  // as kubectl does
+  ASSIGN_OR_RETURN(x.api_version, r.String(e, "apiVersion", f + ".apiVersion"));
+  if (x.api_version != "client.authentication.k8s.io/v1" && x.api_version != "client.authentication.k8s.io/v1beta1") {
+    return r.Error(f + ".apiVersion", StrCat("\"", CutForMessage(x.api_version),
+                                             "\" is not client.authentication.k8s.io/v1 or v1beta1"));
+  }
+  if (YAML::Node args = e["args"]; args && !args.IsNull()) {
+    if (!args.IsSequence()) return r.Error(f + ".args", "must be a list of strings");
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (!args[i].IsScalar()) return r.Error(StrCat(f, ".args[", i, "]"), "must be a string");
+      x.args.push_back(args[i].Scalar());
     }
+  }
+  if (YAML::Node env = e["env"]; env && !env.IsNull()) {
+    if (!env.IsSequence()) return r.Error(f + ".env", "must be a list of {name, value}");
+    for (size_t i = 0; i < env.size(); ++i) {
+      const std::string ef = StrCat(f, ".env[", i, "]");
+      if (!env[i].IsMap()) return r.Error(ef, "must be a map with name and value");
+      ASSIGN_OR_RETURN(std::string n, r.String(env[i], "name", ef + ".name"));
+      ASSIGN_OR_RETURN(std::string v, r.String(env[i], "value", ef + ".value"));
+      if (n.empty() || n.find('=') != std::string::npos) return r.Error(ef + ".name", "must be a variable name");
+      x.env.emplace_back(std::move(n), std::move(v));
+    }
+  }
+  ASSIGN_OR_RETURN(x.install_hint, r.String(e, "installHint", f + ".installHint"));
+  ASSIGN_OR_RETURN(std::string mode, r.String(e, "interactiveMode", f + ".interactiveMode"));
+  if (mode == "Always") {
+    return r.Error(f + ".interactiveMode", "\"Always\" needs a terminal, which droverd has none of; use IfAvailable or Never");
+  }
+  if (!mode.empty() && mode != "Never" && mode != "IfAvailable") {
+    return r.Error(f + ".interactiveMode", StrCat("\"", CutForMessage(mode), "\" is not Never, IfAvailable or Always"));
+  }
+  ASSIGN_OR_RETURN(bool cluster_info, r.Bool(e, "provideClusterInfo", f + ".provideClusterInfo"));
+  if (cluster_info) x.cluster_server = cluster.server;
+  return x;
+}
+
+absl::Status ReadUser(const Reader& r, const YAML::Node& u, const std::string& name, const std::string& base_dir,
+                      RestConfig* cfg) {
+  const std::string f = StrCat("users[", name, "].user.");
+  for (const char* unsupported : {"auth-provider", "username"}) {
+    if (u[unsupported]) {
+      return r.Error(f + unsupported, "is not supported; use a token, tokenFile, exec or a client certificate");
+    }
+  }
+  if (YAML::Node exec = u["exec"]; exec && !exec.IsNull()) {
+    ASSIGN_OR_RETURN(cfg->exec, ReadExec(r, exec, f + "exec", base_dir, *cfg));
   }
   ASSIGN_OR_RETURN(cfg->client_cert_pem, r.Data(u, "client-certificate-data", f + "client-certificate-data"));
   ASSIGN_OR_RETURN(cfg->client_key_pem, r.Data(u, "client-key-data", f + "client-key-data"));
@@ -144,6 +193,9 @@ absl::Status ReadUser(const Reader& r, const YAML::Node& u, const std::string& n
   ASSIGN_OR_RETURN(cfg->client_key_file, r.File(u, "client-key", f + "client-key"));
   ASSIGN_OR_RETURN(cfg->token, r.String(u, "token", f + "token"));
   ASSIGN_OR_RETURN(cfg->token_file, r.File(u, "tokenFile", f + "tokenFile"));
+  if (cfg->exec.has_value() && (!cfg->token.empty() || !cfg->token_file.empty())) {
+    return r.Error(f + "exec", "cannot be combined with token or tokenFile: give one source of the token");
+  }
   const bool has_cert = !cfg->client_cert_pem.empty() || !cfg->client_cert_file.empty();
   const bool has_key = !cfg->client_key_pem.empty() || !cfg->client_key_file.empty();
   if (has_cert != has_key) {
@@ -176,7 +228,7 @@ absl::StatusOr<RestConfig> ParseRoot(const YAML::Node& root, Reader& r, std::str
   RETURN_IF_ERROR(ReadCluster(r, cluster, cluster_name, &cfg));
   if (!user_name.empty()) {
     ASSIGN_OR_RETURN(YAML::Node user, r.Named(root, "users", "user", user_name));
-    RETURN_IF_ERROR(ReadUser(r, user, user_name, &cfg));
+    RETURN_IF_ERROR(ReadUser(r, user, user_name, r.base_dir(), &cfg));
   }
   return cfg;
 }

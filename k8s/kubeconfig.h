@@ -8,15 +8,20 @@
 // $KUBECONFIG (its first entry; files are not merged), then the in-cluster service
 // account when KUBERNETES_SERVICE_HOST is set, then ~/.kube/config.
 // Supported: cluster server, certificate-authority(-data), insecure-skip-tls-verify;
-// user client-certificate(-data), client-key(-data), token, tokenFile. exec and
-// auth-provider plugins are rejected with an error that says so. Relative file
-// paths are resolved against the kubeconfig's directory, as kubectl does.
+// user client-certificate(-data), client-key(-data), token, tokenFile, and exec
+// credential plugins (client.authentication.k8s.io/v1 and v1beta1: command, args,
+// env, installHint, interactiveMode Never or IfAvailable, provideClusterInfo).
+// auth-provider and basic auth are rejected with an error that says so. Relative
+// file paths (and a relative exec command) are resolved against the kubeconfig's
+// directory, as kubectl does.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "k8s/exec_credential.h"
 
 namespace drover::k8s {
 
@@ -34,6 +39,8 @@ struct RestConfig {
   // Bearer token: a fixed value, or a file re-read when it changes.
   std::string token;
   std::string token_file;
+  // Or an exec credential plugin (users[].user.exec) that prints the token.
+  std::optional<ExecConfig> exec;
   std::string namespace_ = "default";  // the context's (or pod's) namespace
   std::string source;                   // for messages: "kubeconfig /root/.kube/config context kind"
 };

@@ -58,7 +58,8 @@ absl::Status LeaderElector::Validate(const LeaderOptions& o) {
   return absl::OkStatus();
 }
 
-LeaderElector::LeaderElector(HttpClient* http, LeaderOptions opts) : http_(http), opts_(std::move(opts)) {}
+LeaderElector::LeaderElector(HttpClient* http, LeaderOptions opts)
+    : http_(http), opts_(std::move(opts)), clock_(opts_.clock != nullptr ? opts_.clock : RealClock()) {}
 
 LeaderElector::~LeaderElector() { Stop(); }
 
@@ -71,12 +72,13 @@ void LeaderElector::Stop() {
 
 bool LeaderElector::IsLeader() const {
   if (!leader_.load()) return false;
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-  return now - renewed_at_ns_.load() < absl::ToInt64Nanoseconds(opts_.renew_deadline);
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  return now - renewed_at_ < opts_.renew_deadline;
 }
 
 std::string LeaderElector::ObservedLeader() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return observed_.holder;
 }
 
@@ -103,19 +105,19 @@ void LeaderElector::Run() {
   while (!stop_.HasBeenNotified()) {
     // Acquire.
     while (!TryAcquireOrRenew()) {
-      if (stop_.WaitForNotificationWithTimeout(opts_.retry_period * absl::Uniform(gen, 1.0, 1.2))) break;
+      if (!Wait(opts_.retry_period * absl::Uniform(gen, 1.0, 1.2))) break;
     }
     if (stop_.HasBeenNotified()) break;
     SetLeader(true);
     // Renew every retry period; give up when the renew deadline passes.
-    while (!stop_.WaitForNotificationWithTimeout(opts_.retry_period)) {
+    while (Wait(opts_.retry_period)) {
       bool renewed = false;
       while (!stop_.HasBeenNotified() && IsLeader()) {
         if (TryAcquireOrRenew()) {
           renewed = true;
           break;
         }
-        if (stop_.WaitForNotificationWithTimeout(opts_.retry_period / 4)) break;
+        if (!Wait(opts_.retry_period / 4)) break;
       }
       if (stop_.HasBeenNotified()) break;
       if (!renewed) {
@@ -131,7 +133,7 @@ void LeaderElector::Run() {
 }
 
 bool LeaderElector::TryAcquireOrRenew() {
-  const Clock::time_point attempt = Clock::now();
+  const absl::Time attempt = clock_->Now();
   const std::string now = FormatMicroTime(absl::Now());
   const absl::Duration timeout = std::max(absl::Seconds(1), opts_.renew_deadline / 2);
   absl::StatusOr<HttpResponse> resp = http_->Send(HttpRequest{.path = LeasePath(false), .max_attempts = 1, .timeout = timeout});
@@ -149,9 +151,9 @@ bool LeaderElector::TryAcquireOrRenew() {
       spdlog::warn("leader election: {}", Msg(rec.status()));
       return false;
     }
-    Clock::time_point observed_at;
+    absl::Time observed_at;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (!(*rec == observed_)) {
         observed_ = *rec;
         observed_at_ = attempt;
@@ -159,7 +161,7 @@ bool LeaderElector::TryAcquireOrRenew() {
       observed_at = observed_at_;
     }
     const bool held_by_other = !rec->holder.empty() && rec->holder != opts_.identity;
-    if (held_by_other && attempt < observed_at + std::chrono::seconds(rec->lease_duration_seconds)) return false;
+    if (held_by_other && attempt < observed_at + absl::Seconds(rec->lease_duration_seconds)) return false;
     if (rec->holder == opts_.identity) {
       mine.acquire_time = rec->acquire_time;
       mine.transitions = rec->transitions;
@@ -173,12 +175,10 @@ bool LeaderElector::TryAcquireOrRenew() {
     return false;
   }
   if (!written) return false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    observed_ = *written;
-    observed_at_ = attempt;
-  }
-  renewed_at_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(attempt.time_since_epoch()).count());
+  absl::MutexLock lock(&mu_);
+  observed_ = *written;
+  observed_at_ = attempt;
+  renewed_at_ = attempt;
   return true;
 }
 
@@ -208,7 +208,7 @@ std::optional<LeaseRecord> LeaderElector::Write(const std::string& method, const
 void LeaderElector::Release() {
   LeaseRecord rec;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (observed_.holder != opts_.identity) return;
     rec = observed_;
   }

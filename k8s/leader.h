@@ -3,8 +3,9 @@
 //
 //  - try to acquire or renew every retry period (2 s, jittered up to 1.2x while
 //    acquiring); a lease held by someone else can be taken once it has not changed
-//    for leaseDurationSeconds (15 s) as observed on our own monotonic clock, so no
-//    clock skew between candidates matters; an absent lease is created;
+//    for leaseDurationSeconds (15 s) as observed on our own monotonic clock (the
+//    injected SteadyClock), so no clock skew between candidates matters; an absent
+//    lease is created;
 //  - writes carry the resourceVersion read, so a 409 Conflict means another
 //    candidate won the race;
 //  - the leader must renew within the renew deadline (10 s) of its last successful
@@ -21,16 +22,17 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "k8s/clock.h"
 #include "k8s/http_client.h"
 
 namespace drover::k8s {
@@ -45,6 +47,8 @@ struct LeaderOptions {
   bool release_on_stop = true;
   std::function<void()> on_started_leading;  // called on the elector's thread
   std::function<void()> on_stopped_leading;
+  // Times lease expiry, the renew deadline and retries; not owned. Null: RealClock().
+  SteadyClock* clock = nullptr;
 };
 
 // The spec of a Lease as read from or written to the API server.
@@ -81,8 +85,6 @@ class LeaderElector {
   int64_t times_acquired() const { return times_acquired_.load(); }
 
  private:
-  using Clock = std::chrono::steady_clock;
-
   void Run();
   // One attempt; true if we hold the lease afterwards.
   bool TryAcquireOrRenew();
@@ -93,16 +95,20 @@ class LeaderElector {
   void SetLeader(bool leader);
   std::string LeasePath(bool collection) const;
 
+  // Waits `d` on the clock; false when Stop() cut it short.
+  bool Wait(absl::Duration d) { return clock_->SleepFor(d, &stop_); }
+
   HttpClient* const http_;
   const LeaderOptions opts_;
+  SteadyClock* const clock_;
   absl::Notification stop_;
   std::thread thread_;
 
-  mutable std::mutex mu_;
-  LeaseRecord observed_;                  // guarded by mu_
-  Clock::time_point observed_at_{};       // guarded by mu_
+  mutable absl::Mutex mu_;
+  LeaseRecord observed_ ABSL_GUARDED_BY(mu_);
+  absl::Time observed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // when observed_ last changed
+  absl::Time renewed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();   // the last successful write
   std::atomic<bool> leader_{false};
-  std::atomic<int64_t> renewed_at_ns_{0};  // steady clock of the last successful renewal
   std::atomic<int64_t> times_acquired_{0};
 };
 

@@ -5,20 +5,22 @@
 //   RateLimiter limiter(50, 100);
 //   if (!limiter.Acquire(&shutdown)) return absl::CancelledError("shutting down");
 //
-// Thread-safe. Waiters are served in reservation order.
+// Thread-safe. Waiters are served in reservation order. Time comes from a
+// SteadyClock (k8s/clock.h): tests pass a FakeClock.
 #pragma once
 
-#include <chrono>
-#include <mutex>
-
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "k8s/clock.h"
 
 namespace drover::k8s {
 
 class RateLimiter {
  public:
-  // qps <= 0 means unlimited.
-  RateLimiter(double qps, int burst);
+  // qps <= 0 means unlimited. `clock` is not owned and must outlive the limiter.
+  RateLimiter(double qps, int burst, SteadyClock* clock = RealClock());
 
   // Takes one token, waiting for it if needed. Returns false (and takes nothing)
   // if `cancel` is notified first.
@@ -27,14 +29,14 @@ class RateLimiter {
   bool TryAcquire();
 
  private:
-  using Clock = std::chrono::steady_clock;
-  void RefillLocked(Clock::time_point now);
+  void RefillLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const double qps_;
   const double burst_;
-  std::mutex mu_;
-  double tokens_;
-  Clock::time_point last_;
+  SteadyClock* const clock_;
+  absl::Mutex mu_;
+  double tokens_ ABSL_GUARDED_BY(mu_);  // negative: the reservations of waiters
+  absl::Time last_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace drover::k8s

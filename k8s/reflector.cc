@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "absl/random/random.h"
 #include "core/strings.h"
 #include "k8s/api_status.h"
@@ -122,28 +120,48 @@ std::unique_ptr<ResourceCodec> MakeNodeCodec(std::vector<std::string> product_la
 }
 
 Reflector::Reflector(HttpClient* http, std::unique_ptr<ResourceCodec> codec, Sink sink, ReflectorOptions opts)
-    : http_(http), codec_(std::move(codec)), sink_(std::move(sink)), opts_(opts) {}
+    : http_(http),
+      codec_(std::move(codec)),
+      sink_(std::move(sink)),
+      opts_(opts),
+      clock_(opts.clock != nullptr ? opts.clock : RealClock()) {}
 
 std::string Reflector::resource_version() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return resource_version_;
 }
 
 Reflector::Stats Reflector::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return stats_;
+}
+
+bool Reflector::healthy() const {
+  if (!synced()) return false;
+  absl::MutexLock lock(&mu_);
+  return !silent_;
+}
+
+absl::Time Reflector::last_progress() const {
+  absl::MutexLock lock(&mu_);
+  return last_progress_;
+}
+
+void Reflector::NoteProgress() {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  last_progress_ = now;
+  silent_ = false;
 }
 
 void Reflector::SetResourceVersion(std::string rv) {
   if (rv.empty()) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   resource_version_ = std::move(rv);
 }
 
 bool Reflector::Sleep(const absl::Notification* stop, absl::Duration d) const {
-  if (stop != nullptr) return !stop->WaitForNotificationWithTimeout(d) && !http_->shutting_down();
-  absl::SleepFor(d);
-  return !http_->shutting_down();
+  return clock_->SleepFor(d, stop) && !http_->shutting_down();
 }
 
 void Reflector::Run(const absl::Notification* stop) {
@@ -169,11 +187,14 @@ void Reflector::Run(const absl::Notification* stop) {
       synced_.store(true);
       backoff = opts_.initial_backoff;
     }
-    switch (Watch(stop)) {
+    bool progressed = false;
+    const WatchEnd end = Watch(stop, &progressed);
+    if (progressed) backoff = opts_.initial_backoff;  // the stream worked: start the back-off over
+    switch (end) {
       case WatchEnd::kClosed:
-        backoff = opts_.initial_backoff;
         break;
       case WatchEnd::kGone:
+      case WatchEnd::kSilent:
         need_list = true;
         break;
       case WatchEnd::kError:
@@ -224,7 +245,7 @@ absl::Status Reflector::ListAll(const absl::Notification* stop) {
     }
     if (!batch.empty()) sink_(std::move(batch));
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       stats_.pages++;
       stats_.bad_objects += bad_count;
     }
@@ -245,7 +266,8 @@ absl::Status Reflector::ListAll(const absl::Notification* stop) {
     sink_(std::move(deletes));
   }
   SetResourceVersion(std::move(rv));
-  std::lock_guard<std::mutex> lock(mu_);
+  NoteProgress();
+  absl::MutexLock lock(&mu_);
   stats_.lists++;
   return absl::OkStatus();
 }
@@ -253,16 +275,16 @@ absl::Status Reflector::ListAll(const absl::Notification* stop) {
 bool Reflector::ApplyLine(std::string_view text, bool* gone, std::string* error) {
   absl::StatusOr<ResourceCodec::Line> line = codec_->DecodeLine(text);
   if (!line.ok()) {
-    spdlog::warn("{}: bad watch line: {}", codec_->resource(), Msg(line.status()));
-    std::lock_guard<std::mutex> lock(mu_);
-    stats_.bad_objects++;
-    return true;
+    // Not a watch event at all (a stream cut mid-line, garbage): the stream is
+    // broken; end it, and the next watch comes after a back-off.
+    *error = StrCat("watch stream broken: ", CutForMessage(Msg(line.status())));
+    return false;
   }
   if (line->type == WatchType::kError) {
     if (line->error_code == 410) {
       *gone = true;
     } else {
-      *error = StrCat("watch error ", line->error_code, ": ", line->error_message);
+      *error = StrCat("watch error ", line->error_code, ": ", CutForMessage(line->error_message));
     }
     return false;
   }
@@ -283,48 +305,68 @@ bool Reflector::ApplyLine(std::string_view text, bool* gone, std::string* error)
     sink_(std::move(one));
   } else if (!line->object_error.ok()) {
     spdlog::warn("{}: skipping object: {}", codec_->resource(), Msg(line->object_error));
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stats_.bad_objects++;
   }
   SetResourceVersion(std::move(line->resource_version));
-  std::lock_guard<std::mutex> lock(mu_);
+  NoteProgress();
+  absl::MutexLock lock(&mu_);
   stats_.watch_events++;
   return true;
 }
 
-Reflector::WatchEnd Reflector::Watch(const absl::Notification* stop) {
+Reflector::WatchEnd Reflector::Watch(const absl::Notification* stop, bool* progressed) {
   absl::BitGen gen;
   const int64_t min_s = std::max<int64_t>(1, absl::ToInt64Seconds(opts_.min_watch_timeout));
   const int64_t timeout_s = absl::Uniform<int64_t>(gen, min_s, 2 * min_s);
   const std::string path = StrCat(codec_->path(), "?watch=true&allowWatchBookmarks=true&resourceVersion=",
                                   UrlEncode(resource_version()), "&timeoutSeconds=", timeout_s);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stats_.watches++;
   }
   bool gone = false;
   std::string error;
   int64_t lines = 0;
-  const auto started = std::chrono::steady_clock::now();
+  const absl::Time started = clock_->Now();
+  // No byte for watch_progress_timeout ends the stream (DeadlineExceeded): the
+  // server would have sent a bookmark by then.
+  const absl::Duration idle = std::min(opts_.watch_progress_timeout, absl::Seconds(timeout_s + 30));
   absl::StatusOr<HttpResponse> resp = http_->Stream(
       path,
       [&](std::string_view text) {
-        ++lines;
-        return ApplyLine(text, &gone, &error);
+        const bool go_on = ApplyLine(text, &gone, &error);
+        if (go_on) ++lines;
+        return go_on;
       },
-      stop, absl::Seconds(timeout_s + 30));
-  auto count_gone = [&] {
-    std::lock_guard<std::mutex> lock(mu_);
-    stats_.gone++;
-  };
+      stop, idle);
+  *progressed = lines > 0;
+  const WatchEnd end = WatchOutcome(resp, gone, error, lines, clock_->Now() - started);
+  if (end == WatchEnd::kError || end == WatchEnd::kSilent) {
+    absl::MutexLock lock(&mu_);
+    (end == WatchEnd::kError ? stats_.watch_errors : stats_.silent_watches)++;
+    if (end == WatchEnd::kSilent) silent_ = true;
+  }
+  return end;
+}
+
+// How a finished watch ended, logged once.
+Reflector::WatchEnd Reflector::WatchOutcome(const absl::StatusOr<HttpResponse>& resp, bool gone,
+                                            const std::string& error, int64_t lines, absl::Duration lasted) {
   if (!resp.ok()) {
     if (absl::IsCancelled(resp.status())) return WatchEnd::kCancelled;
+    if (absl::IsDeadlineExceeded(resp.status())) {
+      spdlog::warn("{}: watch silent for {} (no event or bookmark): taking it as dead, listing again",
+                   codec_->resource(), absl::FormatDuration(opts_.watch_progress_timeout));
+      return WatchEnd::kSilent;
+    }
     spdlog::warn("{}: watch failed: {}", codec_->resource(), Msg(resp.status()));
     return WatchEnd::kError;
   }
   if (gone || resp->status == 410) {
     spdlog::info("{}: resourceVersion {} is gone (410), listing again", codec_->resource(), resource_version());
-    count_gone();
+    absl::MutexLock lock(&mu_);
+    stats_.gone++;
     return WatchEnd::kGone;
   }
   if (resp->status != 200) {
@@ -337,7 +379,7 @@ Reflector::WatchEnd Reflector::Watch(const absl::Notification* stop) {
   }
   // Like client-go: a watch that closes at once with nothing in it is an error
   // (back off), not a normal timeout.
-  if (lines == 0 && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) return WatchEnd::kError;
+  if (lines == 0 && lasted < absl::Seconds(1)) return WatchEnd::kError;
   return WatchEnd::kClosed;
 }
 

@@ -5,27 +5,67 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
+#include "absl/time/clock.h"
 #include "k8s/text.h"
 
 namespace drover::k8s {
 
-TokenSource::TokenSource(std::string token, std::string token_file, std::chrono::milliseconds check_interval)
-    : token_(std::move(token)), file_(std::move(token_file)), check_interval_(check_interval) {
-  std::lock_guard<std::mutex> lock(mu_);
+TokenSource::TokenSource(std::string token, std::string token_file, absl::Duration check_interval,
+                         SteadyClock* clock, std::optional<ExecConfig> exec)
+    : file_(std::move(token_file)),
+      check_interval_(check_interval),
+      clock_(clock),
+      token_(std::move(token)),
+      exec_(std::move(exec)) {
+  absl::MutexLock lock(&mu_);
   if (!file_.empty()) MaybeReload();
 }
 
 std::string TokenSource::Token() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!file_.empty()) {
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_check_ >= check_interval_) MaybeReload();
+  absl::MutexLock lock(&mu_);
+  if (exec_.has_value()) {
+    MaybeRunPlugin();
+  } else if (!file_.empty() && clock_->Now() - last_check_ >= check_interval_) {
+    MaybeReload();
   }
   return token_;
 }
 
+bool TokenSource::Invalidate() {
+  absl::MutexLock lock(&mu_);
+  if (exec_.has_value()) {
+    token_.clear();
+    token_expires_ = absl::InfinitePast();
+    next_plugin_run_ = absl::InfinitePast();
+    return true;
+  }
+  if (file_.empty()) return false;
+  last_check_ = absl::InfinitePast();
+  mtime_ = {};
+  size_ = -1;
+  return true;
+}
+
+void TokenSource::MaybeRunPlugin() {
+  const absl::Time now = clock_->Now();
+  if (!token_.empty() && now < token_expires_) return;
+  if (now < next_plugin_run_) return;
+  absl::StatusOr<ExecCredential> c = RunExecPlugin(*exec_);
+  if (!c.ok()) {
+    spdlog::warn("{}", Msg(c.status()));
+    token_.clear();
+    next_plugin_run_ = now + absl::Seconds(5);
+    return;
+  }
+  token_ = std::move(c->token);
+  // The expiry is wall time; held as a span of the (monotonic, injectable) clock.
+  token_expires_ = c->expiry == absl::InfiniteFuture() ? absl::InfiniteFuture() : now + (c->expiry - absl::Now());
+}
+
 void TokenSource::MaybeReload() {
-  last_check_ = std::chrono::steady_clock::now();
+  last_check_ = clock_->Now();
   struct stat st {};
   if (stat(file_.c_str(), &st) != 0) return;
   if (st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec && st.st_size == size_) return;

@@ -11,25 +11,21 @@ WorkerPool::WorkerPool(int threads) {
 WorkerPool::~WorkerPool() { Stop(); }
 
 void WorkerPool::Submit(std::function<void()> task) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    queue_.push_back(std::move(task));
-  }
-  work_cv_.notify_one();
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  queue_.push_back(std::move(task));
 }
 
 void WorkerPool::WaitIdle() {
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_cv_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &WorkerPool::Idle));
 }
 
 void WorkerPool::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  work_cv_.notify_all();
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -40,19 +36,16 @@ void WorkerPool::Work() {
   while (true) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &WorkerPool::HasWorkOrStopping));
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
       ++running_;
     }
     task();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --running_;
-    }
-    idle_cv_.notify_all();
+    absl::MutexLock lock(&mu_);
+    --running_;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
+#include "core/quantity.h"
 #include "core/strings.h"
 
 namespace drover {
@@ -124,7 +125,9 @@ void Engine::Apply(const ClusterEvent& e) {
       const NodeId before = snapshot_.FindNode(e.node.name);
       const ResourceVec old_alloc = before == kNoNode ? ResourceVec() : snapshot_.node(before).node.allocatable;
       const bool was_ok = before != kNoNode && snapshot_.node(before).node.ready && !snapshot_.node(before).node.unschedulable;
-      snapshot_.UpsertNode(e.node);
+      if (std::string w = snapshot_.UpsertNode(e.node); !w.empty() && warnings_.size() < 1000) {
+        warnings_.push_back(std::move(w));
+      }
       const NodeId id = snapshot_.FindNode(e.node.name);
       const Node& n = snapshot_.node(id).node;
       if (!(old_alloc == n.allocatable) || (!was_ok && n.ready && !n.unschedulable)) capacity_freed_ = true;
@@ -412,14 +415,16 @@ void Engine::RefreshCapacity() {
   for (NodeId id = 0; id < snapshot_.node_slots(); ++id) {
     const NodeState& st = snapshot_.node(id);
     if (!st.present) continue;
+    // Sums saturate (core/quantity.h): two nodes of 7Ei memory must not wrap the root's max negative.
     if (st.node.gpu_type != kNoGpuType && st.node.gpu_count > 0) {
-      cap[QGpu(st.node.gpu_type)] += st.node.allocatable[Res::kGpu];
+      int64_t& gpus = cap[QGpu(st.node.gpu_type)];
+      gpus = SaturatingAdd(gpus, st.node.allocatable[Res::kGpu]);
     }
     // A node that is not ready offers nothing new, but its pods keep what they hold:
     // counting it keeps them within the root's max.
     const ResourceVec& offered = st.node.ready ? st.node.allocatable : st.used;
-    cap[kQCpu] += offered[Res::kCpu];
-    cap[kQMemory] += offered[Res::kMemory];
+    cap[kQCpu] = SaturatingAdd(cap[kQCpu], offered[Res::kCpu]);
+    cap[kQMemory] = SaturatingAdd(cap[kQMemory], offered[Res::kMemory]);
   }
   tree_->SetClusterCapacity(cap);
 }

@@ -20,6 +20,7 @@
 #include <queue>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/btree_set.h"
@@ -104,6 +105,12 @@ class Engine {
   void OnOutcome(const BindOutcome& outcome);
   void OnEvictionOutcome(const EvictionOutcome& outcome);
   Decisions RunCycle(int64_t now_ms);
+
+  // Warnings about the cluster's objects since the last call, oldest first, for the
+  // log and an event on the node: a GPU product the catalog does not know (once
+  // per product), a node over a per-node limit (core/snapshot.h). At most 1,000
+  // are kept between calls; further ones are dropped.
+  std::vector<std::string> TakeWarnings() { return std::exchange(warnings_, {}); }
 
   // Why a pending pod waits ("" if unknown or not pending).
   std::string WhyPending(const std::string& pod_key) const;
@@ -283,6 +290,7 @@ class Engine {
   uint64_t next_workload_ = 1;
   size_t pending_pods_ = 0;
   bool capacity_freed_ = false;
+  std::vector<std::string> warnings_;  // see TakeWarnings
   bool index_dirty_ = true;
   NodeIndex index_;
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)

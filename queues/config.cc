@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "core/strings.h"
 #include "queues/config_internal.h"
+#include "yaml-cpp/depthguard.h"
 
 namespace drover {
 namespace {
@@ -61,6 +63,16 @@ bool IsLabelKey(std::string_view key) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
   }
   return IsGpuName(name) && name.find('+') == std::string_view::npos;
+}
+
+// The first `limit` items; an error at the first one past it.
+std::vector<YAML::Node> WithinLimit(std::vector<YAML::Node> items, size_t limit, std::string_view path,
+                                    std::string_view what, Errors& errors) {
+  if (items.size() <= limit) return items;
+  errors.Add(items[limit], Index(path, limit),
+             StrCat(items.size(), " ", what, " listed; the limit is ", limit, " (see queues/README.md, Limits)"));
+  items.resize(limit);
+  return items;
 }
 
 // ---- gpu_types ----
@@ -175,7 +187,8 @@ void CheckProducts(const GpuCatalog& builtin, std::vector<TypeEntry>& entries, E
 GpuCatalog BuildTypes(const YAML::Node& node, Errors& errors) {
   const GpuCatalog builtin = GpuCatalog::Default();
   std::vector<TypeEntry> read;
-  const std::vector<YAML::Node> items = Items(node, "gpu_types", errors);
+  const std::vector<YAML::Node> items = WithinLimit(Items(node, "gpu_types", errors), kMaxGpuTypes - 1, "gpu_types",
+                                                    "gpu types", errors);
   for (size_t i = 0; i < items.size(); ++i) {
     if (std::optional<TypeEntry> e = ReadTypeEntry(items[i], i, errors)) read.push_back(std::move(*e));
   }
@@ -345,7 +358,8 @@ std::string ClassResolver::Cycle(size_t from) const {
 
 void AddClasses(const YAML::Node& node, GpuCatalog& catalog, Errors& errors) {
   std::vector<ClassEntry> entries;
-  const std::vector<YAML::Node> items = Items(node, "gpu_classes", errors);
+  const std::vector<YAML::Node> items = WithinLimit(Items(node, "gpu_classes", errors), kMaxGpuClasses,
+                                                    "gpu_classes", "gpu classes", errors);
   for (size_t i = 0; i < items.size(); ++i) {
     if (std::optional<ClassEntry> c = ReadClassEntry(items[i], i, errors)) entries.push_back(std::move(*c));
   }
@@ -531,6 +545,11 @@ std::optional<YAML::Node> LoadDocument(std::string_view text, Errors& errors) {
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::DeepRecursion& e) {
+    errors.Add(e.mark, "",
+               StrCat("the document nests too deep for YAML (", e.depth(), " levels; queues may nest ",
+                      kMaxQueueDepth, " levels below root)"));
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     const bool tabs = text.find("\n\t") != std::string_view::npos || text.starts_with('\t');
     errors.Add(e.mark, "", StrCat("invalid YAML: ", e.msg, tabs ? " (YAML does not allow tabs for indentation)" : ""));
@@ -574,6 +593,12 @@ void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
 
 absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::string_view source) {
   Errors errors(source);
+  if (yaml_text.size() > kMaxDocumentBytes) {
+    errors.Add(YAML::Mark::null_mark(), "",
+               StrCat("the document is ", yaml_text.size(), " bytes; the limit is ", kMaxDocumentBytes,
+                      " bytes (16 MiB)"));
+    return errors.ToStatus();
+  }
   QueueConfig config;
   try {
     if (std::optional<YAML::Node> doc = LoadDocument(yaml_text, errors)) ReadDocument(*doc, config, errors);
@@ -587,6 +612,11 @@ absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::st
 absl::StatusOr<QueueConfig> LoadQueueConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(StrCat(path, ": cannot open: ", std::strerror(errno)));
+  std::error_code ec;
+  if (const uintmax_t size = std::filesystem::file_size(path, ec); !ec && size > kMaxDocumentBytes) {
+    return absl::InvalidArgumentError(
+        StrCat(path, ": the document is ", size, " bytes; the limit is ", kMaxDocumentBytes, " bytes (16 MiB)"));
+  }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return absl::DataLossError(StrCat(path, ": read failed"));

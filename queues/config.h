@@ -24,6 +24,14 @@
 
 namespace drover {
 
+// Documented limits of a document (queues/README.md, "Limits"): generous for any
+// real organisation, small enough that a hostile or broken document is refused
+// quickly and in bounded memory instead of exhausting the process.
+inline constexpr int kMaxQueueDepth = 32;           // queue levels below root
+inline constexpr int kMaxQueues = 10000;            // queues in the tree, root included
+inline constexpr int kMaxGpuClasses = 256;          // entries of gpu_classes
+inline constexpr size_t kMaxDocumentBytes = 16u << 20;  // 16 MiB
+
 // Amounts per resource for one queue. Unset dimensions are std::nullopt.
 // GPU amounts are in milli-GPU keyed by canonical GPU type name.
 struct QuotaSpec {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_join.h"
 #include "core/quantity.h"
 #include "core/resources.h"
@@ -16,7 +17,9 @@ namespace drover::config_internal {
 void Errors::Add(const YAML::Mark& at, std::string_view path, std::string_view message) {
   std::string text = source_;
   if (at.line >= 0) StrAppend(&text, ":", at.line + 1, ":", at.column + 1);
-  StrAppend(&text, ": ", path, path.empty() ? "" : ": ", message);
+  // Values in messages are quoted cut (Quote); a path may still hold a huge key.
+  StrAppend(&text, ": ", CutForMessage(path, 2 * kMaxQuotedBytes), path.empty() ? "" : ": ",
+            CutForMessage(message, 8 * kMaxQuotedBytes));
   entries_.push_back({at.line, std::move(text)});
 }
 
@@ -31,7 +34,11 @@ absl::Status Errors::ToStatus() const {
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 
-std::string Quote(std::string_view s) { return StrCat("\"", s, "\""); }
+std::string Quote(std::string_view s) {
+  const size_t keep = MessageCutPoint(s);
+  if (keep == s.size()) return StrCat("\"", s, "\"");
+  return StrCat("\"", s.substr(0, keep), "\"", CutMarker(s.size()));
+}
 std::string Join(std::string_view a, std::string_view b) { return a.empty() ? std::string(b) : StrCat(a, ".", b); }
 std::string Index(std::string_view path, size_t i) { return StrCat(path, "[", i, "]"); }
 
@@ -80,6 +87,7 @@ void ReportUnknownKey(const Field& f, std::string_view path, std::initializer_li
 }  // namespace
 
 std::string Suggest(std::string_view word, const std::vector<std::string>& candidates) {
+  if (word.size() > 2 * 63) return "";  // no name is that long; and the distance table is |word| x |candidate|
   const size_t limit = word.size() <= 3 ? 1 : word.size() <= 6 ? 2 : 3;
   const std::string* best = nullptr;
   size_t best_distance = limit + 1;
@@ -119,15 +127,16 @@ Fields MapEntries(const YAML::Node& node, std::string_view path, Errors& errors)
     errors.Add(node, path, StrCat("expected a mapping, got ", KindOf(node)));
     return out;
   }
+  absl::flat_hash_map<std::string, size_t> seen;  // key -> index in out (a mapping may have 100,000s of keys)
   for (auto it = node.begin(); it != node.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
       errors.Add(key, path, StrCat("a key must be a plain string, got ", KindOf(key)));
       continue;
     }
-    if (const Field* first = Find(out, key.Scalar())) {
+    if (auto [first, inserted] = seen.emplace(key.Scalar(), out.size()); !inserted) {
       errors.Add(key, Join(path, key.Scalar()),
-                 StrCat("key given twice (first at line ", first->key_node.Mark().line + 1, ")"));
+                 StrCat("key given twice (first at line ", out[first->second].key_node.Mark().line + 1, ")"));
       continue;
     }
     out.push_back(Field{key.Scalar(), key, it->second});
@@ -330,14 +339,49 @@ void ReadQueueName(const YAML::Node& node, const std::string& parent_path, size_
   q.named = true;
 }
 
-QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, size_t index, const GpuCatalog& catalog,
+// What reading the tree has seen so far, to keep it bounded: the YAML nodes of
+// the queues above the one being read (an alias back to one of them would make
+// the tree infinite) and how many queues were read.
+struct TreeWalk {
+  const GpuCatalog& catalog;
+  std::vector<YAML::Node> ancestors;
+  int queues = 0;
+};
+
+QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, size_t index, TreeWalk& walk,
                      Errors& errors);
 
-void ReadChildren(const YAML::Node& node, const GpuCatalog& catalog, QueueDraft& q, Errors& errors) {
+// Whether child `item` of `q` may be read; reports why not.
+bool MayDescend(const YAML::Node& item, const QueueDraft& q, size_t index, TreeWalk& walk, Errors& errors) {
+  const std::string path = Index(Join(q.path, "children"), index);
+  for (const YAML::Node& a : walk.ancestors) {
+    if (a.is(item)) {
+      errors.Add(item, path,
+                 "a YAML alias makes this queue contain itself (an alias inside the queue its anchor names); "
+                 "write the subtree out");
+      return false;
+    }
+  }
+  if (walk.queues >= kMaxQueues) {
+    if (walk.queues++ == kMaxQueues) {  // reported once
+      errors.Add(item, path, StrCat("more than ", kMaxQueues, " queues (the limit of a document)"));
+    }
+    return false;
+  }
+  return true;
+}
+
+void ReadChildren(const YAML::Node& node, QueueDraft& q, TreeWalk& walk, Errors& errors) {
   const std::vector<YAML::Node> items = Items(node, Join(q.path, "children"), errors);
+  if (!items.empty() && walk.ancestors.size() > static_cast<size_t>(kMaxQueueDepth)) {
+    errors.Add(node, Join(q.path, "children"),
+               StrCat("queues nest more than ", kMaxQueueDepth, " levels below root (the limit)"));
+    return;
+  }
   std::map<std::string, int> first_line;
   for (size_t i = 0; i < items.size(); ++i) {
-    QueueDraft child = ReadQueue(items[i], q.path, i, catalog, errors);
+    if (!MayDescend(items[i], q, i, walk, errors)) continue;
+    QueueDraft child = ReadQueue(items[i], q.path, i, walk, errors);
     if (child.named) {
       auto [it, inserted] = first_line.emplace(child.name, child.mark.line + 1);
       if (!inserted) {
@@ -351,8 +395,9 @@ void ReadChildren(const YAML::Node& node, const GpuCatalog& catalog, QueueDraft&
   }
 }
 
-QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, size_t index, const GpuCatalog& catalog,
+QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, size_t index, TreeWalk& walk,
                      Errors& errors) {
+  ++walk.queues;
   QueueDraft q;
   q.mark = node.Mark();
   ReadQueueName(node, parent_path, index, q, errors);
@@ -370,14 +415,16 @@ QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, siz
       if (is_root) {
         errors.Add(f.key_node, path, "root's guaranteed is the whole cluster; set guaranteed on its children");
       } else {
-        q.guaranteed = ReadQuota(f.value, path, catalog, errors);
+        q.guaranteed = ReadQuota(f.value, path, walk.catalog, errors);
       }
     } else if (f.key == "max") {
-      q.max = ReadQuota(f.value, path, catalog, errors);
+      q.max = ReadQuota(f.value, path, walk.catalog, errors);
     } else if (f.key == "limits") {
       q.limits = ReadLimits(f.value, path, errors);
     } else if (f.key == "children") {
-      ReadChildren(f.value, catalog, q, errors);
+      walk.ancestors.push_back(node);
+      ReadChildren(f.value, q, walk, errors);
+      walk.ancestors.pop_back();
     }
   }
   return q;
@@ -413,13 +460,32 @@ void CheckUnderCeilings(const QueueDraft& q, const QuotaDraft& quota, std::strin
 }
 
 // Guaranteed added up over the children, and the largest single child's, per dimension.
+// A sum past int64 is held at its largest value, and the child that overflowed it
+// is remembered for the error.
 struct ChildTotals {
   std::map<std::string, int64_t> sum;
   std::map<std::string, int64_t> largest;
+  std::map<std::string, std::string> overflowed_at;  // dim -> "root.b's 9223372036854775", the addend that overflowed
+
+  void Add(const std::string& dim, int64_t v, const std::string& child_path) {
+    int64_t& s = sum[dim];
+    if (__builtin_add_overflow(s, v, &s)) {
+      s = std::numeric_limits<int64_t>::max();
+      overflowed_at.emplace(dim, StrCat(child_path, "'s ", FormatDim(dim, v)));
+    }
+    largest[dim] = std::max(largest[dim], v);
+  }
 };
 
 void CheckChildrenSums(const QueueDraft& q, const ChildTotals& totals, const Ceilings& ceilings, Errors& errors) {
   for (const auto& [dim, total] : totals.sum) {
+    if (auto o = totals.overflowed_at.find(dim); o != totals.overflowed_at.end()) {
+      errors.Add(q.mark, Join(q.path, StrCat("guaranteed.", dim)),
+                 StrCat("the children's guaranteed add up to more than ",
+                        FormatDim(dim, std::numeric_limits<int64_t>::max()), ", the largest amount (adding ",
+                        o->second, " overflows)"));
+      continue;
+    }
     if (auto g = q.guaranteed.find(dim); g != q.guaranteed.end()) {
       if (total > g->second.value) {
         errors.Add(g->second.mark, Join(q.path, StrCat("guaranteed.", dim)),
@@ -447,11 +513,7 @@ std::map<std::string, int64_t> CheckQueue(const QueueDraft& q, const Ceilings& i
   for (const auto& [dim, m] : q.max) ceilings[dim] = Ceiling{m.value, Join(q.path, "max")};
   ChildTotals totals;
   for (const QueueDraft& child : q.children) {
-    for (const auto& [dim, v] : CheckQueue(child, ceilings, errors)) {
-      int64_t& s = totals.sum[dim];
-      if (__builtin_add_overflow(s, v, &s)) s = std::numeric_limits<int64_t>::max();
-      totals.largest[dim] = std::max(totals.largest[dim], v);
-    }
+    for (const auto& [dim, v] : CheckQueue(child, ceilings, errors)) totals.Add(dim, v, child.path);
   }
   CheckChildrenSums(q, totals, ceilings, errors);
   std::map<std::string, int64_t> effective = std::move(totals.sum);
@@ -490,7 +552,8 @@ QueueDraft ParseQueueTree(const YAML::Node& node, const GpuCatalog& catalog, Err
     root.name = root.path = "root";
     return root;
   }
-  return ReadQueue(node, "", 0, catalog, errors);
+  TreeWalk walk{catalog, {}, 0};
+  return ReadQueue(node, "", 0, walk, errors);
 }
 
 void CheckQueueTree(const QueueDraft& root, Errors& errors) { CheckQueue(root, Ceilings{}, errors); }

@@ -193,7 +193,8 @@ absl::StatusOr<Charge> QueueTree::ChargeFor(const Pod& pod, GpuTypeId landed_typ
     if (p.action == ProportionalPolicy::Action::kReject) {
       return absl::InvalidArgumentError(StrCat("pod ", pod.Key(), ": ", over));
     }
-    c.gpu_millis = static_cast<int64_t>(static_cast<double>(c.gpu_millis) * ratio + 0.5);  // GPU-equivalents
+    // GPU-equivalents, held below the int64 end (a double past it does not convert).
+    c.gpu_millis = static_cast<int64_t>(std::min(static_cast<double>(c.gpu_millis) * ratio + 0.5, 0x1p62));
     break;
   }
   return c;
@@ -220,7 +221,9 @@ std::string QueueTree::CheckAdmit(QueueId leaf, const Charge& c, int tier) const
   const int gdim = c.gpu_type == kNoGpuType ? -1 : QGpu(c.gpu_type);
   auto check = [&](const Queue& q, int dim, int64_t amount, const QVec& usage, const QVec& limit,
                    std::string_view what) -> std::string {
-    if (amount <= 0 || usage[dim] + amount <= limit[dim]) return "";
+    // amount <= limit - usage, not usage + amount <= limit: the sum may pass int64
+    // (usage and limit are never negative, so the difference cannot).
+    if (amount <= 0 || amount <= limit[dim] - usage[dim]) return "";
     return StrCat("queue ", q.path, " at ", what, " for ", DimName(config_.catalog, dim), " (",
                   FormatDim(dim, usage[dim]), "/", FormatDim(dim, limit[dim]), ", pod needs ", FormatDim(dim, amount),
                   ")");

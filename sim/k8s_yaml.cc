@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/quantity.h"
+#include "core/snapshot.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 #include "sim/duration.h"
@@ -130,6 +131,11 @@ class Decoder {
     const YAML::Node status = doc["status"];
     RETURN_IF_ERROR(ReadResources(status["allocatable"] ? status["allocatable"] : status["capacity"],
                                   "status.allocatable", &n.allocatable));
+    // A simulated cluster is written by hand: a claim over the per-node limit is an error.
+    if (const int64_t gpus = n.allocatable[Res::kGpu] / 1000; gpus > kMaxGpuDevicesPerNode) {
+      return Fail("status.allocatable", StrCat(gpus, " GPUs is above the limit of ", kMaxGpuDevicesPerNode,
+                                               " per node (core/snapshot.h)"));
+    }
     n.gpu_count = static_cast<int>(n.allocatable[Res::kGpu] / 1000);
     for (const std::string& key : catalog_.product_labels()) {
       if (const std::string* p = n.labels.Get(key)) {

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include "core/quantity.h"
+#include "core/strings.h"
 
+using drover::CutForMessage;
 using drover::Quantity;
 
 namespace {
@@ -106,4 +108,20 @@ TEST_CASE("quantity_overflow_is_an_error_not_a_wrap", "[quantity]") {
   CHECK_FALSE(q->Milli().ok());
   CHECK(Quantity::Parse("9223372036854775807").ok());
   CHECK_FALSE(Quantity::Parse("9223372036854775808").ok());
+}
+
+TEST_CASE("quantity_errors_quote_huge_input_cut", "[quantity]") {
+  // A 1 MiB value must not become a 1 MiB error line (issue 21 item 5).
+  for (const std::string& text : {std::string(1 << 20, '7') + "x", "5" + std::string(1 << 20, 'Q')}) {
+    absl::StatusOr<Quantity> q = Quantity::Parse(text);
+    REQUIRE_FALSE(q.ok());
+    const std::string message(q.status().message());
+    CHECK(message.size() < 1000);
+    CHECK_THAT(message, Catch::Contains("bytes)"));
+  }
+  CHECK(CutForMessage("short") == "short");
+  CHECK(CutForMessage(std::string(300, 'a')) == std::string(200, 'a') + "\u2026(300 bytes)");
+  // Never inside a UTF-8 sequence: 199 ASCII bytes, then a 2-byte letter across the cut.
+  const std::string utf8 = std::string(199, 'a') + "\u00e9" + std::string(100, 'b');
+  CHECK(CutForMessage(utf8) == std::string(199, 'a') + "\u2026(301 bytes)");
 }

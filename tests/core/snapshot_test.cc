@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "core/gpu_catalog.h"
+#include "core/quantity.h"
 #include "core/snapshot.h"
 
 using namespace drover;
@@ -155,4 +158,87 @@ TEST_CASE("taints_tolerations_and_affinity_match_like_kubernetes", "[model]") {
   CHECK(MatchesRequiredAffinity({NodeSelectorTerm{{{"missing", Op::kDoesNotExist, {}}}, {}}}, n));
   CHECK_FALSE(MatchesRequiredAffinity({NodeSelectorTerm{}}, n));  // an empty term matches nothing
   CHECK(MatchesRequiredAffinity({NodeSelectorTerm{{}, {{"metadata.name", Op::kIn, {"n"}}}}}, n));
+}
+
+TEST_CASE("snapshot_node_usage_that_would_overflow_is_held_full_not_wrapped", "[snapshot]") {
+  // Before: two bound pods of 7Ei memory wrapped the node's usage negative, so the
+  // node looked free (issue 21 item 3).
+  GpuCatalog catalog = GpuCatalog::Default();
+  Snapshot s(&catalog);
+  s.UpsertNode(GpuNode("n1", 8));
+  const int64_t seven_ei = int64_t{7} << 60;
+  Pod a = GpuPod("a", 0, "n1");
+  a.requests[Res::kMemory] = seven_ei;
+  Pod b = a;
+  b.name = "b";
+  s.UpsertPod(a);
+  s.UpsertPod(b);
+  const NodeId n = s.FindNode("n1");
+  CHECK(s.node(n).used[Res::kMemory] == INT64_MAX);
+  CHECK(s.Free(n)[Res::kMemory] < 0);
+  CHECK(s.node(n).used[Res::kCpu] == 2000);  // the other dimensions still add up exactly
+  s.DeletePod("ns/b");
+  CHECK(s.node(n).used[Res::kMemory] == seven_ei);
+  CHECK_FALSE(s.node(n).used_saturated);
+  s.DeletePod("ns/a");
+  CHECK(s.node(n).used.IsZero());
+  CHECK(SaturatingAdd(INT64_MAX - 1, 5) == INT64_MAX);
+  CHECK(SaturatingAdd(INT64_MIN + 1, -5) == INT64_MIN);
+  CHECK(SaturatingAdd(40, 2) == 42);
+}
+
+TEST_CASE("snapshot_keeps_a_node_over_the_gpu_limit_out_without_per_device_state", "[snapshot]") {
+  // A node from any source (simulator, a test) claiming 10^9 GPUs: no allocation of
+  // that size, not schedulable, and a warning naming node, field and value.
+  GpuCatalog catalog = GpuCatalog::Default();
+  Snapshot s(&catalog);
+  Node n = GpuNode("liar", 0);
+  n.allocatable[Res::kGpu] = int64_t{1000000000} * 1000;
+  n.gpu_count = 1000000000;
+  const std::string warning = s.UpsertNode(n);
+  CHECK(warning == "node liar: status.allocatable nvidia.com/gpu: 1000000000 GPUs is above the limit of 1024 per "
+                   "node; the node is not schedulable and its GPUs are not counted");
+  const NodeState& st = s.node(s.FindNode("liar"));
+  CHECK(st.device_used.empty());
+  CHECK(st.node.unschedulable);
+  CHECK(st.node.allocatable[Res::kGpu] == 0);
+  CHECK(s.UpsertNode(n).empty());  // said once
+  Node fixed = GpuNode("liar", 8);
+  CHECK(s.UpsertNode(fixed).empty());
+  CHECK(s.node(s.FindNode("liar")).device_used.size() == 8);
+  CHECK_FALSE(s.node(s.FindNode("liar")).node.unschedulable);
+}
+
+TEST_CASE("gpu_catalog_counts_every_unknown_product_and_warns_once_each", "[catalog]") {
+  // Before: past ~50 unknown products TypeForProduct returned kNoGpuType and those
+  // nodes' GPUs dropped out of capacity without a word (issue 21 item 13).
+  GpuCatalog c = GpuCatalog::Default();
+  std::set<GpuTypeId> types;
+  int warnings = 0;
+  for (int i = 0; i < 100; ++i) {
+    const std::string product = "Vendor-X" + std::to_string(i);
+    std::string warning;
+    const GpuTypeId t = c.TypeForProduct(product, &warning);
+    REQUIRE(t != kNoGpuType);
+    CHECK_THAT(warning, Catch::Contains(product));
+    warnings += warning.empty() ? 0 : 1;
+    types.insert(t);
+    std::string again;
+    CHECK(c.TypeForProduct(product, &again) == t);
+    CHECK(again.empty());
+  }
+  CHECK(warnings == 100);
+  CHECK(c.size() == kMaxGpuTypes);
+  const GpuTypeId other = c.FindType(kOtherGpuType);
+  REQUIRE(other != kNoGpuType);
+  CHECK(c.TypeForProduct("Vendor-X99") == other);
+  CHECK(types.count(other) == 1);
+  // A known product still maps to its type; a configured type cannot take the last slot.
+  CHECK(c.type(c.TypeForProduct("NVIDIA-H100-80GB-HBM3")).name == "H100");
+  GpuCatalog full = GpuCatalog::Default();
+  for (int i = full.size(); i < kMaxGpuTypes - 1; ++i) REQUIRE(full.AddType(GpuType{"T" + std::to_string(i), 1, {}, true}).ok());
+  CHECK_FALSE(full.AddType(GpuType{"one-more", 1, {}, true}).ok());
+  const GpuTypeId shared = full.TypeForProduct("Vendor-Y");
+  CHECK(shared == full.FindType(kOtherGpuType));
+  CHECK(shared == kMaxGpuTypes - 1);
 }

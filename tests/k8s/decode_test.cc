@@ -4,7 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "core/gpu_catalog.h"
 #include "core/quantity.h"
+#include "core/snapshot.h"
+#include "core/strings.h"
+#include "k8s/api_status.h"
+#include "k8s/http_client.h"
 
 namespace drover::k8s {
 namespace {
@@ -215,6 +220,66 @@ TEST_CASE("decode_node_reads_capacity_gpus_taints_and_readiness", "[k8s][decode]
     REQUIRE_FALSE(n.ok());
     CHECK(Message(n.status()) == "node n: spec.taints[0].effect: \"Sometimes\" is not a taint effect");
   }
+}
+
+TEST_CASE("decode_node_over_the_gpu_limit_is_not_schedulable_and_says_why", "[k8s][decode]") {
+  // Before: 10^9 GPUs became 10^9 per-device entries in the snapshot (bad_alloc),
+  // 9.2e15 an int overflow and a length_error (issue 21 item 1).
+  Decoder dec;
+  for (const char* count : {"1000000000", "9200000000000000", "1025"}) {
+    INFO(count);
+    absl::StatusOr<Node> n = dec.DecodeNode(StrCat(
+        R"({"metadata":{"name":"liar","labels":{"nvidia.com/gpu.product":"NVIDIA-A100-SXM4-80GB"}},
+            "status":{"allocatable":{"cpu":"8","nvidia.com/gpu":")",
+        count, R"("}}})"));
+    REQUIRE(n.ok());
+    CHECK(n->gpu_count == 0);
+    CHECK(n->allocatable[Res::kGpu] == 0);
+    CHECK(n->allocatable[Res::kCpu] == 8000);
+    CHECK(n->unschedulable);
+    CHECK_THAT(n->not_schedulable_reason, Catch::Contains(StrCat("node liar: status.allocatable nvidia.com/gpu: ",
+                                                                 count, " GPUs is above the limit of 1024")));
+    // The snapshot takes it without per-device state, and says why once.
+    GpuCatalog catalog = GpuCatalog::Default();
+    Snapshot snap(&catalog);
+    CHECK_THAT(snap.UpsertNode(*n), Catch::Contains("above the limit"));
+    CHECK(snap.node(snap.FindNode("liar")).device_used.empty());
+    Node update = *n;
+    update.allocatable[Res::kCpu] = 9000;
+    CHECK(snap.UpsertNode(update).empty());
+  }
+  absl::StatusOr<Node> at_limit = dec.DecodeNode(
+      R"({"metadata":{"name":"big"},"status":{"allocatable":{"nvidia.com/gpu":"1024"}}})");
+  REQUIRE(at_limit.ok());
+  CHECK(at_limit->gpu_count == 1024);
+  CHECK(at_limit->not_schedulable_reason.empty());
+  CHECK_FALSE(at_limit->unschedulable);
+}
+
+TEST_CASE("decode_errors_quote_huge_values_cut_and_sums_do_not_wrap", "[k8s][decode]") {
+  Decoder dec;
+  const std::string huge(1 << 20, 'Z');
+  absl::StatusOr<Node> n = dec.DecodeNode(
+      StrCat(R"({"metadata":{"name":"n"},"spec":{"taints":[{"key":"k","effect":")", huge, R"("}]}})"));
+  REQUIRE_FALSE(n.ok());
+  CHECK(Message(n.status()).size() < 1000);
+  CHECK_THAT(Message(n.status()), Catch::Contains("(1048576 bytes)\" is not a taint effect"));
+  n = dec.DecodeNode(StrCat(R"({"metadata":{"name":"n"},"status":{"allocatable":{"cpu":")", huge, R"("}}})"));
+  REQUIRE_FALSE(n.ok());
+  CHECK(Message(n.status()).size() < 1000);
+  // Two GPU resource names adding up past int64 are an error, not a wrapped count.
+  AddGpuResourceName("alibabacloud.com/gpu-count");
+  n = dec.DecodeNode(R"({"metadata":{"name":"n"},"status":{"allocatable":
+      {"nvidia.com/gpu":"9000000000000000","alibabacloud.com/gpu-count":"9000000000000000"}}})");
+  REQUIRE_FALSE(n.ok());
+  CHECK_THAT(Message(n.status()), Catch::Contains("passes the largest quantity"));
+  // A Status message from the server is cut too.
+  HttpResponse resp;
+  resp.status = 422;
+  resp.body = StrCat(R"({"kind":"Status","reason":"Invalid","code":422,"message":")", huge, R"("})");
+  const absl::Status err = ApiError(resp, "create pod");
+  CHECK(Message(err).size() < 1200);
+  CHECK_THAT(Message(err), Catch::Contains("create pod: HTTP 422 Invalid: ZZZ"));
 }
 
 TEST_CASE("decode_list_skips_bad_items_and_keeps_going", "[k8s][decode]") {

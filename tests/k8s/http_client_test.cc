@@ -2,6 +2,9 @@
 #include "k8s/http_client.h"
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -95,6 +98,72 @@ TEST_CASE("http_bearer_token_and_rotation_through_the_token_file", "[k8s][http][
     absl::StatusOr<HttpResponse> again = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
     return again.ok() && again->status == 200;
   }));
+}
+
+TEST_CASE("http_refuses_a_bearer_token_over_plain_http_to_another_host", "[k8s][http]") {
+  // Before: the token was sent over plain HTTP without a word (issue 21 item 19).
+  RestConfig cfg;
+  cfg.server = "http://10.0.0.1:8080";
+  cfg.token = "secret";
+  cfg.source = "kubeconfig k";
+  absl::StatusOr<std::unique_ptr<HttpClient>> c = HttpClient::Create(cfg);
+  REQUIRE_FALSE(c.ok());
+  CHECK(absl::IsFailedPrecondition(c.status()));
+  CHECK_THAT(std::string(c.status().message()),
+             Catch::Contains("kubeconfig k: server \"http://10.0.0.1:8080\" is plain HTTP"));
+  cfg.token.clear();
+  cfg.token_file = "/var/run/secrets/token";
+  CHECK_FALSE(HttpClient::Create(cfg).ok());
+  HttpOptions allow;
+  allow.allow_bearer_over_http = true;
+  CHECK(HttpClient::Create(cfg, allow).ok());  // said explicitly
+  cfg.server = "https://10.0.0.1:6443";
+  CHECK(HttpClient::Create(cfg).ok());
+  for (const char* local : {"http://127.0.0.1:8080", "http://localhost:8001", "http://[::1]:80/"}) {
+    cfg.server = local;  // never leaves the host
+    CHECK(HttpClient::Create(cfg).ok());
+  }
+  cfg.server = "http://10.0.0.1:8080";
+  cfg.token_file.clear();
+  CHECK(HttpClient::Create(cfg).ok());  // no token, nothing to protect
+  CHECK_FALSE(IsLoopbackServer("http://127.example.com"));
+  CHECK_FALSE(IsLoopbackServer("http://10.1.2.3"));
+}
+
+TEST_CASE("http_exec_plugin_token_is_fetched_again_after_a_401", "[k8s][http][integration]") {
+  FakeApiServer server;
+  REQUIRE(server.Start().ok());
+  char tmpl[] = "/tmp/drover-exec-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/token") << FakeApiServer::kToken;
+  std::ofstream(dir + "/plugin.sh") << "#!/bin/sh\necho run >> \"$D/runs\"\n"
+                                       "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":"
+                                       "\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' \"$(cat \"$D/token\")\"\n";
+  REQUIRE(chmod((dir + "/plugin.sh").c_str(), 0755) == 0);
+  RestConfig cfg = server.Config();
+  cfg.token.clear();
+  cfg.exec = ExecConfig{.command = dir + "/plugin.sh", .env = {{"D", dir}}};
+  auto http = HttpClient::Create(cfg, FakeApiServer::FastOptions());
+  REQUIRE(http.ok());
+  auto runs = [&] {
+    std::ifstream in(dir + "/runs");
+    return static_cast<int>(std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
+  };
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<HttpResponse> r = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+  }
+  CHECK(runs() == 1);  // no expiry: one run serves every request
+  // The credential is rotated: the server refuses the old token once, the plugin
+  // runs again, and the same request goes through.
+  REQUIRE(server.Control("/_control/faults", R"({"token":"rotated-token-3"})").ok());
+  std::ofstream(dir + "/token", std::ios::trunc) << "rotated-token-3";
+  absl::StatusOr<HttpResponse> r = (*http)->Send(HttpRequest{.path = "/api/v1/nodes"});
+  REQUIRE(r.ok());
+  CHECK(r->status == 200);
+  CHECK(runs() == 2);
 }
 
 TEST_CASE("http_stream_splits_lines_and_can_be_cancelled", "[k8s][http][integration]") {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/strings.h"
+#include "k8s/fake_clock.h"
 #include "tests/k8s/cluster_mirror.h"
 #include "tests/k8s/fake_apiserver.h"
 
@@ -194,6 +195,80 @@ TEST_CASE("informer_skips_objects_that_do_not_decode", "[k8s][informer][integrat
     mirror.Apply(events);
     return mirror.pods.count("default/good-1") == 1;
   }));
+}
+
+TEST_CASE("informer_backs_off_after_watches_broken_mid_line_and_resets_after_progress",
+          "[k8s][informer][integration]") {
+  // Before: a stream cut mid-line logged a bad line and counted as a normal close,
+  // so the pods were watched again at once, 591 times in 10 s (issue 21 item 14).
+  Fixture f(1, 3);
+  REQUIRE(f.server.Control("/_control/faults",
+                           R"({"watch_faults":{"mode":"cut","path_regex":"^/api/v1/pods\\?watch","count":5}})")
+              .ok());
+  FakeClock clock;
+  ReflectorOptions opts;  // the production back-off: 800 ms doubling to 30 s, jitter x[1, 1.5)
+  opts.clock = &clock;
+  KubeClusterSource source(f.http.get(), {}, opts);
+  source.Start();
+  absl::Duration expected = absl::Milliseconds(800);
+  for (size_t i = 0; i < 5; ++i) {
+    REQUIRE(clock.WaitForSleepCalls(i + 1));
+    const absl::Duration slept = clock.sleeps()[i];
+    INFO("back-off " << i << ": " << absl::FormatDuration(slept));
+    CHECK(slept >= expected);
+    CHECK(slept < expected * 1.5);
+    CHECK(source.pods().stats().watches == static_cast<int64_t>(i + 1));
+    expected *= 2;
+    clock.Advance(slept);
+  }
+  CHECK(source.pods().stats().watch_errors == 5);
+  // The sixth watch works: events flow, and no back-off follows.
+  ClusterMirror mirror;
+  CreatePod(f.http.get(), "after-the-cuts");
+  REQUIRE(Converges(source, mirror, f.http.get()));
+  CHECK(clock.sleeps().size() == 5);
+  // It delivered events (and bookmarks): when it breaks, back-off starts over at 800 ms.
+  REQUIRE(WaitUntil([&] { return source.pods().stats().watch_events > 0; }));
+  REQUIRE(f.server.Control("/_control/faults", R"({"drop_watches":true})").ok());
+  REQUIRE(clock.WaitForSleepCalls(6));
+  CHECK(clock.sleeps()[5] < absl::Milliseconds(1200));
+  clock.Advance(absl::Seconds(2));
+  CreatePod(f.http.get(), "after-the-drop");
+  REQUIRE(Converges(source, mirror, f.http.get()));
+  CHECK(source.pods().stats().lists == 1);
+  CHECK(source.pods().healthy());
+}
+
+TEST_CASE("informer_relists_after_a_silent_watch_and_is_unhealthy_meanwhile", "[k8s][informer][integration]") {
+  // Before: a watch that sent its headers and then nothing went unnoticed for over
+  // 8 minutes, new pods unseen, /readyz 200 (issue 21 item 15).
+  Fixture f(1, 3);
+  ReflectorOptions opts = FastReflector();
+  opts.watch_progress_timeout = absl::Milliseconds(600);  // bookmarks come every 200 ms here
+  KubeClusterSource source(f.http.get(), {}, opts);
+  source.Start();
+  REQUIRE(WaitUntil([&] { return source.Synced(); }));
+  ClusterMirror mirror;
+  REQUIRE(Converges(source, mirror, f.http.get()));
+  CHECK(source.Healthy());
+  const absl::Time progress = source.pods().last_progress();
+  REQUIRE(WaitUntil([&] { return source.pods().last_progress() > progress; }));  // bookmarks count
+
+  // The next pods watch goes silent; the list that follows it is slow.
+  REQUIRE(f.server.Control("/_control/faults",
+                           R"({"watch_faults":{"mode":"silent","path_regex":"^/api/v1/pods\\?watch","count":1}})")
+              .ok());
+  REQUIRE(f.server.Control("/_control/faults", R"({"drop_watches":true})").ok());
+  CreatePod(f.http.get(), "missed-by-the-silent-watch");
+  REQUIRE(f.server.Control("/_control/faults", R"({"latency_ms":1500,"paths":"^/api/v1/pods$","methods":"GET"})").ok());
+  REQUIRE(WaitUntil([&] { return !source.pods().healthy(); }));
+  CHECK_FALSE(source.Healthy());
+  CHECK(source.pods().stats().silent_watches == 1);
+  CHECK(source.nodes().healthy());
+  REQUIRE(Converges(source, mirror, f.http.get()));  // the relist brought the missed pod
+  CHECK(source.pods().stats().lists == 2);
+  REQUIRE(WaitUntil([&] { return source.Healthy(); }));
+  CHECK(mirror.pods.size() == 4);
 }
 
 }  // namespace

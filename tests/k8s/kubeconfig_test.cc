@@ -1,13 +1,17 @@
 #include "k8s/kubeconfig.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
+#include "k8s/fake_clock.h"
 #include "k8s/token_source.h"
 
 namespace drover::k8s {
@@ -151,9 +155,25 @@ TEST_CASE("kubeconfig_errors_name_file_context_and_field", "[k8s][kubeconfig]") 
         ErrorOf(ParseKubeconfig(Config("", "    client-certificate-data: " + B64("C") + "\n"), "/k/config", "/k"));
     CHECK(e.find("users[u1].user.client-key: is missing") != std::string::npos);
   }
-  SECTION("exec plugins are refused, saying so") {
+  SECTION("auth-provider plugins are refused, saying so") {
+    std::string e = ErrorOf(ParseKubeconfig(Config("", "    auth-provider: {name: gcp}\n"), "/k/config", "/k"));
+    CHECK(e.find("users[u1].user.auth-provider: is not supported") != std::string::npos);
+  }
+  SECTION("an exec plugin needs a known apiVersion, a command, and no other token") {
     std::string e = ErrorOf(ParseKubeconfig(Config("", "    exec: {command: aws}\n"), "/k/config", "/k"));
-    CHECK(e.find("users[u1].user.exec: is not supported") != std::string::npos);
+    CHECK(e.find("users[u1].user.exec.apiVersion: \"\" is not client.authentication.k8s.io/v1 or v1beta1") !=
+          std::string::npos);
+    e = ErrorOf(ParseKubeconfig(Config("", "    exec: {apiVersion: client.authentication.k8s.io/v1}\n"), "/k/config",
+                                "/k"));
+    CHECK(e.find("users[u1].user.exec.command: is missing") != std::string::npos);
+    e = ErrorOf(ParseKubeconfig(
+        Config("", "    token: t\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}\n"),
+        "/k/config", "/k"));
+    CHECK(e.find("cannot be combined with token") != std::string::npos);
+    e = ErrorOf(ParseKubeconfig(
+        Config("", "    exec: {apiVersion: client.authentication.k8s.io/v1, command: x, interactiveMode: Always}\n"),
+        "/k/config", "/k"));
+    CHECK(e.find("exec.interactiveMode: \"Always\" needs a terminal") != std::string::npos);
   }
   SECTION("a field of the wrong kind") {
     std::string e = ErrorOf(ParseKubeconfig(Config("", "    token: [a, b]\n"), "/k/config", "/k"));
@@ -204,13 +224,124 @@ TEST_CASE("token_file_is_reread_when_it_changes", "[k8s][kubeconfig]") {
   const std::string dir = TempDir();
   const std::string file = dir + "/token";
   WriteFile(file, "first\n");
-  TokenSource tokens("", file, std::chrono::milliseconds(0));
+  FakeClock clock;
+  TokenSource tokens("", file, absl::Seconds(1), &clock);
   CHECK(tokens.Token() == "first");
   WriteFile(file + ".new", "second-longer\n");
   REQUIRE(rename((file + ".new").c_str(), file.c_str()) == 0);  // how kubelet rotates projected tokens
+  CHECK(tokens.Token() == "first");  // the file is looked at once a second at most
+  clock.Advance(absl::Milliseconds(999));
+  CHECK(tokens.Token() == "first");
+  clock.Advance(absl::Milliseconds(1));
   CHECK(tokens.Token() == "second-longer");
   WriteFile(file, "");  // a half-written file keeps the last good token
+  clock.Advance(absl::Seconds(1));
   CHECK(tokens.Token() == "second-longer");
+}
+
+// An EKS-style kubeconfig user, as `aws eks update-kubeconfig` writes it.
+constexpr const char* kEksUser = R"(    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ./plugin.sh
+      args: [eks, get-token, --cluster-name, prod]
+      env:
+      - {name: PLUGIN_DIR, value: '@DIR@'}
+      interactiveMode: IfAvailable
+      provideClusterInfo: true
+      installHint: install the plugin
+)";
+
+// A plugin that counts its runs, records what it was given, and prints the token
+// in $PLUGIN_DIR/token, valid for $PLUGIN_DIR/ttl seconds.
+void WritePlugin(const std::string& dir) {
+  WriteFile(dir + "/plugin.sh", R"SH(#!/bin/sh
+d="$PLUGIN_DIR"
+n=$(cat "$d/count" 2>/dev/null || echo 0); echo $((n + 1)) > "$d/count"
+echo "$KUBERNETES_EXEC_INFO" > "$d/info"; echo "$*" > "$d/args"
+[ -f "$d/fail" ] && { echo "token service unreachable" >&2; exit 3; }
+exp=$(date -u -d "+$(cat "$d/ttl") seconds" +%Y-%m-%dT%H:%M:%SZ)
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\n' "$(cat "$d/token")" "$exp"
+)SH");
+  REQUIRE(chmod((dir + "/plugin.sh").c_str(), 0755) == 0);
+  WriteFile(dir + "/token", "first-token");
+  WriteFile(dir + "/ttl", "3600");
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_CASE("kubeconfig_exec_plugin_runs_and_is_cached_until_expiry", "[k8s][kubeconfig]") {
+  // Before: EKS, GKE and AKS kubeconfigs were refused: "exec: is not supported" (issue 21 item 17).
+  const std::string dir = TempDir();
+  WritePlugin(dir);
+  std::string user = kEksUser;
+  user.replace(user.find("@DIR@"), 5, dir);
+  WriteFile(dir + "/config", Config("", user));
+  absl::StatusOr<RestConfig> cfg = LoadKubeconfigFile(dir + "/config");
+  REQUIRE(cfg.ok());
+  REQUIRE(cfg->exec.has_value());
+  CHECK(cfg->exec->command == dir + "/./plugin.sh");
+  CHECK(cfg->exec->args == std::vector<std::string>{"eks", "get-token", "--cluster-name", "prod"});
+  CHECK(cfg->exec->cluster_server == "https://10.0.0.1:6443");
+
+  FakeClock clock;
+  TokenSource tokens("", "", absl::Seconds(1), &clock, cfg->exec);
+  CHECK(tokens.Token() == "first-token");
+  CHECK(ReadAll(dir + "/count") == "1\n");
+  CHECK(ReadAll(dir + "/args") == "eks get-token --cluster-name prod\n");
+  const std::string info = ReadAll(dir + "/info");
+  CHECK_THAT(info, Catch::Contains(R"("kind":"ExecCredential")"));
+  CHECK_THAT(info, Catch::Contains(R"("interactive":false)"));
+  CHECK_THAT(info, Catch::Contains(R"("server":"https://10.0.0.1:6443")"));
+  WriteFile(dir + "/token", "second-token");
+  clock.Advance(absl::Minutes(59));
+  CHECK(tokens.Token() == "first-token");  // cached until it expires
+  CHECK(ReadAll(dir + "/count") == "1\n");
+  clock.Advance(absl::Minutes(2));
+  CHECK(tokens.Token() == "second-token");
+  CHECK(ReadAll(dir + "/count") == "2\n");
+  WriteFile(dir + "/token", "third-token");
+  CHECK(tokens.Invalidate());  // the server said 401
+  CHECK(tokens.Token() == "third-token");
+  CHECK(ReadAll(dir + "/count") == "3\n");
+
+  // A failing plugin: its error is logged, no token, and it is not run again at once.
+  WriteFile(dir + "/fail", "");
+  CHECK(tokens.Invalidate());
+  CHECK(tokens.Token().empty());
+  CHECK(tokens.Token().empty());
+  CHECK(ReadAll(dir + "/count") == "4\n");
+  absl::StatusOr<ExecCredential> direct = RunExecPlugin(*cfg->exec);
+  REQUIRE_FALSE(direct.ok());
+  CHECK_THAT(std::string(direct.status().message()),
+             Catch::Contains("plugin.sh\": exited with status 3: token service unreachable"));
+  ExecConfig missing = *cfg->exec;
+  missing.command = "drover-no-such-plugin";
+  CHECK_THAT(std::string(RunExecPlugin(missing).status().message()), Catch::Contains("install the plugin"));
+}
+
+TEST_CASE("exec_credential_output_is_checked", "[k8s][kubeconfig]") {
+  const std::string v1 = "client.authentication.k8s.io/v1";
+  absl::StatusOr<ExecCredential> c = ParseExecCredential(
+      R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
+          "status":{"token":"t","expirationTimestamp":"2030-01-02T03:04:05Z"}})",
+      v1);
+  REQUIRE(c.ok());
+  CHECK(c->token == "t");
+  CHECK(c->expiry == absl::FromUnixSeconds(1893553445));
+  CHECK_FALSE(ParseExecCredential("not json {", v1).ok());
+  CHECK_THAT(std::string(ParseExecCredential(R"({"apiVersion":"client.authentication.k8s.io/v1beta1",
+      "kind":"ExecCredential","status":{"token":"t"}})", v1).status().message()), Catch::Contains("apiVersion"));
+  CHECK_THAT(std::string(ParseExecCredential(R"({"apiVersion":"client.authentication.k8s.io/v1",
+      "kind":"ExecCredential","status":{"clientCertificateData":"x"}})", v1).status().message()),
+             Catch::Contains("client certificate, which is not supported"));
+  CHECK_THAT(std::string(ParseExecCredential(R"({"apiVersion":"client.authentication.k8s.io/v1",
+      "kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"soon"}})", v1).status().message()),
+             Catch::Contains("expirationTimestamp: \"soon\""));
 }
 
 }  // namespace

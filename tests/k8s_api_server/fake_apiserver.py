@@ -92,6 +92,17 @@ class Faults:
             self.bind_errors = None      # {"code", "count", "retry_after", "after_commit", "message"}
             self.latency = []            # [{"ms", "regex", "method"}]
             self.fail_rules = []         # [{"regex", "code", "count", "method", "verb", "retry_after", "message"}]
+            self.watch_faults = []       # [{"mode": "cut" | "silent", "regex", "count"}]
+
+    def take_watch_fault(self, path):
+        """A watch fault for this watch, if one is armed: "cut" sends half an event line and ends the
+        stream; "silent" sends the headers and then nothing (no events, no bookmarks) until dropped."""
+        with self.lock:
+            for r in self.watch_faults:
+                if r["count"] > 0 and re.search(r["regex"], path):
+                    r["count"] -= 1
+                    return r["mode"]
+        return None
 
     def take_bind_error(self):
         with self.lock:
@@ -442,10 +453,19 @@ class Handler(BaseHTTPRequestHandler):
             self._chunk(self._event_bytes(rt, (ERROR, am.err_expired(expired).body(), None)))
             self.wfile.write(b"0\r\n\r\n")
             return
+        fault = app.faults.take_watch_fault(self.path)
+        if fault == "cut":
+            self._chunk(self._event_bytes(rt, (BOOKMARK, store.rv, None))[:20])
+            self.wfile.write(b"0\r\n\r\n")
+            return
         app._watchers.add(w)
         app.stats.watch(rt.storage, +1)
         try:
             deadline = time.monotonic() + timeout
+            if fault == "silent":
+                while not w.dropped and not self._peer_closed():
+                    w.take(0.05)
+                raise _Dropped()
             next_bm = time.monotonic() + app.bookmark_interval
             while True:
                 now = time.monotonic()
@@ -745,7 +765,7 @@ class FakeApiServer:
         f = self.faults
         known = {"clear", "drop_watches", "compact", "expire_before_rv", "bind_errors", "latency_ms", "paths",
                  "methods", "latency", "fail_next", "token", "bookmark_interval_s", "history_size",
-                 "pod_grace_delay_s", "default_watch_timeout_s"}
+                 "pod_grace_delay_s", "default_watch_timeout_s", "watch_faults"}
         unknown = set(req) - known
         if unknown:
             raise am.err_bad_request(f"control: unknown fault keys {sorted(unknown)}")
@@ -777,6 +797,14 @@ class FakeApiServer:
             if not rules:
                 with f.lock:
                     f.fail_rules = []
+        if "watch_faults" in req:
+            rules = req["watch_faults"]
+            with f.lock:
+                f.watch_faults = [{"mode": r["mode"], "regex": r.get("path_regex") or "", "count": int(r.get("count", 1))}
+                                  for r in (rules if isinstance(rules, list) else [rules] if rules else [])]
+                bad = [r["mode"] for r in f.watch_faults if r["mode"] not in ("cut", "silent")]
+            if bad:
+                raise am.err_bad_request(f"control: unknown watch fault modes {bad}")
         if "token" in req:
             self.token = req["token"]
         if "bookmark_interval_s" in req:

@@ -284,3 +284,54 @@ queues:
   CHECK(h.Usage("root.team", "A100") == 8000);
   CHECK(Harness::Mentions(d, "ns/a1", "queue root.team at max for A100 (8/8, pod needs 2)"));
 }
+
+TEST_CASE("nodes_whose_memory_adds_up_past_int64_leave_the_root_max_full_not_negative", "[queues][admission]") {
+  // Before: two nodes of 7Ei memory wrapped the root's max negative and nothing
+  // was admitted (issue 21 item 3). The cluster total now saturates.
+  Harness h(kTwoTeamsAndScratch);
+  for (int i = 0; i < 2; ++i) {
+    Node n = GpuNode("huge-" + std::to_string(i), kA100, 8);
+    n.allocatable[Res::kMemory] = int64_t{7} << 60;
+    h.AddNode(n);
+  }
+  h.Submit(GpuPod("p", "root.scratch", 1, "A100"));
+  const Decisions d = h.Cycle();
+  CHECK(h.engine->queues().cluster_capacity()[kQMemory] == INT64_MAX);
+  INFO(Harness::Reasons(d));
+  CHECK(d.binds.size() == 1);
+}
+
+TEST_CASE("nodes_of_many_unknown_gpu_products_all_count_and_warn", "[queues][admission]") {
+  // Before: the warning was dropped by Engine::Apply, and past ~50 unknown products
+  // the nodes' GPUs were not in the root's capacity (issue 21 item 13).
+  Harness h(kTwoTeamsAndScratch);
+  for (int i = 0; i < 80; ++i) h.AddNode(GpuNode("odd-" + std::to_string(i), "Vendor-Z" + std::to_string(i), 2));
+  h.Cycle();
+  const std::vector<std::string> warnings = h.engine->TakeWarnings();
+  CHECK(warnings.size() == 80);
+  CHECK_THAT(warnings.front(), Catch::Contains("node odd-0: gpu product \"Vendor-Z0\""));
+  CHECK(h.engine->TakeWarnings().empty());
+  int64_t gpus = 0;
+  for (GpuTypeId t = 0; t < h.engine->catalog().size(); ++t) gpus += h.engine->queues().cluster_capacity()[QGpu(t)];
+  CHECK(gpus == 160 * 1000);
+  h.AddNode(GpuNode("odd-0", "Vendor-Z0", 2));  // an update: no second warning
+  CHECK(h.engine->TakeWarnings().empty());
+}
+
+TEST_CASE("admission_refuses_a_charge_whose_sum_with_usage_passes_int64", "[queues][admission]") {
+  // Before: usage + charge wrapped negative and passed "<= max": a second 7Ei pod
+  // was admitted under a max that a saturated cluster total had made INT64_MAX.
+  absl::StatusOr<QueueConfig> cfg = ParseQueueConfig("queues: {children: [{name: a}]}", "q.yaml");
+  REQUIRE(cfg.ok());
+  QueueTree t(*cfg);
+  QVec cap{};
+  cap[kQCpu] = INT64_MAX;
+  cap[kQMemory] = INT64_MAX;
+  t.SetClusterCapacity(cap);
+  const QueueId a = t.Find("root.a");
+  const Charge huge{1000, int64_t{7} << 60, kNoGpuType, 0};
+  REQUIRE(t.CheckAdmit(a, huge, 1).empty());
+  t.Add(a, huge, 1);
+  CHECK_THAT(t.CheckAdmit(a, huge, 1), Catch::Contains("queue root.a at max for memory"));
+  CHECK(t.queue(a).usage[kQMemory] == int64_t{7} << 60);
+}

@@ -582,4 +582,125 @@ TEST_CASE("the_default_config_is_a_lone_root", "[queues_config]") {
   CHECK(MustParse("{}").root.children.empty());
 }
 
+TEST_CASE("a_queue_alias_that_contains_itself_is_an_error_not_a_crash", "[queues_config]") {
+  // Before: unbounded recursion in the validator, SIGSEGV (issue 21 item 2).
+  const std::string errors = ErrorsOf(R"(
+queues:
+  children:
+    - &q {name: a, children: [*q]}
+)");
+  CHECK_THAT(errors, Catch::Contains("root.a.children[0]"));
+  CHECK_THAT(errors, Catch::Contains("makes this queue contain itself"));
+  // An alias of a queue that is not its own ancestor is fine (a copy).
+  const QueueConfig cfg = MustParse(R"(
+queues:
+  children:
+    - name: a
+      children: [&leaf {name: x, max: {gpu: {A100: 1}}}]
+    - name: b
+      children: [*leaf]
+)");
+  CHECK(Child(Child(cfg.root, "b"), "x").max.gpu_millis.at("A100") == 1000);
+}
+
+TEST_CASE("queues_nested_deeper_than_the_limit_are_an_error_naming_the_path", "[queues_config]") {
+  auto nested = [](int levels) {
+    std::string yaml = "queues:\n  children:\n";
+    std::string indent = "    ";
+    for (int i = 0; i < levels; ++i) {
+      yaml += indent + "- name: q" + std::to_string(i) + "\n";
+      if (i + 1 < levels) yaml += indent + "  children:\n";
+      indent += "    ";
+    }
+    return yaml;
+  };
+  MustParse(nested(kMaxQueueDepth));  // root plus kMaxQueueDepth levels below it
+  const std::string errors = ErrorsOf(nested(kMaxQueueDepth + 1));
+  CHECK_THAT(errors, Catch::Contains("root.q0.q1.q2"));
+  CHECK_THAT(errors, Catch::Contains("more than " + std::to_string(kMaxQueueDepth) + " levels"));
+  CHECK(Lines(errors) == 1);
+  // Far deeper (yaml-cpp's own parser recurses too): still one clear error, no crash.
+  std::string flow = "queues: {children: [";
+  for (int i = 0; i < 5000; ++i) flow += "{name: q, children: [";
+  for (int i = 0; i < 5000; ++i) flow += "]}";
+  flow += "]}";
+  const std::string deep = ErrorsOf(flow);
+  CHECK(Lines(deep) == 1);
+  CHECK_THAT(deep, Catch::Contains("deep"));
+}
+
+TEST_CASE("children_guaranteed_that_overflow_when_added_are_an_error", "[queues_config]") {
+  // Before: each fits in int64 milli-GPU, the sum wrapped negative and validated (issue 21 item 3).
+  const std::string errors = ErrorsOf(R"(
+queues:
+  children:
+    - name: a
+      guaranteed: {gpu: {A100: 9223372036854775}}
+    - name: b
+      guaranteed: {gpu: {A100: 9223372036854775}}
+)");
+  CHECK_THAT(errors, Catch::Contains("root.guaranteed.gpu.A100"));
+  CHECK_THAT(errors, Catch::Contains("root.b's 9223372036854775"));
+  CHECK_THAT(errors, Catch::Contains("largest amount"));
+  // The same on a deeper parent, for memory.
+  const std::string memory = ErrorsOf(R"(
+queues:
+  children:
+    - name: p
+      children:
+        - {name: a, guaranteed: {memory: 7Ei}}
+        - {name: b, guaranteed: {memory: 7Ei}}
+)");
+  CHECK_THAT(memory, Catch::Contains("root.p.guaranteed.memory"));
+  CHECK_THAT(memory, Catch::Contains("root.p.b's 7Ei"));
+}
+
+TEST_CASE("a_huge_value_is_quoted_cut_in_its_error", "[queues_config]") {
+  // Before: a 50 MB value was echoed whole in the error line (issue 21 item 5).
+  const std::string huge(1 << 20, 'x');
+  // (An explicit key "? ...": YAML allows an implicit key of at most 1024 characters.)
+  const std::string errors = ErrorsOf("queues: {max: {cpu: " + huge + "}}\n? " + huge + "\n: 1\n");
+  CHECK(errors.size() < 2000);
+  CHECK_THAT(errors, Catch::Contains("root.max.cpu: \"xxxx"));
+  CHECK_THAT(errors, Catch::Contains("\"\u2026(1048576 bytes) is not a quantity"));
+  CHECK_THAT(errors, Catch::Contains("(1048576 bytes): unknown key"));
+  CHECK(Lines(errors) == 2);
+}
+
+TEST_CASE("documents_over_the_count_and_size_limits_are_refused_clearly", "[queues_config]") {
+  SECTION("queues") {
+    std::string yaml = "queues:\n  children:\n";
+    for (int i = 0; i < kMaxQueues + 5; ++i) yaml += "    - {name: q" + std::to_string(i) + "}\n";
+    const std::string errors = ErrorsOf(yaml);
+    CHECK(Lines(errors) == 1);
+    CHECK_THAT(errors, Catch::Contains("root.children[9999]: more than 10000 queues"));
+    // At the limit (root + 9,999 children) the document is valid.
+    std::string at_limit = "queues:\n  children:\n";
+    for (int i = 0; i < kMaxQueues - 1; ++i) at_limit += "    - {name: q" + std::to_string(i) + "}\n";
+    CHECK(MustParse(at_limit).root.children.size() == kMaxQueues - 1);
+  }
+  SECTION("an alias repeated to multiply queues counts every copy") {
+    std::string yaml = "queues:\n  children:\n    - &a {name: a, children: [";
+    for (int i = 0; i < 200; ++i) yaml += std::string(i ? ", " : "") + "{name: x" + std::to_string(i) + "}";
+    yaml += "]}\n";
+    for (int i = 0; i < 60; ++i) yaml += "    - {name: b" + std::to_string(i) + ", children: [*a]}\n";
+    CHECK_THAT(ErrorsOf(yaml), Catch::Contains("more than 10000 queues"));
+  }
+  SECTION("gpu classes") {
+    std::string yaml = "gpu_classes:\n";
+    for (int i = 0; i < kMaxGpuClasses + 1; ++i) yaml += "  - {name: c" + std::to_string(i) + ", types: [A100]}\n";
+    const std::string errors = ErrorsOf(yaml);
+    CHECK_THAT(errors, Catch::Contains("gpu_classes[256]: 257 gpu classes listed; the limit is 256"));
+  }
+  SECTION("gpu types") {
+    std::string yaml = "gpu_types:\n";
+    for (int i = 0; i < 100000; ++i) yaml += "  - {name: t" + std::to_string(i) + ", rank: 1}\n";
+    CHECK_THAT(ErrorsOf(yaml), Catch::Contains("gpu_types[63]: 100000 gpu types listed; the limit is 63"));
+  }
+  SECTION("document size") {
+    const std::string big = "# " + std::string(kMaxDocumentBytes, '.') + "\nqueues: {}\n";
+    CHECK_THAT(ErrorsOf(big), Catch::Contains("the limit is 16777216 bytes"));
+  }
+}
+
 }  // namespace drover

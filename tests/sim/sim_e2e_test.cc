@@ -90,6 +90,16 @@ TEST_CASE("sim_yaml_rejects_bad_documents_and_loads_nothing", "[sim]") {
     CHECK(std::string(s.message()).find("spec.containers[0].resources.requests.cpu") != std::string::npos);
     CHECK(in.nodes.empty());  // nothing half-loaded
   }
+  SECTION("a node over the per-node GPU limit names the node, field and value") {
+    SimInput in;
+    absl::Status s = LoadSimYaml(
+        "kind: Node\nmetadata: {name: liar}\nstatus: {allocatable: {nvidia.com/gpu: '9200000000000000'}}\n", "c.yaml",
+        catalog, &in);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(std::string(s.message()), Catch::Contains("Node liar"));
+    CHECK_THAT(std::string(s.message()),
+               Catch::Contains("status.allocatable: 9200000000000000 GPUs is above the limit of 1024 per node"));
+  }
   SECTION("unknown kind") {
     SimInput in;
     absl::Status s = LoadSimYaml("kind: Service\nmetadata: {name: x}\n", "w.yaml", catalog, &in);
