@@ -8,16 +8,6 @@
 #include "core/strings.h"
 
 namespace drover {
-namespace {
-
-int GangMin(const Pod& pod) {
-  const std::string* v = pod.annotations.Get(annotations::kGangMinMembers);
-  int n = 1;
-  if (v != nullptr) std::from_chars(v->data(), v->data() + v->size(), n);
-  return std::max(1, n);
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(QueueConfig config, EngineOptions options) {
   absl::StatusOr<std::unique_ptr<ScoringPolicy>> policy = MakePolicy(options.policy, options.seed);
@@ -139,7 +129,7 @@ void Engine::Apply(const ClusterEvent& e) {
       index_dirty_ = true;
       break;
     case ClusterEvent::Kind::kPodUpsert:
-      ApplyPod(e.pod);
+      ApplyPod(e.pod);  // decodes its intent
       break;
     case ClusterEvent::Kind::kPodDelete:
       RemovePod(e.pod.Key());
@@ -157,10 +147,12 @@ void Engine::Uncharge(Tracked& tr) {
   capacity_freed_ = true;
 }
 
-std::string Engine::AppKey(QueueId leaf, const Pod& pod) {
-  if (const std::string* g = pod.annotations.Get(annotations::kGang); g != nullptr && !g->empty()) {
-    return StrCat(leaf, "|", pod.namespace_, "/gang/", *g);
+std::string Engine::AppKey(QueueId leaf, const Pod& pod) const {
+  if (!config_.application_label.empty()) {
+    const std::string* app = pod.labels.Get(config_.application_label);
+    if (app != nullptr && !app->empty()) return StrCat(leaf, "|", pod.namespace_, "/label/", *app);
   }
+  if (!pod.intent.gang.empty()) return StrCat(leaf, "|", pod.namespace_, "/gang/", pod.intent.gang);
   if (!pod.owner_kind.empty()) return StrCat(leaf, "|", pod.namespace_, "/", pod.owner_kind, "/", pod.owner_name);
   return StrCat(leaf, "|", pod.namespace_, "/Pod/", pod.name);
 }
@@ -193,9 +185,8 @@ void Engine::NoteCharged(const Pod& pod, Tracked& tr) {
     tr.app = AppKey(tr.leaf, pod);
     CountApp(tr.leaf, tr.app, 1, 0);
   }
-  const std::string* g = pod.annotations.Get(annotations::kGang);
-  if (g == nullptr || g->empty()) return;
-  tr.gang = StrCat(pod.namespace_, "/", *g);
+  if (pod.intent.gang.empty()) return;
+  tr.gang = StrCat(pod.namespace_, "/", pod.intent.gang);
   ++gang_running_[tr.gang];
 }
 
@@ -209,21 +200,25 @@ void Engine::NoteUncharged(Tracked& tr) {
   tr.gang.clear();
 }
 
-void Engine::ApplyPod(const Pod& pod) {
+void Engine::ApplyPod(Pod pod) {
+  DecodePodIntent(&pod);
   const std::string key = pod.Key();
   Tracked& tr = tracked_[key];
   const PodId before = snapshot_.FindPod(key);
   const NodeId node_before = before == kNoPod ? kNoNode : snapshot_.pod(before).counted_on;
-  snapshot_.UpsertPod(pod);
+  const bool ours = pod.scheduler_name == options_.scheduler_name;
+  const bool terminal = pod.IsTerminal();
+  const bool leaving = terminal || pod.deleting;
+  const bool wants_gpu = pod.gpu_devices > 0;
+  snapshot_.UpsertPod(std::move(pod));
   const PodEntry& entry = snapshot_.pod(snapshot_.FindPod(key));
   if (node_before != kNoNode && entry.counted_on != node_before) capacity_freed_ = true;
-  const bool ours = pod.scheduler_name == options_.scheduler_name;
   const bool running = ours && entry.counted_on != kNoNode;
-  const bool pending = ours && !entry.pod.IsBound() && !pod.IsTerminal() && !pod.deleting;
+  const bool pending = ours && !entry.pod.IsBound() && !leaving;
   if (running) {
     if (tr.workload != 0) RemovePending(key, tr);
     const GpuTypeId landed = snapshot_.node(entry.counted_on).node.gpu_type;
-    if (tr.charged && tr.charge.gpu_type == (pod.gpu_devices > 0 ? landed : kNoGpuType)) return;  // confirmed assume
+    if (tr.charged && tr.charge.gpu_type == (wants_gpu ? landed : kNoGpuType)) return;  // confirmed assume
     Uncharge(tr);
     ChargeRunning(key, tr);
     return;
@@ -234,7 +229,7 @@ void Engine::ApplyPod(const Pod& pod) {
     return;
   }
   if (tr.workload != 0) RemovePending(key, tr);
-  if (!ours || pod.IsTerminal()) tracked_.erase(key);
+  if (!ours || terminal) tracked_.erase(key);
 }
 
 void Engine::AdoptPodsOf(NodeId id) {
@@ -255,8 +250,7 @@ void Engine::AdoptPodsOf(NodeId id) {
 void Engine::ChargeRunning(const std::string& key, Tracked& tr) {
   const PodEntry& e = snapshot_.pod(snapshot_.FindPod(key));
   tr.leaf = tree_->LeafForRunning(e.pod);
-  absl::StatusOr<int> tier = tree_->TierFor(e.pod);
-  tr.tier = tier.ok() ? *tier : config_.default_tier;
+  tr.tier = tree_->TierFor(e.pod);
   const GpuTypeId landed = e.pod.gpu_devices > 0 ? snapshot_.node(e.counted_on).node.gpu_type : kNoGpuType;
   absl::StatusOr<Charge> c = tree_->ChargeFor(e.pod, landed);
   if (!c.ok()) {  // running already: charge what it holds, whatever the policy says
@@ -308,10 +302,9 @@ void Engine::RemovePod(const std::string& key) {
 }
 
 void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
-  std::string gang;
-  if (const std::string* g = pod.annotations.Get(annotations::kGang); g != nullptr && !g->empty()) {
-    gang = StrCat(pod.namespace_, "/", *g);
-  }
+  // A pod whose intent is malformed is rejected alone: it joins no gang.
+  const std::string gang =
+      pod.intent.gang.empty() || !pod.intent.invalid.empty() ? "" : StrCat(pod.namespace_, "/", pod.intent.gang);
   uint64_t wid = 0;
   if (!gang.empty()) {
     if (auto it = gangs_.find(gang); it != gangs_.end()) wid = it->second;
@@ -321,15 +314,14 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
     Workload w;
     w.id = wid;
     w.gang = gang;
-    w.min_members = gang.empty() ? 1 : GangMin(pod);
+    w.min_members = gang.empty() ? 1 : pod.intent.gang_min_members;
     absl::StatusOr<QueueId> leaf = tree_->LeafFor(pod);
-    absl::StatusOr<int> tier = tree_->TierFor(pod);
     std::string type_error;
     AllowedGpuTypes(pod, catalog_, &type_error);
-    if (!leaf.ok()) {
+    if (!pod.intent.invalid.empty()) {
+      w.rejection = pod.intent.invalid;
+    } else if (!leaf.ok()) {
       w.rejection = std::string(leaf.status().message());
-    } else if (!tier.ok()) {
-      w.rejection = std::string(tier.status().message());
     } else if (!type_error.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", type_error);
     } else if (std::string limit = tree_->CheckPendingLimit(*leaf); !limit.empty()) {
@@ -339,7 +331,7 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
       w.rejection = StrCat("pod ", pod.Key(), ": a new application, and ", apps);
     } else {
       w.leaf = *leaf;
-      w.tier = *tier;
+      w.tier = tree_->TierFor(pod);
     }
     w.seq = wid;
     if (!w.rejection.empty()) unexplained_rejections_.push_back(wid);
@@ -910,7 +902,7 @@ uint64_t Engine::ShapeKey(const Pod& pod, const Workload& w) const {
   // Everything filters, admission and scoring read from the pod.
   std::string k = StrCat(w.leaf, "|", w.tier, "|", pod.priority, "|", pod.gpu_devices, "|", pod.gpu_milli_per_device);
   for (ResourceId r = 0; r < Res::kMax; ++r) StrAppend(&k, "|", pod.requests[r]);
-  if (const std::string* t = pod.annotations.Get(annotations::kGpuType)) StrAppend(&k, "|t=", *t);
+  if (!pod.intent.gpu_type.empty()) StrAppend(&k, "|t=", pod.intent.gpu_type);
   for (const Toleration& t : pod.tolerations) {
     StrAppend(&k, "|tol=", t.key, static_cast<int>(t.op), t.value, t.effect ? static_cast<int>(*t.effect) : -1);
   }

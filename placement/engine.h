@@ -181,7 +181,7 @@ class Engine {
   Engine(QueueConfig config, EngineOptions options, std::unique_ptr<ScoringPolicy> policy);
 
   void InstallNodeListener();
-  void ApplyPod(const Pod& pod);
+  void ApplyPod(Pod pod);  // decodes its intent (DecodePodIntent) first
   void RemovePod(const std::string& key);
   void Uncharge(Tracked& tr);
   void NoteCharged(const Pod& pod, Tracked& tr);  // gang bookkeeping when tr becomes charged
@@ -191,9 +191,10 @@ class Engine {
   bool DropNominationsOf(const std::string& pod_key);  // true if it held any (a gang member: the gang's)
   // `new_arrival` false: a pod back from a failed bind (not a new application).
   void AddPending(const Pod& pod, Tracked& tr, bool new_arrival = true);
-  // Applications, for max_running_apps / max_pending_apps: a gang, else the pod's
-  // controller, else the pod itself; keyed per leaf ("<leaf>|<namespace>/<id>").
-  static std::string AppKey(QueueId leaf, const Pod& pod);
+  // Applications, for max_running_apps / max_pending_apps: the value of the
+  // configured application_label, else a gang, else the pod's controller, else the
+  // pod itself; keyed per leaf and namespace ("<leaf>|<namespace>/<kind>/<id>").
+  std::string AppKey(QueueId leaf, const Pod& pod) const;
   void CountApp(QueueId leaf, const std::string& app, int running, int pending);
   // "" if `w` may start running now as far as max_running_apps goes; else why not.
   std::string RunningAppLimit(const Workload& w) const;

@@ -9,11 +9,11 @@
 namespace drover {
 
 GpuTypeMask AllowedGpuTypes(const Pod& pod, const GpuCatalog& catalog, std::string* error) {
-  const std::string* req = pod.annotations.Get(annotations::kGpuType);
-  if (req == nullptr || req->empty()) return kAnyGpuType;
-  absl::StatusOr<GpuTypeMask> m = catalog.ResolveRequest(*req);
+  const std::string& req = pod.intent.gpu_type;
+  if (req.empty()) return kAnyGpuType;
+  absl::StatusOr<GpuTypeMask> m = catalog.ResolveRequest(req);
   if (!m.ok()) {
-    *error = StrCat("annotation ", annotations::kGpuType, "=\"", *req, "\": ", m.status().message());
+    *error = StrCat("annotation ", annotations::kGpuType, ": \"", req, "\": ", m.status().message());
     return 0;
   }
   return *m;

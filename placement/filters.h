@@ -39,8 +39,8 @@ FilterFailure CheckNodeFree(const Pod& pod, const NodeState& node, const Resourc
 // True if the pod's devices fit on the node's devices.
 bool DevicesFit(const Pod& pod, const NodeState& node);
 
-// The GPU types a pod accepts (annotation drover.io/gpu-type: a type or class);
-// all types when absent. On an unknown name, 0 and `*error` says why.
+// The GPU types a pod accepts (pod.intent.gpu_type, from drover.io/gpu-type: a
+// type or class); all types when absent. On an unknown name, 0 and `*error` says why.
 GpuTypeMask AllowedGpuTypes(const Pod& pod, const GpuCatalog& catalog, std::string* error);
 
 // Aggregates failures into kube-scheduler's message shape.
