@@ -174,7 +174,7 @@ ResourceVec EffectiveRequests(const std::vector<ContainerRequests>& init_contain
 // Sets pod->gpu_devices / gpu_milli_per_device from requests[kGpu] and the
 // fraction annotations. Error names the annotation and value (fraction outside
 // (0,1], a fraction together with whole GPUs).
-absl::Status ResolveGpuShape(Pod* pod);
+[[nodiscard]] absl::Status ResolveGpuShape(Pod* pod);
 
 // Decodes pod->intent from pod->annotations (keeping intent.shape_error). Never
 // fails: a malformed value sets intent.invalid. Idempotent; cheap enough to run
@@ -185,7 +185,7 @@ void DecodePodIntent(Pod* pod);
 // the intent, in one step. Returns intent.invalid as an InvalidArgument error, but
 // the pod stays usable: pass it on so that the engine rejects it with that reason
 // (the actuator then tells the pod: PodScheduled=False and an event).
-absl::Status DecodePod(Pod* pod);
+[[nodiscard]] absl::Status DecodePod(Pod* pod);
 
 // --- Filters on one node, Kubernetes semantics ---
 // First taint with effect NoSchedule/NoExecute that no toleration tolerates, or nullptr.
