@@ -102,6 +102,12 @@ void FailureTally::AddQueueReason(const std::string& reason) {
   }
 }
 
+PendingCode FailureTally::Code() const {
+  if (!admitted_ && !queue_reasons_.empty()) return PendingCode::kQueueAtMax;
+  if (counts_[static_cast<int>(FilterFailure::kReserved)] > 0) return PendingCode::kReservedElsewhere;
+  return PendingCode::kUnschedulable;
+}
+
 uint64_t FailureTally::Signature() const {
   return absl::HashOf(counts_, taint_example_, gpu_example_, queue_reasons_, nodes_);
 }
