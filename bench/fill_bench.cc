@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -44,6 +45,7 @@ struct Args {
   int seeds = 10;
   int threads = 2;
   bool out_given = false;
+  std::string decisions;  // --decisions FILE: one line per run with its decisions' digest (fingerprint check)
 };
 
 // Published unallocated GPU % at 100% arrival (mean, SD), FGD paper via the README.
@@ -98,6 +100,8 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       if (!absl::SimpleAtoi(value(), &a->threads) || a->threads < 1) return false;
     } else if (flag == "--traces") {
       a->traces = value();
+    } else if (flag == "--decisions") {
+      a->decisions = value();
     } else if (flag == "--out") {
       a->out = value();
       a->out_given = true;
@@ -296,12 +300,26 @@ void WriteCurves(const Args& args, const std::vector<Workload>& lists, const std
   WriteFile(absl::StrCat(args.out, "/", lists[0].name, "_unallocated_zoom.svg"), svg::Render(zoom));
 }
 
+// One line per run, in a fixed order: list, policy, seed, placed, failed, digest.
+bool WriteDecisions(const std::string& path, const std::vector<Workload>& lists, std::vector<Run> runs) {
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+    return std::tie(a.list, a.policy, a.seed) < std::tie(b.list, b.policy, b.seed);
+  });
+  std::string text;
+  for (const Run& r : runs) {
+    absl::StrAppend(&text, lists[r.list].name, " ", r.policy, " seed=", r.seed, " placed=", r.result.placed,
+                    " failed=", r.result.failed, " digest=", absl::Hex(r.result.decisions_digest, absl::kZeroPad16),
+                    r.error.empty() ? "" : " error=", r.error, "\n");
+  }
+  return WriteFile(path, text);
+}
+
 int Main(int argc, char** argv) {
   Args args;
   if (!ParseArgs(argc, argv, &args)) {
     std::fprintf(stderr,
                  "usage: fill_bench [--quick] [--lists a,b] [--policies p,q] [--seeds N] [--threads N] "
-                 "[--traces DIR] [--out DIR]\n");
+                 "[--traces DIR] [--out DIR] [--decisions FILE]\n");
     return 2;
   }
   const bool quick = args.lists.size() == 1 && args.lists[0] == "default";
@@ -347,6 +365,7 @@ int Main(int argc, char** argv) {
   bool ok = WriteFile(args.out + "/table.md", table) && WriteFile(args.out + "/fill.csv", Csv(lists, runs));
   WriteCurves(args, lists, runs);
   for (const Run& r : runs) ok = ok && r.error.empty();
+  if (!args.decisions.empty()) ok = WriteDecisions(args.decisions, lists, runs) && ok;
   return ok ? 0 : 1;
 }
 

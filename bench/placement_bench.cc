@@ -6,6 +6,7 @@
 //   placement_bench                                   # 1k, 5k, 10k nodes x every policy, 3 runs each
 //   placement_bench --nodes 10000 --policies binpack --runs 1
 //   placement_bench --one --nodes 10000 --policy binpack   # one run in this process, RESULT line only
+//   placement_bench --one ... --decisions FILE  # also every decision, one line each (bench/decision_log.h)
 //
 // Each run is a fresh process (so RSS deltas are clean); figures are medians of
 // --runs. One run, all on this thread, only RunCycle timed for the cycle figures:
@@ -33,6 +34,7 @@
 
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
+#include "bench/decision_log.h"
 #include "core/strings.h"
 #include "placement/engine.h"
 #include "placement/policy.h"
@@ -64,6 +66,7 @@ struct Args {
   uint64_t seed = 1;
   bool one = false;
   std::string policy = "binpack";
+  std::string decisions;  // --decisions FILE (with --one)
 };
 
 QueueConfig MakeConfig(int fanout, std::vector<std::string>* leaves) {
@@ -101,9 +104,13 @@ struct Phase {
   std::vector<double> cycle_ms;
 };
 
-class Runner {
+class Runner : public Clock {
  public:
   Runner(const Args& a, int pending, int cycle, int churn) : a_(a), pending_(pending), cycle_(cycle), churn_(churn) {}
+  ~Runner() override {
+    if (decisions_file_ != nullptr) std::fclose(decisions_file_);
+  }
+  int64_t NowMillis() const override { return now_ms_; }
 
   int Run(int nodes, const std::string& policy) {
     std::vector<std::string> leaves;
@@ -123,6 +130,15 @@ class Runner {
       return 1;
     }
     engine_ = std::move(*e);
+    if (!a_.decisions.empty()) {
+      decisions_file_ = std::fopen(a_.decisions.c_str(), "w");
+      if (decisions_file_ == nullptr) {
+        std::fprintf(stderr, "cannot write %s\n", a_.decisions.c_str());
+        return 1;
+      }
+      log_ = bench::DecisionLog(decisions_file_, this);
+      log_.Section(StrCat("placement_bench nodes=", nodes, " policy=", policy, " pending=", pending_));
+    }
     const long rss0 = RssKb();
     double t0 = NowSec();
     for (const SimNode& n : input_.nodes) engine_->Apply(ClusterEvent{ClusterEvent::Kind::kNodeUpsert, n.node, {}});
@@ -217,6 +233,7 @@ class Runner {
         if (shown < 5 && r.message.rfind("rejected", 0) == 0) { std::fprintf(stderr, "%s: %s\n", r.pod_key.c_str(), r.message.c_str()); ++shown; }
       }
     }
+    log_.Record(d);
     if (digest_on_) {  // PB_DIGEST=1: fingerprint of every decision, to check that a change keeps them
       for (const Binding& b : d.binds) {
         Digest(b.pod_key);
@@ -273,6 +290,8 @@ class Runner {
   int64_t now_ms_ = 0;
   bool last_empty_ = false;
   const bool digest_on_ = std::getenv("PB_DIGEST") != nullptr;
+  std::FILE* decisions_file_ = nullptr;
+  bench::DecisionLog log_{nullptr, nullptr};
   uint64_t digest_ = 14695981039346656037ULL;
   int64_t event_count_ = 0;
   double event_s_ = 0;
@@ -399,6 +418,7 @@ int Main(int argc, char** argv) {
     else if (k == "--slow-scale") a.slow_scale = std::max(1, std::atoi(v.c_str()));
     else if (k == "--runs") a.runs = std::atoi(v.c_str());
     else if (k == "--seed") a.seed = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "--decisions") a.decisions = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;

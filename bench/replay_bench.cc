@@ -38,6 +38,8 @@ struct Args {
   bool out_given = false;
   bool quick = false;
   bool check_invariants = false;
+  std::string decisions;  // --decisions FILE: every decision of every variant (bench/decision_log.h)
+  std::FILE* decisions_file = nullptr;  // opened by Main
   std::vector<Variant> variants = AllVariants();
   std::string command;
 };
@@ -87,6 +89,8 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     }
     if (flag == "--check-invariants") {
       a->check_invariants = true;
+    } else if (flag == "--decisions") {
+      a->decisions = value();
     } else if (flag == "--seed") {
       if (!absl::SimpleAtoi(value(), &n) || n < 0) return false;
       a->spec.seed = static_cast<uint64_t>(n);
@@ -314,6 +318,7 @@ int RunScenario(const Args& args, const std::string& label, const ReplaySpec& sp
   std::vector<VariantResult> results;
   RunOptions ro;
   ro.check_invariants_every_step = args.check_invariants;
+  ro.decisions = args.decisions_file;
   for (Variant v : args.variants) {
     absl::StatusOr<VariantSetup> setup = MakeVariant(*w, v);
     if (setup.ok()) WriteFile(StrCat(out, "/queues-", VariantName(v), ".yaml"), setup->queues_yaml);
@@ -472,8 +477,13 @@ int Main(int argc, char** argv) {
                  "usage: replay_bench [--quick] [--scenario day|overload] [--seed N] [--stride K] [--peak-hours H]\n"
                  "         [--offpeak-hours H] [--peak-load X] [--offpeak-load X] [--initial-load X] [--guaranteed F]\n"
                  "         [--drover-preemption-delay S] [--pod-list FILE] [--openb DIR] [--helios CSV]\n"
-                 "         [--variants a-default,b-v1-pools,c-drover-binpack,c-drover-frag] [--check-invariants] [--out DIR]\n");
+                 "         [--variants a-default,b-v1-pools,c-drover-binpack,c-drover-frag] [--check-invariants] [--out DIR]\n"
+                 "         [--decisions FILE]\n");
     return 2;
+  }
+  if (!args.decisions.empty() && (args.decisions_file = std::fopen(args.decisions.c_str(), "w")) == nullptr) {
+    std::fprintf(stderr, "replay_bench: cannot write %s\n", args.decisions.c_str());
+    return 1;
   }
   const std::string custom = args.loads_given ? ", with the loads given on the command line" : "";
   if (!args.scenario.empty() || args.loads_given) {

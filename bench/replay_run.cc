@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "bench/decision_log.h"
 #include "core/strings.h"
 #include "server/sim_runner.h"
 
@@ -27,6 +28,9 @@ absl::StatusOr<VariantResult> RunVariant(const Workload& w, Variant v, const Run
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(setup->config, setup->options);
   if (!engine.ok()) return engine.status();
   SimCluster sim(std::move(setup->input));
+  bench::DecisionLog log(options.decisions, &sim);
+  log.Section(std::string(VariantName(v)));
+  if (options.decisions != nullptr) sim.set_mirror(&log);
   VariantResult out;
   out.variant = v;
   out.policy = setup->options.policy;

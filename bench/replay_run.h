@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,8 @@ struct VariantResult {
 struct RunOptions {
   int64_t sample_ms = 5 * 60 * 1000;
   bool check_invariants_every_step = false;
+  // Every decision is also written here (bench/decision_log.h), under a "## <variant>" line. nullptr: none.
+  std::FILE* decisions = nullptr;
 };
 
 absl::StatusOr<VariantResult> RunVariant(const Workload& w, Variant v, const RunOptions& options);

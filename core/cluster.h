@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.h"
@@ -48,10 +49,46 @@ struct Eviction {
   std::string preemptor_key;
 };
 
+// Why a workload waits, for programs; the message beside it is for people. The
+// engine's paths, in the order a cycle meets them (placement/README.md).
+enum class PendingCode {
+  kQueued,                // not tried yet: waiting for its turn in the queues' order
+  kRejected,              // not placed as it is: no such queue, a malformed annotation, larger than any node
+                          // or its queue's max, beyond max_pending_pods / max_pending_apps
+  kApplicationLimit,      // held by max_running_apps until a running application of its queue ends
+  kWaitingForGang,        // a gang with fewer pods than its gang-min-members so far
+  kQueueAtMax,            // its queue or an ancestor would pass its max on every GPU type it may use
+  kUnschedulable,         // no node has room ("0/N nodes are available: ...")
+  kReservedElsewhere,     // room only on nodes held for other workloads (reservations, preemptors' nominations)
+  kWaitingForPreemption,  // victims are being evicted for it; nominated_node says where
+  kWaitingForDrain,       // holds a reservation: waits for its node to drain
+};
+
+// "Queued", "Rejected", ... (UpperCamelCase, like Kubernetes condition reasons).
+constexpr std::string_view PendingCodeName(PendingCode c) {
+  switch (c) {
+    case PendingCode::kQueued: return "Queued";
+    case PendingCode::kRejected: return "Rejected";
+    case PendingCode::kApplicationLimit: return "ApplicationLimit";
+    case PendingCode::kWaitingForGang: return "WaitingForGang";
+    case PendingCode::kQueueAtMax: return "QueueAtMax";
+    case PendingCode::kUnschedulable: return "Unschedulable";
+    case PendingCode::kReservedElsewhere: return "ReservedElsewhere";
+    case PendingCode::kWaitingForPreemption: return "WaitingForPreemption";
+    case PendingCode::kWaitingForDrain: return "WaitingForDrain";
+  }
+  return "";
+}
+
 struct PendingReason {
   std::string pod_key;
   std::string message;       // "0/120 nodes are available: ..."
   std::string nominated_node;  // set when victims are being evicted for it
+  PendingCode code = PendingCode::kUnschedulable;
+  // 1-based position of its workload in its leaf queue's order when the reason was
+  // given (every pending workload of the leaf counts, tried or not); 0 = in no
+  // queue's order (rejected).
+  int64_t queue_position = 0;
 };
 
 // What the engine decided in one cycle.

@@ -53,10 +53,10 @@ class GpuCatalog {
   // Adds a type. Errors: empty or duplicate name, a product already claimed by
   // another type, more than kMaxGpuTypes - 1 types (the last slot is for
   // kOtherGpuType only).
-  absl::Status AddType(GpuType type);
+  [[nodiscard]] absl::Status AddType(GpuType type);
   // Adds a class of explicit members, or of every known type ranked at least
   // `min_type`'s rank when `members` is empty. Errors name the class and the type.
-  absl::Status AddClass(std::string_view name, const std::vector<std::string>& members,
+  [[nodiscard]] absl::Status AddClass(std::string_view name, const std::vector<std::string>& members,
                         std::string_view min_type);
 
   // Node label keys that carry the product name, checked in order.
@@ -73,7 +73,7 @@ class GpuCatalog {
   GpuTypeId TypeForProduct(std::string_view product, std::string* warning = nullptr);
 
   // A pod's GPU type request, either a type name or a class name; errors name it.
-  absl::StatusOr<GpuTypeMask> ResolveRequest(std::string_view type_or_class) const;
+  [[nodiscard]] absl::StatusOr<GpuTypeMask> ResolveRequest(std::string_view type_or_class) const;
 
   GpuTypeId FindType(std::string_view name) const;
   const GpuClass* FindClass(std::string_view name) const;

@@ -94,7 +94,7 @@ absl::Status ResolveGpuShape(Pod* pod) {
     source = annotations::kGpuFraction;
     absl::StatusOr<int64_t> m = ParseMilli(*f);
     if (!m.ok() || *m <= 0 || *m > 1000) {
-      return absl::InvalidArgumentError(StrCat("pod ", pod->Key(), ": annotation ", source, "=\"", *f,
+      return absl::InvalidArgumentError(StrCat("pod ", pod->Key(), ": annotation ", source, ": \"", *f,
                                                      "\" must be a fraction in (0, 1]"));
     }
     frac_milli = *m;
@@ -103,7 +103,7 @@ absl::Status ResolveGpuShape(Pod* pod) {
     int64_t v = 0;
     auto [ptr, ec] = std::from_chars(g->data(), g->data() + g->size(), v);
     if (ec != std::errc() || ptr != g->data() + g->size() || v <= 0 || v > 1000) {
-      return absl::InvalidArgumentError(StrCat("pod ", pod->Key(), ": annotation ", source, "=\"", *g,
+      return absl::InvalidArgumentError(StrCat("pod ", pod->Key(), ": annotation ", source, ": \"", *g,
                                                      "\" must be an integer in [1, 1000]"));
     }
     frac_milli = v;

@@ -103,6 +103,27 @@ PodPhase ParsePodPhase(std::string_view s);
 // 2 = preemptible, may borrow idle capacity.
 inline constexpr int kTierUnset = -1;
 
+// What a pod asks of Drover, decoded from its annotations once when it arrives
+// (DecodePod in a decoder, DecodePodIntent in the engine) so that scheduling reads
+// typed fields and an admission webhook can judge pods by the same code. The GPU
+// shape (fraction, whole devices) is on Pod itself: gpu_devices, gpu_milli_per_device.
+struct PodIntent {
+  std::string queue;        // drover.io/queue: a leaf path; "" = by namespace or the default queue
+  int tier = kTierUnset;    // drover.io/tier: 0, 1, 2; kTierUnset = by priority class or the default
+  std::string gpu_type;     // drover.io/gpu-type: a type or class ("A100", "a10+"); "" = any type
+  std::string gang;         // drover.io/gang: gang name in the namespace; "" = not in a gang
+  int gang_min_members = 1; // drover.io/gang-min-members: members needed to start (a gang's)
+  // Set by DecodePod: the GPU shape could not be read (drover.io/gpu-fraction, a
+  // partial nvidia.com/gpu); the pod holds ceil(nvidia.com/gpu) whole devices meanwhile.
+  std::string shape_error;
+  // Non-empty: a malformed value; the pod is rejected with this reason, which names
+  // the pod, the annotation and the value (`annotation drover.io/gang-min-members:
+  // "abc" is not a positive integer`). The first problem found: the shape's, then
+  // the annotations' in the order above.
+  std::string invalid;
+  bool operator==(const PodIntent&) const = default;
+};
+
 struct Pod {
   std::string namespace_;
   std::string name;
@@ -130,6 +151,7 @@ struct Pod {
   Labels annotations;
   std::string owner_kind;  // controller owner reference
   std::string owner_name;
+  PodIntent intent;        // decoded from `annotations` (DecodePodIntent)
 
   // Key in the snapshot: "namespace/name".
   std::string Key() const { return namespace_ + "/" + name; }
@@ -155,7 +177,18 @@ ResourceVec EffectiveRequests(const std::vector<ContainerRequests>& init_contain
 // Sets pod->gpu_devices / gpu_milli_per_device from requests[kGpu] and the
 // fraction annotations. Error names the annotation and value (fraction outside
 // (0,1], a fraction together with whole GPUs).
-absl::Status ResolveGpuShape(Pod* pod);
+[[nodiscard]] absl::Status ResolveGpuShape(Pod* pod);
+
+// Decodes pod->intent from pod->annotations (keeping intent.shape_error). Never
+// fails: a malformed value sets intent.invalid. Idempotent; cheap enough to run
+// on every pod event (a few lookups in a small sorted map).
+void DecodePodIntent(Pod* pod);
+
+// For decoders of whole pods (k8s/, sim/ YAML): the GPU shape (ResolveGpuShape) and
+// the intent, in one step. Returns intent.invalid as an InvalidArgument error, but
+// the pod stays usable: pass it on so that the engine rejects it with that reason
+// (the actuator then tells the pod: PodScheduled=False and an event).
+[[nodiscard]] absl::Status DecodePod(Pod* pod);
 
 // --- Filters on one node, Kubernetes semantics ---
 // First taint with effect NoSchedule/NoExecute that no toleration tolerates, or nullptr.

@@ -30,13 +30,13 @@ class Quantity {
   static Quantity FromInt(int64_t units, Format f = Format::kDecimalSI) { return Quantity(units, 0, f); }
 
   // Parses the Kubernetes quantity grammar. Errors name the input text.
-  static absl::StatusOr<Quantity> Parse(std::string_view text);
+  [[nodiscard]] static absl::StatusOr<Quantity> Parse(std::string_view text);
 
   // Value in thousandths of a unit, rounded up (CPU cores -> millicores).
   // Error if the result does not fit in int64.
-  absl::StatusOr<int64_t> Milli() const;
+  [[nodiscard]] absl::StatusOr<int64_t> Milli() const;
   // Value in whole units, rounded up (memory -> bytes).
-  absl::StatusOr<int64_t> Units() const;
+  [[nodiscard]] absl::StatusOr<int64_t> Units() const;
 
   // Canonical text form: no precision lost, no fractional digits, largest suffix.
   std::string ToString() const;
@@ -54,8 +54,8 @@ class Quantity {
 };
 
 // Convenience for callers that know the unit: parse and convert in one step.
-absl::StatusOr<int64_t> ParseMilli(std::string_view text);
-absl::StatusOr<int64_t> ParseUnits(std::string_view text);
+[[nodiscard]] absl::StatusOr<int64_t> ParseMilli(std::string_view text);
+[[nodiscard]] absl::StatusOr<int64_t> ParseUnits(std::string_view text);
 
 // Sums of amounts that never wrap: a total that would pass the int64 range is held
 // at its end (INT64_MAX, about 9.2e18 bytes or 9.2e15 cores), which is more than any

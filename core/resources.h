@@ -37,7 +37,7 @@ inline constexpr std::string_view kNvidiaGpu = "nvidia.com/gpu";
 // Returns the id for a Kubernetes resource name. cpu/memory/pods/ephemeral-storage
 // and the configured GPU resource names map to the fixed slots; any other name is
 // interned. Error when the table is full (the name is in the message).
-absl::StatusOr<ResourceId> InternResource(std::string_view name);
+[[nodiscard]] absl::StatusOr<ResourceId> InternResource(std::string_view name);
 // Looks a name up without interning; -1 if unknown.
 ResourceId FindResource(std::string_view name);
 // The display name of a slot ("cpu", "nvidia.com/gpu", ...).

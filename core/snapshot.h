@@ -87,9 +87,9 @@ class Snapshot {
   // --- The scheduler's own decisions. ---
   // Counts the pod on `node` with the given devices before the cluster confirms
   // it. Error if the pod is unknown or already bound elsewhere.
-  absl::Status Assume(std::string_view key, NodeId node, const std::vector<int>& devices);
+  [[nodiscard]] absl::Status Assume(std::string_view key, NodeId node, const std::vector<int>& devices);
   // The same for a pod already looked up (`id` from FindPod).
-  absl::Status Assume(PodId id, NodeId node, const std::vector<int>& devices);
+  [[nodiscard]] absl::Status Assume(PodId id, NodeId node, const std::vector<int>& devices);
   // Undoes Assume (the bind failed). No-op if the pod was confirmed meanwhile.
   void Forget(std::string_view key);
 

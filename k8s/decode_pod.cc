@@ -259,7 +259,11 @@ absl::Status DecodePodObject(od::object obj, DecodeContext* ctx, Pod* pod, std::
   }
   if (pod->scheduler_name.empty()) pod->scheduler_name = "default-scheduler";  // API server default
   pod->requests = EffectiveRequests(parts.init_containers, parts.containers, parts.overhead);
-  return ResolveGpuShape(pod);  // its errors already name the pod
+  // A malformed Drover annotation (gpu-fraction, tier, gang-min-members) is not a
+  // decode error: the pod goes on, and the engine rejects it with the reason
+  // (pod.intent.invalid), so the pod is told (PodScheduled=False and an event).
+  (void)DecodePod(pod);
+  return absl::OkStatus();
 }
 
 }  // namespace drover::k8s::internal

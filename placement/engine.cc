@@ -9,16 +9,6 @@
 #include "core/strings.h"
 
 namespace drover {
-namespace {
-
-int GangMin(const Pod& pod) {
-  const std::string* v = pod.annotations.Get(annotations::kGangMinMembers);
-  int n = 1;
-  if (v != nullptr) std::from_chars(v->data(), v->data() + v->size(), n);
-  return std::max(1, n);
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(QueueConfig config, EngineOptions options) {
   absl::StatusOr<std::unique_ptr<ScoringPolicy>> policy = MakePolicy(options.policy, options.seed);
@@ -142,7 +132,7 @@ void Engine::Apply(const ClusterEvent& e) {
       index_dirty_ = true;
       break;
     case ClusterEvent::Kind::kPodUpsert:
-      ApplyPod(e.pod);
+      ApplyPod(e.pod);  // decodes its intent
       break;
     case ClusterEvent::Kind::kPodDelete:
       RemovePod(e.pod.Key());
@@ -160,10 +150,12 @@ void Engine::Uncharge(Tracked& tr) {
   capacity_freed_ = true;
 }
 
-std::string Engine::AppKey(QueueId leaf, const Pod& pod) {
-  if (const std::string* g = pod.annotations.Get(annotations::kGang); g != nullptr && !g->empty()) {
-    return StrCat(leaf, "|", pod.namespace_, "/gang/", *g);
+std::string Engine::AppKey(QueueId leaf, const Pod& pod) const {
+  if (!config_.application_label.empty()) {
+    const std::string* app = pod.labels.Get(config_.application_label);
+    if (app != nullptr && !app->empty()) return StrCat(leaf, "|", pod.namespace_, "/label/", *app);
   }
+  if (!pod.intent.gang.empty()) return StrCat(leaf, "|", pod.namespace_, "/gang/", pod.intent.gang);
   if (!pod.owner_kind.empty()) return StrCat(leaf, "|", pod.namespace_, "/", pod.owner_kind, "/", pod.owner_name);
   return StrCat(leaf, "|", pod.namespace_, "/Pod/", pod.name);
 }
@@ -180,13 +172,13 @@ void Engine::CountApp(QueueId leaf, const std::string& app, int running, int pen
   if (a.running <= 0 && a.pending <= 0) apps_.erase(app);
 }
 
-std::string Engine::RunningAppLimit(const Workload& w) const {
-  if (w.leaf == kNoQueue || !tree_->AtRunningAppLimit(w.leaf)) return "";
+std::optional<std::string> Engine::RunningAppLimit(const Workload& w) const {
+  if (w.leaf == kNoQueue || !tree_->AtRunningAppLimit(w.leaf)) return std::nullopt;
   // Already running: its further pods are not limited. (Its key was kept when it was counted pending.)
   auto tr = tracked_.find(w.members[0]);
   if (tr != tracked_.end()) {
     auto it = apps_.find(tr->second.pending_app);
-    if (it != apps_.end() && it->second.running > 0) return "";
+    if (it != apps_.end() && it->second.running > 0) return std::nullopt;
   }
   return StrCat("its application has no pod running and ", tree_->CheckRunningAppLimit(w.leaf));
 }
@@ -196,9 +188,8 @@ void Engine::NoteCharged(const Pod& pod, Tracked& tr) {
     tr.app = AppKey(tr.leaf, pod);
     CountApp(tr.leaf, tr.app, 1, 0);
   }
-  const std::string* g = pod.annotations.Get(annotations::kGang);
-  if (g == nullptr || g->empty()) return;
-  tr.gang = StrCat(pod.namespace_, "/", *g);
+  if (pod.intent.gang.empty()) return;
+  tr.gang = StrCat(pod.namespace_, "/", pod.intent.gang);
   ++gang_running_[tr.gang];
 }
 
@@ -212,21 +203,25 @@ void Engine::NoteUncharged(Tracked& tr) {
   tr.gang.clear();
 }
 
-void Engine::ApplyPod(const Pod& pod) {
+void Engine::ApplyPod(Pod pod) {
+  DecodePodIntent(&pod);
   const std::string key = pod.Key();
   Tracked& tr = tracked_[key];
   const PodId before = snapshot_.FindPod(key);
   const NodeId node_before = before == kNoPod ? kNoNode : snapshot_.pod(before).counted_on;
-  snapshot_.UpsertPod(pod);
+  const bool ours = pod.scheduler_name == options_.scheduler_name;
+  const bool terminal = pod.IsTerminal();
+  const bool leaving = terminal || pod.deleting;
+  const bool wants_gpu = pod.gpu_devices > 0;
+  snapshot_.UpsertPod(std::move(pod));
   const PodEntry& entry = snapshot_.pod(snapshot_.FindPod(key));
   if (node_before != kNoNode && entry.counted_on != node_before) capacity_freed_ = true;
-  const bool ours = pod.scheduler_name == options_.scheduler_name;
   const bool running = ours && entry.counted_on != kNoNode;
-  const bool pending = ours && !entry.pod.IsBound() && !pod.IsTerminal() && !pod.deleting;
+  const bool pending = ours && !entry.pod.IsBound() && !leaving;
   if (running) {
     if (tr.workload != 0) RemovePending(key, tr);
     const GpuTypeId landed = snapshot_.node(entry.counted_on).node.gpu_type;
-    if (tr.charged && tr.charge.gpu_type == (pod.gpu_devices > 0 ? landed : kNoGpuType)) return;  // confirmed assume
+    if (tr.charged && tr.charge.gpu_type == (wants_gpu ? landed : kNoGpuType)) return;  // confirmed assume
     Uncharge(tr);
     ChargeRunning(key, tr);
     return;
@@ -237,7 +232,7 @@ void Engine::ApplyPod(const Pod& pod) {
     return;
   }
   if (tr.workload != 0) RemovePending(key, tr);
-  if (!ours || pod.IsTerminal()) tracked_.erase(key);
+  if (!ours || terminal) tracked_.erase(key);
 }
 
 void Engine::AdoptPodsOf(NodeId id) {
@@ -258,8 +253,7 @@ void Engine::AdoptPodsOf(NodeId id) {
 void Engine::ChargeRunning(const std::string& key, Tracked& tr) {
   const PodEntry& e = snapshot_.pod(snapshot_.FindPod(key));
   tr.leaf = tree_->LeafForRunning(e.pod);
-  absl::StatusOr<int> tier = tree_->TierFor(e.pod);
-  tr.tier = tier.ok() ? *tier : config_.default_tier;
+  tr.tier = tree_->TierFor(e.pod);
   const GpuTypeId landed = e.pod.gpu_devices > 0 ? snapshot_.node(e.counted_on).node.gpu_type : kNoGpuType;
   absl::StatusOr<Charge> c = tree_->ChargeFor(e.pod, landed);
   if (!c.ok()) {  // running already: charge what it holds, whatever the policy says
@@ -311,10 +305,9 @@ void Engine::RemovePod(const std::string& key) {
 }
 
 void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
-  std::string gang;
-  if (const std::string* g = pod.annotations.Get(annotations::kGang); g != nullptr && !g->empty()) {
-    gang = StrCat(pod.namespace_, "/", *g);
-  }
+  // A pod whose intent is malformed is rejected alone: it joins no gang.
+  const std::string gang =
+      pod.intent.gang.empty() || !pod.intent.invalid.empty() ? "" : StrCat(pod.namespace_, "/", pod.intent.gang);
   uint64_t wid = 0;
   if (!gang.empty()) {
     if (auto it = gangs_.find(gang); it != gangs_.end()) wid = it->second;
@@ -324,15 +317,14 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
     Workload w;
     w.id = wid;
     w.gang = gang;
-    w.min_members = gang.empty() ? 1 : GangMin(pod);
+    w.min_members = gang.empty() ? 1 : pod.intent.gang_min_members;
     absl::StatusOr<QueueId> leaf = tree_->LeafFor(pod);
-    absl::StatusOr<int> tier = tree_->TierFor(pod);
     std::string type_error;
     AllowedGpuTypes(pod, catalog_, &type_error);
-    if (!leaf.ok()) {
+    if (!pod.intent.invalid.empty()) {
+      w.rejection = pod.intent.invalid;
+    } else if (!leaf.ok()) {
       w.rejection = std::string(leaf.status().message());
-    } else if (!tier.ok()) {
-      w.rejection = std::string(tier.status().message());
     } else if (!type_error.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", type_error);
     } else if (std::string limit = tree_->CheckPendingLimit(*leaf); !limit.empty()) {
@@ -342,9 +334,10 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
       w.rejection = StrCat("pod ", pod.Key(), ": a new application, and ", apps);
     } else {
       w.leaf = *leaf;
-      w.tier = *tier;
+      w.tier = tree_->TierFor(pod);
     }
     w.seq = wid;
+    w.submitted_ms = pod.creation_ms;
     if (!w.rejection.empty()) unexplained_rejections_.push_back(wid);
     workloads_.emplace(wid, std::move(w));
     if (!gang.empty()) gangs_[gang] = wid;
@@ -512,6 +505,7 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
       tally->AddQueueReason(why);
       return false;
     }
+    tally->NoteAdmitted();
     choice->charge = *c;
     // CPU-only pods go to CPU nodes first, then to the busiest GPU nodes, so they
     // do not strand GPUs on empty nodes. As in ChooseOnType, a first pass skips
@@ -566,6 +560,7 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
       tally->AddCount(FilterFailure::kGpuType, n, "");
       continue;
     }
+    tally->NoteAdmitted();
     choice->charge = *c;
     if (ChooseOnType(pod, t, choice, tally)) return true;
   }
@@ -602,13 +597,14 @@ void Engine::Rollback(const std::string& key) {
   }
 }
 
-bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
+bool Engine::TryPlace(Workload& w, Decisions* out, Wait* why) {
   // Members already running count: a replacement for a preempted or failed
   // member joins its running gang.
   const auto running = w.gang.empty() ? gang_running_.end() : gang_running_.find(w.gang);
   const int already = running == gang_running_.end() ? 0 : running->second;
   if (static_cast<int>(w.members.size()) + already < w.min_members) {
-    *why = StrCat("gang ", w.gang, " waits for its members: ", w.members.size(), " of ", w.min_members, " pending");
+    *why = Wait{PendingCode::kWaitingForGang,
+                StrCat("gang ", w.gang, " waits for its members: ", w.members.size(), " of ", w.min_members, " pending")};
     return false;
   }
   placing_workload_ = w.id;  // its own reserved node is open to it
@@ -621,14 +617,15 @@ bool Engine::TryPlace(Workload& w, Decisions* out, std::string* why) {
     FailureTally tally;
     if (!ChooseNode(e.pod, w.leaf, w.tier, &c, &tally)) {
       const uint64_t sig = tally.Signature() ^ static_cast<uint64_t>(placed.size());
+      why->code = tally.Code();
       if (sig != w.reason_sig || w.reason.empty()) {
         w.reason_sig = sig;
-        *why = tally.Message(snapshot_.live_nodes());
+        why->message = tally.Message(snapshot_.live_nodes());
       } else {
-        *why = w.reason;
+        why->message = w.reason;
       }
-      if (!w.gang.empty() && *why != w.reason) {
-        *why = StrCat("gang ", w.gang, ": ", placed.size(), "/", w.members.size(), " members fit; ", *why);
+      if (!w.gang.empty() && why->message != w.reason) {
+        why->message = StrCat("gang ", w.gang, ": ", placed.size(), "/", w.members.size(), " members fit; ", why->message);
       }
       for (const std::string& p : placed) Rollback(p);
       placing_workload_ = 0;
@@ -652,6 +649,25 @@ Decisions Engine::RunCycle(int64_t now_ms) {
   now_ms_ = now_ms;
   ++stats_.cycles;
   RefreshCapacity();
+  ExpireHolds();
+  if (now_ms_ >= next_prune_ms_) {
+    PruneExpired();
+    next_prune_ms_ = now_ms_ + 60 * 1000;
+  }
+  failed_shapes_.clear();
+  const size_t explained_from = out.pending.size();
+  for (int n = 0; n < options_.max_workloads_per_cycle; ++n) {
+    std::optional<std::pair<QueueId, uint64_t>> next = order_->Next();
+    if (!next) break;
+    Attempt(workloads_[next->second], &out);
+  }
+  SetQueuePositions(&out, explained_from);
+  ExplainRejections(&out);
+  tree_->PruneDrained();
+  return out;
+}
+
+void Engine::ExpireHolds() {
   for (auto it = nominations_.begin(); it != nominations_.end();) {
     auto next = std::next(it);
     if (it->second.expires_ms <= now_ms_) {
@@ -666,109 +682,151 @@ Decisions Engine::RunCycle(int64_t now_ms) {
     UnblockAfterCapacityChange();
     capacity_freed_ = false;
   }
-  failed_shapes_.clear();
-  for (int n = 0; n < options_.max_workloads_per_cycle; ++n) {
-    std::optional<std::pair<QueueId, uint64_t>> next = order_->Next();
-    if (!next) break;
-    Workload& w = workloads_[next->second];
-    // The workload's first pending pod, looked up once when first needed (its slot
-    // is stable through the cycle: no pod is added or removed).
-    PodId head_id = kNoPod;
-    auto head = [&]() -> const Pod& {
-      if (head_id == kNoPod) head_id = snapshot_.FindPod(w.members[0]);
-      return snapshot_.pod(head_id).pod;
-    };
-    // A pod held by max_running_apps last time gets its shape back (held, it had none).
-    if (w.app_limited && w.gang.empty()) w.shape = ShapeKey(head(), w);
-    w.app_limited = false;
-    // A pod shaped exactly like one that just failed, in the same queue and tier,
-    // fails the same way: skip the work (kube-scheduler's equivalence idea).
-    uint64_t shape = w.shape;
-    std::string why;
-    // A pod holding a reservation sees more room than its shape-mates: never skipped.
-    if (w.reserved_node != kNoNode) shape = 0;
-    if (std::string apps = RunningAppLimit(w); !apps.empty()) {
-      // Waits for a running application of its queue to end, holding nothing: no
-      // shape group (pods of running applications with its shape are not held
-      // back by it), no reservation, no preemption.
-      why = std::move(apps);
-      w.app_limited = true;
-      w.shape = 0;
-      shape = 0;
-      if (w.reserved_node != kNoNode) ReleaseReservation(w.reserved_node);
-      DropNominationsOf(w.members[0]);
-    } else if (auto f = failed_shapes_.find(shape); shape != 0 && f != failed_shapes_.end()) {
-      ++stats_.shape_skips;
-      why = f->second;
-    } else if (w.gang.empty() && !w.reason.empty() &&
-               !MightFitWholeGpus(head()) && !MightPreempt(w, head())) {
-      why = w.reason;  // no node has enough free GPUs of any type: same answer as before
-      if (shape != 0) failed_shapes_.emplace(shape, why);
-    } else if (TryPlace(w, &out, &why)) {
-      stats_.binds += static_cast<int64_t>(w.members.size());
-      if (!w.gang.empty()) ++stats_.gangs_placed;
-      // The next workload of the same shape may fit too.
-      if (auto g = blocked_by_shape_.find(w.shape); w.shape != 0 && g != blocked_by_shape_.end() && !g->second.empty()) {
-        UnblockWorkload(workloads_[g->second.begin()->second]);
-      }
-      const std::vector<std::string> members = w.members;
-      for (const std::string& key : members) RemovePending(key, tracked_[key]);
-      continue;
-    } else if (MightPreempt(w, head()) && PreemptionDue(w) && TryPreempt(w, &out, &why)) {
-      shape = 0;  // its evictions change the picture for the same shape
-    } else if (shape != 0) {
-      failed_shapes_.emplace(shape, why);
+}
+
+void Engine::Attempt(Workload& w, Decisions* out) {
+  // The workload's first pending pod, looked up once when first needed (its slot
+  // is stable through the cycle: no pod is added or removed).
+  PodId head_id = kNoPod;
+  auto head = [&]() -> const Pod& {
+    if (head_id == kNoPod) head_id = snapshot_.FindPod(w.members[0]);
+    return snapshot_.pod(head_id).pod;
+  };
+  // A pod held by max_running_apps last time gets its shape back (held, it had none).
+  if (w.app_limited && w.gang.empty()) w.shape = ShapeKey(head(), w);
+  w.app_limited = false;
+  // A pod shaped exactly like one that just failed, in the same queue and tier,
+  // fails the same way: skip the work (kube-scheduler's equivalence idea).
+  uint64_t shape = w.shape;
+  Wait why;
+  // A pod holding a reservation sees more room than its shape-mates: never skipped.
+  if (w.reserved_node != kNoNode) shape = 0;
+  if (std::optional<std::string> apps = RunningAppLimit(w)) {
+    // Waits for a running application of its queue to end, holding nothing: no
+    // shape group (pods of running applications with its shape are not held
+    // back by it), no reservation, no preemption.
+    why = Wait{PendingCode::kApplicationLimit, *std::move(apps)};
+    w.app_limited = true;
+    w.shape = 0;
+    shape = 0;
+    if (w.reserved_node != kNoNode) ReleaseReservation(w.reserved_node);
+    DropNominationsOf(w.members[0]);
+  } else if (auto f = failed_shapes_.find(shape); shape != 0 && f != failed_shapes_.end()) {
+    ++stats_.shape_skips;
+    why = f->second;
+  } else if (w.gang.empty() && !w.reason.empty() && !MightFitWholeGpus(head()) && !MightPreempt(w, head())) {
+    why = Wait{w.code, w.reason};  // no node has enough free GPUs of any type: same answer as before
+    if (shape != 0) failed_shapes_.emplace(shape, why);
+  } else if (TryPlace(w, out, &why)) {
+    Placed(w);
+    return;
+  } else if (MightPreempt(w, head()) && PreemptionDue(w) && TryPreempt(w, out, &why.message)) {
+    why.code = PendingCode::kWaitingForPreemption;
+    shape = 0;  // its evictions change the picture for the same shape
+  } else if (shape != 0) {
+    failed_shapes_.emplace(shape, why);
+  }
+  ++stats_.unschedulable_attempts;
+  if (w.waiting_since_ms < 0) w.waiting_since_ms = now_ms_;
+  if (w.first_failed_ms < 0) w.first_failed_ms = now_ms_;
+  const bool preempting = !out->evictions.empty() && out->evictions.back().preemptor_key == w.members[0];
+  if (!preempting) {
+    if (std::optional<std::string> never = NeverFits(w, head())) {
+      // Not pending forever: rejected with the reason, until the cluster or config changes.
+      w.rejection = StrCat(w.gang.empty() ? StrCat("pod ", w.members[0]) : StrCat("gang ", w.gang),
+                           " can never be placed: ", *never);
+      w.never_fits = true;
+      never_fits_.push_back(w.id);
+      order_->Remove(w.id);
+      unexplained_rejections_.push_back(w.id);
+      return;
     }
-    ++stats_.unschedulable_attempts;
-    if (w.waiting_since_ms < 0) w.waiting_since_ms = now_ms_;
-    if (w.first_failed_ms < 0) w.first_failed_ms = now_ms_;
-    const bool preempting = !out.evictions.empty() && out.evictions.back().preemptor_key == w.members[0];
-    if (!preempting) {
-      if (std::string never = NeverFits(w, head()); !never.empty()) {
-        // Not pending forever: rejected with the reason, until the cluster or config changes.
-        w.rejection = StrCat(w.gang.empty() ? StrCat("pod ", w.members[0]) : StrCat("gang ", w.gang), " can never be placed: ", never);
-        w.never_fits = true;
-        never_fits_.push_back(w.id);
-        order_->Remove(w.id);
-        unexplained_rejections_.push_back(w.id);
-        continue;
-      }
-    }
-    if (!preempting && !w.app_limited && MayReserve(w)) TryReserve(w);
-    if (!preempting && !w.app_limited) WakeToReserve(w, head());
-    if (w.reserved_node != kNoNode) {
-      const std::string note = ReservationNote(w);
-      if (!absl::EndsWith(why, note)) why += note;
-    }
-    BlockWorkload(w);
-    if (why != w.reason) {
-      w.reason = why;
-      std::string nominated;
-      for (const auto& [node, nom] : nominations_) {
-        if (nom.pod_key == w.members[0] || (nom.gang_workload != 0 && nom.gang_workload == w.id)) {
-          // Several for a gang: the first by name, not the hash map's order.
-          const std::string& name = snapshot_.node(node).node.name;
-          if (nominated.empty() || name < nominated) nominated = name;
-        }
-      }
-      for (const std::string& m : w.members) out.pending.push_back(PendingReason{m, why, nominated});
+    if (!w.app_limited && MayReserve(w)) TryReserve(w);
+    if (!w.app_limited) WakeToReserve(w, head());
+  }
+  if (w.reserved_node != kNoNode) {
+    const std::string note = ReservationNote(w);
+    if (!absl::EndsWith(why.message, note)) why.message += note;
+    why.code = PendingCode::kWaitingForDrain;
+  }
+  BlockWorkload(w);
+  Explain(w, std::move(why), out);
+}
+
+void Engine::Placed(Workload& w) {
+  stats_.binds += static_cast<int64_t>(w.members.size());
+  if (!w.gang.empty()) ++stats_.gangs_placed;
+  // The next workload of the same shape may fit too.
+  if (auto g = blocked_by_shape_.find(w.shape); w.shape != 0 && g != blocked_by_shape_.end() && !g->second.empty()) {
+    UnblockWorkload(workloads_[g->second.begin()->second]);
+  }
+  const std::vector<std::string> members = w.members;
+  for (const std::string& key : members) RemovePending(key, tracked_[key]);
+}
+
+void Engine::Explain(Workload& w, Wait why, Decisions* out) {
+  std::string nominated;
+  for (const auto& [node, nom] : nominations_) {
+    if (nom.pod_key == w.members[0] || (nom.gang_workload != 0 && nom.gang_workload == w.id)) {
+      // Several for a gang: the first by name, not the hash map's order.
+      const std::string& name = snapshot_.node(node).node.name;
+      if (nominated.empty() || name < nominated) nominated = name;
     }
   }
+  // Space is held for it while its victims leave: that is what it waits for.
+  if (!nominated.empty() && (why.code == PendingCode::kUnschedulable || why.code == PendingCode::kReservedElsewhere)) {
+    why.code = PendingCode::kWaitingForPreemption;
+  }
+  w.code = why.code;
+  if (why.message == w.reason) return;  // told already
+  w.reason = std::move(why.message);
+  for (const std::string& m : w.members) out->pending.push_back(PendingReason{m, w.reason, nominated, w.code, 0});
+}
+
+void Engine::SetQueuePositions(Decisions* out, size_t from) {
+  if (out->pending.size() <= from) return;
+  // The workload a reason was given for, if it still waits (one may have been
+  // offered again and placed later in the same cycle).
+  auto workload_of = [&](const std::string& key) -> const Workload* {
+    auto tr = tracked_.find(key);
+    if (tr == tracked_.end() || tr->second.workload == 0) return nullptr;
+    auto w = workloads_.find(tr->second.workload);
+    return w == workloads_.end() ? nullptr : &w->second;
+  };
+  // Each leaf with a new explanation is walked once: O(its pending workloads).
+  absl::flat_hash_map<QueueId, absl::flat_hash_map<uint64_t, int64_t>> wanted;  // leaf -> workload -> position
+  for (size_t i = from; i < out->pending.size(); ++i) {
+    if (const Workload* w = workload_of(out->pending[i].pod_key)) wanted[w->leaf].emplace(w->id, 0);
+  }
+  for (auto& [leaf, positions] : wanted) {
+    int64_t position = 0;
+    order_->ForEachInLeaf(leaf, [&](uint64_t id) {
+      ++position;
+      if (auto it = positions.find(id); it != positions.end()) it->second = position;
+    });
+  }
+  for (size_t i = from; i < out->pending.size(); ++i) {
+    if (const Workload* w = workload_of(out->pending[i].pod_key)) out->pending[i].queue_position = wanted[w->leaf][w->id];
+  }
+}
+
+void Engine::ExplainRejections(Decisions* out) {
   // Rejected workloads are explained once.
   for (uint64_t id : unexplained_rejections_) {
     auto it = workloads_.find(id);
     if (it == workloads_.end()) continue;
     Workload& w = it->second;
     w.reason = w.rejection;
+    w.code = PendingCode::kRejected;
     ++stats_.rejected;
-    for (const std::string& m : w.members) out.pending.push_back(PendingReason{m, StrCat("rejected: ", w.rejection), ""});
+    for (const std::string& m : w.members) {
+      out->pending.push_back(PendingReason{m, StrCat("rejected: ", w.rejection), "", PendingCode::kRejected, 0});
+    }
   }
   unexplained_rejections_.clear();
-  tree_->PruneDrained();
-  return out;
 }
 
-std::string Engine::NeverFits(const Workload& w, const Pod& pod) const {
+std::optional<std::string> Engine::NeverFits(const Workload& w, const Pod& pod) const {
   const int64_t members = std::max<int64_t>(w.min_members, static_cast<int64_t>(w.members.size()));
   std::string error;
   const GpuTypeMask mask = pod.WantsGpu() ? AllowedGpuTypes(pod, catalog_, &error) : 0;
@@ -779,7 +837,7 @@ std::string Engine::NeverFits(const Workload& w, const Pod& pod) const {
   };
   if (!pod.WantsGpu()) {
     for (NodeId id = 0; id < snapshot_.node_slots(); ++id) {
-      if (snapshot_.node(id).present && node_can_hold(id)) return "";
+      if (snapshot_.node(id).present && node_can_hold(id)) return std::nullopt;
     }
     return StrCat("requests ", pod.requests.ToString(), " are larger than any node's allocatable");
   }
@@ -804,7 +862,7 @@ std::string Engine::NeverFits(const Workload& w, const Pod& pod) const {
                       tree_->queue(q).path, " (", FormatAmount(Res::kGpu, tree_->queue(q).max[QGpu(t)]), ")");
       }
     });
-    if (over.empty()) return "";
+    if (over.empty()) return std::nullopt;
     why = over;
   }
   return why.empty() ? StrCat("no node has a GPU type it accepts (", catalog_.MaskToString(mask), ")") : why;
@@ -915,7 +973,7 @@ uint64_t Engine::ShapeKey(const Pod& pod, const Workload& w) const {
   // Everything filters, admission and scoring read from the pod.
   std::string k = StrCat(w.leaf, "|", w.tier, "|", pod.priority, "|", pod.gpu_devices, "|", pod.gpu_milli_per_device);
   for (ResourceId r = 0; r < Res::kMax; ++r) StrAppend(&k, "|", pod.requests[r]);
-  if (const std::string* t = pod.annotations.Get(annotations::kGpuType)) StrAppend(&k, "|t=", *t);
+  if (!pod.intent.gpu_type.empty()) StrAppend(&k, "|t=", pod.intent.gpu_type);
   for (const Toleration& t : pod.tolerations) {
     StrAppend(&k, "|tol=", t.key, static_cast<int>(t.op), t.value, t.effect ? static_cast<int>(*t.effect) : -1);
   }
@@ -954,6 +1012,27 @@ std::string Engine::WhyPending(const std::string& pod_key) const {
   if (it == tracked_.end() || it->second.workload == 0) return "";
   auto w = workloads_.find(it->second.workload);
   return w == workloads_.end() ? "" : w->second.reason;
+}
+
+std::vector<PendingWorkload> Engine::ListPending() const {
+  std::vector<PendingWorkload> out;
+  out.reserve(workloads_.size());
+  auto add = [&](const Workload& w, int64_t position) {
+    const std::string queue = w.leaf == kNoQueue ? "" : tree_->queue(w.leaf).path;
+    const std::string message = w.code == PendingCode::kRejected ? StrCat("rejected: ", w.reason) : w.reason;
+    out.push_back(PendingWorkload{w.members, queue, w.tier, w.code, message, position, w.submitted_ms});
+  };
+  for (QueueId q = 0; q < tree_->size(); ++q) {
+    int64_t position = 0;
+    order_->ForEachInLeaf(q, [&](uint64_t id) { add(workloads_.at(id), ++position); });
+  }
+  std::vector<const Workload*> rejected;
+  for (const auto& [id, w] : workloads_) {
+    if (!order_->Contains(id)) rejected.push_back(&w);
+  }
+  std::sort(rejected.begin(), rejected.end(), [](const Workload* a, const Workload* b) { return a->seq < b->seq; });
+  for (const Workload* w : rejected) add(*w, 0);
+  return out;
 }
 
 std::vector<std::string> Engine::CheckInvariants() const {

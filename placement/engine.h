@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -53,6 +54,10 @@ struct EngineOptions {
   // search spans as many nodes as it has members (a single pod's is one node's).
   int64_t gang_preemption_retry_ms = 30 * 1000;
   int64_t pdb_backoff_ms = 60 * 1000;     // a victim whose eviction a PDB refused is skipped this long
+  // A pod's preemption count (max_preemptions_per_pod) outlives the pod, so that its
+  // re-creation under the same name (a Job's) keeps it; it is forgotten once the pod
+  // has been gone and unpreempted this long, so the engine's memory stays bounded.
+  int64_t forget_preempted_after_ms = 60 * 60 * 1000;
   // Reservations (placement/README.md): a pod pending this long that fits no node
   // now, but would fit a drained one, reserves the node that needs the least to
   // drain; no other new pod lands there. 0 disables reservations.
@@ -71,6 +76,18 @@ struct NodeReservation {
   std::string queue;      // the pod's leaf queue path
   int64_t since_ms = 0;
   int64_t expires_ms = 0;
+};
+
+// One pending workload (a pod, or a gang's pending pods), as the published status
+// and the admin API show it (Engine::ListPending).
+struct PendingWorkload {
+  std::vector<std::string> pod_keys;  // its pending pods, in arrival order
+  std::string queue;                  // leaf queue path; "" if rejected before a queue was found
+  int tier = 1;
+  PendingCode code = PendingCode::kQueued;
+  std::string message;                // the last explanation ("" before its first attempt)
+  int64_t position = 0;               // 1-based in its leaf queue's order; 0 = in none (rejected)
+  int64_t waiting_since_ms = 0;       // creation time of its first pod
 };
 
 struct EngineStats {
@@ -94,7 +111,7 @@ struct EngineStats {
 
 class Engine {
  public:
-  static absl::StatusOr<std::unique_ptr<Engine>> Create(QueueConfig config, EngineOptions options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Engine>> Create(QueueConfig config, EngineOptions options);
 
   void Apply(const ClusterEvent& event);
   // Applies a new quota-as-code revision atomically: the snapshot, usage and
@@ -114,6 +131,11 @@ class Engine {
 
   // Why a pending pod waits ("" if unknown or not pending).
   std::string WhyPending(const std::string& pod_key) const;
+  // Every pending workload: queue by queue (leaf ids ascending), each leaf's in its
+  // order, then the rejected ones in arrival order. Cost O(pending pods + queues)
+  // plus sorting the rejected ones; it walks each leaf's order, sorts nothing else.
+  // Loop thread only (like every method): a publisher copies the result.
+  std::vector<PendingWorkload> ListPending() const;
   size_t pending_pods() const { return pending_pods_; }
   // Nodes currently reserved, by node name.
   std::vector<NodeReservation> Reservations() const;
@@ -122,6 +144,9 @@ class Engine {
   // reservation_after_ms), or -1. An event-driven caller (the simulator) runs a
   // cycle then even if nothing else happens; a polling one need not ask.
   int64_t NextWakeupMs() const { return wakeups_.empty() ? -1 : wakeups_.top().first; }
+  // Entries of per-pod state kept beyond a pod's life (preemption counts, PDB
+  // back-offs); pruned, so bounded by the pods seen in the last forget_preempted_after_ms.
+  size_t retained_pod_state() const { return preempted_count_.size() + pdb_blocked_until_.size(); }
   // Every broken invariant: node over-commit, queue above max, usage drift.
   std::vector<std::string> CheckInvariants() const;
 
@@ -160,6 +185,8 @@ class Engine {
     QueueId leaf = kNoQueue;
     int tier = 1;
     std::string reason;          // last explanation recorded
+    PendingCode code = PendingCode::kQueued;  // beside `reason`
+    int64_t submitted_ms = 0;    // creation time of its first pod
     std::string rejection;       // permanent: bad queue, impossible request
     uint64_t shape = 0;          // ShapeKey of a single pod, GangShape of a blocked complete gang; else 0
     uint64_t seq = 0;            // arrival order
@@ -179,6 +206,11 @@ class Engine {
     int64_t since_ms = 0;
     int64_t expires_ms = 0;
   };
+  // Why a workload waits: a code and a message (PendingReason's).
+  struct Wait {
+    PendingCode code = PendingCode::kUnschedulable;
+    std::string message;
+  };
   struct Choice {
     NodeId node = kNoNode;
     std::vector<int> devices;
@@ -188,7 +220,7 @@ class Engine {
   Engine(QueueConfig config, EngineOptions options, std::unique_ptr<ScoringPolicy> policy);
 
   void InstallNodeListener();
-  void ApplyPod(const Pod& pod);
+  void ApplyPod(Pod pod);  // decodes its intent (DecodePodIntent) first
   void RemovePod(const std::string& key);
   void Uncharge(Tracked& tr);
   void NoteCharged(const Pod& pod, Tracked& tr);  // gang bookkeeping when tr becomes charged
@@ -198,17 +230,34 @@ class Engine {
   bool DropNominationsOf(const std::string& pod_key);  // true if it held any (a gang member: the gang's)
   // `new_arrival` false: a pod back from a failed bind (not a new application).
   void AddPending(const Pod& pod, Tracked& tr, bool new_arrival = true);
-  // Applications, for max_running_apps / max_pending_apps: a gang, else the pod's
-  // controller, else the pod itself; keyed per leaf ("<leaf>|<namespace>/<id>").
-  static std::string AppKey(QueueId leaf, const Pod& pod);
+  // Applications, for max_running_apps / max_pending_apps: the value of the
+  // configured application_label, else a gang, else the pod's controller, else the
+  // pod itself; keyed per leaf and namespace ("<leaf>|<namespace>/<kind>/<id>").
+  std::string AppKey(QueueId leaf, const Pod& pod) const;
   void CountApp(QueueId leaf, const std::string& app, int running, int pending);
-  // "" if `w` may start running now as far as max_running_apps goes; else why not.
-  std::string RunningAppLimit(const Workload& w) const;
+  // Why `w` may not start running now because of max_running_apps; nullopt if it may.
+  std::optional<std::string> RunningAppLimit(const Workload& w) const;
   void RemovePending(const std::string& key, Tracked& tr);
   void RefreshCapacity();
 
-  // Tries to place every pending member of `w`; all or nothing.
-  bool TryPlace(Workload& w, Decisions* out, std::string* why);
+  // Nominations past their TTL and reservations past their hold end; due wakeups
+  // fire; if capacity freed, blocked workloads are offered again.
+  void ExpireHolds();
+  // One attempt at `w` in a cycle: place, preempt, reserve, or explain why it waits.
+  void Attempt(Workload& w, Decisions* out);
+  void Placed(Workload& w);  // `w` was placed: its pods stop pending
+  // Records why `w` waits; a changed message is told to each of its pods.
+  void Explain(Workload& w, Wait why, Decisions* out);
+  // Sets queue_position on out->pending[from...]: one walk of each leaf concerned.
+  void SetQueuePositions(Decisions* out, size_t from);
+  void ExplainRejections(Decisions* out);  // rejections not told yet, once each
+  // Drops per-pod state that would otherwise only grow: PDB back-offs past their
+  // time, and preemption counts of pods gone past forget_preempted_after_ms.
+  // O(entries); run at most once a minute of (virtual) time.
+  void PruneExpired();
+  // Tries to place every pending member of `w`; all or nothing. On failure, *why
+  // says why (kUnschedulable, kQueueAtMax, kReservedElsewhere, kWaitingForGang).
+  bool TryPlace(Workload& w, Decisions* out, Wait* why);
   // Evicts the smallest set of victims on one node that lets the workload's pod
   // fit, if it is entitled (see placement/README.md). True if evictions were made.
   bool TryPreempt(Workload& w, Decisions* out, std::string* why);
@@ -225,9 +274,9 @@ class Engine {
   // Cheap necessary conditions, checked before the full searches.
   bool MightFitWholeGpus(const Pod& pod) const;
   // Why the workload can never be placed (larger than every node of its GPU types,
-  // or than its queue's max), or "" if it could be with enough free capacity.
+  // or than its queue's max), or nullopt if it could be with enough free capacity.
   // `pod` is the workload's first pending member.
-  std::string NeverFits(const Workload& w, const Pod& pod) const;
+  std::optional<std::string> NeverFits(const Workload& w, const Pod& pod) const;
   bool MightPreempt(const Workload& w, const Pod& pod) const;
   bool MayEvict(const std::string& victim_key, const Tracked& victim, const Workload& w, bool reclaim,
                 int dim, const absl::flat_hash_map<QueueId, int64_t>& taken) const;
@@ -299,8 +348,13 @@ class Engine {
   uint64_t placing_workload_ = 0;  // the workload TryPlace is placing (may use its reserved node)
   absl::flat_hash_map<int64_t, int64_t> evicting_gpu_;  // queue * kQDims + dim -> GPUs being evicted
   absl::flat_hash_map<std::string, int64_t> pdb_blocked_until_;
-  absl::flat_hash_map<std::string, int> preempted_count_;  // by pod key, survives resubmission
-  absl::flat_hash_map<uint64_t, std::string> failed_shapes_;  // this cycle: shape -> reason
+  struct PreemptedCount {
+    int count = 0;
+    int64_t last_ms = 0;  // last eviction decided
+  };
+  absl::flat_hash_map<std::string, PreemptedCount> preempted_count_;  // by pod key, survives resubmission
+  int64_t next_prune_ms_ = 0;
+  absl::flat_hash_map<uint64_t, Wait> failed_shapes_;  // this cycle: shape -> why
   // Blocked workloads by shape, in arrival order. When capacity frees, only the
   // first of each shape is offered again; each success offers the next. A cycle
   // costs O(shapes), not O(blocked workloads).

@@ -9,11 +9,11 @@
 namespace drover {
 
 GpuTypeMask AllowedGpuTypes(const Pod& pod, const GpuCatalog& catalog, std::string* error) {
-  const std::string* req = pod.annotations.Get(annotations::kGpuType);
-  if (req == nullptr || req->empty()) return kAnyGpuType;
-  absl::StatusOr<GpuTypeMask> m = catalog.ResolveRequest(*req);
+  const std::string& req = pod.intent.gpu_type;
+  if (req.empty()) return kAnyGpuType;
+  absl::StatusOr<GpuTypeMask> m = catalog.ResolveRequest(req);
   if (!m.ok()) {
-    *error = StrCat("annotation ", annotations::kGpuType, "=\"", *req, "\": ", m.status().message());
+    *error = StrCat("annotation ", annotations::kGpuType, ": \"", req, "\": ", m.status().message());
     return 0;
   }
   return *m;
@@ -100,6 +100,12 @@ void FailureTally::AddQueueReason(const std::string& reason) {
   if (std::find(queue_reasons_.begin(), queue_reasons_.end(), reason) == queue_reasons_.end()) {
     queue_reasons_.push_back(reason);
   }
+}
+
+PendingCode FailureTally::Code() const {
+  if (!admitted_ && !queue_reasons_.empty()) return PendingCode::kQueueAtMax;
+  if (counts_[static_cast<int>(FilterFailure::kReserved)] > 0) return PendingCode::kReservedElsewhere;
+  return PendingCode::kUnschedulable;
 }
 
 uint64_t FailureTally::Signature() const {

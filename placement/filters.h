@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cluster.h"
 #include "core/gpu_catalog.h"
 #include "core/snapshot.h"
 
@@ -39,8 +40,8 @@ FilterFailure CheckNodeFree(const Pod& pod, const NodeState& node, const Resourc
 // True if the pod's devices fit on the node's devices.
 bool DevicesFit(const Pod& pod, const NodeState& node);
 
-// The GPU types a pod accepts (annotation drover.io/gpu-type: a type or class);
-// all types when absent. On an unknown name, 0 and `*error` says why.
+// The GPU types a pod accepts (pod.intent.gpu_type, from drover.io/gpu-type: a
+// type or class); all types when absent. On an unknown name, 0 and `*error` says why.
 GpuTypeMask AllowedGpuTypes(const Pod& pod, const GpuCatalog& catalog, std::string* error);
 
 // Aggregates failures into kube-scheduler's message shape.
@@ -48,6 +49,11 @@ class FailureTally {
  public:
   void Add(FilterFailure f, const NodeState& node, const Taint* taint, const GpuCatalog& catalog);
   void AddQueueReason(const std::string& reason);
+  // The pod's queues admitted it on some GPU type (or CPU-only): nodes, not quota, turned it away.
+  void NoteAdmitted() { admitted_ = true; }
+  // kQueueAtMax if its queues refused it on every type it may use; else
+  // kReservedElsewhere if a node held for another workload turned it away; else kUnschedulable.
+  PendingCode Code() const;
   // `n` nodes skipped by an index for failure `f` (no per-node detail).
   void AddCount(FilterFailure f, int n, const std::string& gpu_type);
   int nodes() const { return nodes_; }
@@ -62,6 +68,7 @@ class FailureTally {
   std::string gpu_example_;
   std::vector<std::string> queue_reasons_;
   int nodes_ = 0;
+  bool admitted_ = false;
 };
 
 }  // namespace drover

@@ -44,7 +44,7 @@ class ScoringPolicy {
 // lowest adequate GPU rank, best-fitting free GPUs), "spread" (least-allocated, like
 // the default scheduler), "fgd" (fragmentation gradient descent), and the FGD paper's
 // baselines "random", "dotprod", "gpuclustering", "gpupacking", "bestfit".
-absl::StatusOr<std::unique_ptr<ScoringPolicy>> MakePolicy(std::string_view name, uint64_t seed = 1);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<ScoringPolicy>> MakePolicy(std::string_view name, uint64_t seed = 1);
 std::vector<std::string> PolicyNames();
 
 // Picks devices for `pod` on `node`: whole GPUs take the lowest-index fully free

@@ -92,7 +92,8 @@ void Engine::NoteTaken(const Tracked& v, QueueId leaf, absl::flat_hash_map<Queue
 bool Engine::MayEvict(const std::string& victim_key, const Tracked& v, const Workload& w, bool reclaim, int dim,
                       const absl::flat_hash_map<QueueId, int64_t>& taken) const {
   if (!v.charged || v.evicting || v.tier == 0) return false;
-  if (auto c = preempted_count_.find(victim_key); c != preempted_count_.end() && c->second >= options_.max_preemptions_per_pod) {
+  if (auto c = preempted_count_.find(victim_key);
+      c != preempted_count_.end() && c->second.count >= options_.max_preemptions_per_pod) {
     return false;
   }
   if (auto b = pdb_blocked_until_.find(victim_key); b != pdb_blocked_until_.end() && b->second > now_ms_) return false;
@@ -233,7 +234,9 @@ size_t Engine::Evict(std::vector<std::string> victims, const Workload& w, const 
   for (const std::string& v : victims) {
     Tracked& tv = tracked_[v];
     NoteEvicting(tv, true);
-    ++preempted_count_[v];
+    PreemptedCount& count = preempted_count_[v];
+    ++count.count;
+    count.last_ms = now_ms_;
     ++stats_.preemptions;
     ++(tv.leaf == w.leaf ? stats_.preemptions_in_queue : stats_.preemptions_reclaim);
     const std::string reason =
@@ -401,6 +404,13 @@ bool Engine::TryPreemptGang(Workload& w, Decisions* out, std::string* why) {
   return false;
 }
 
+void Engine::PruneExpired() {
+  absl::erase_if(pdb_blocked_until_, [&](const auto& kv) { return kv.second <= now_ms_; });
+  absl::erase_if(preempted_count_, [&](const auto& kv) {
+    return !tracked_.contains(kv.first) && now_ms_ - kv.second.last_ms >= options_.forget_preempted_after_ms;
+  });
+}
+
 int64_t Engine::EvictingGpu(QueueId q, int dim) const {
   if (evicting_gpu_.empty()) return 0;
   auto it = evicting_gpu_.find(static_cast<int64_t>(q) * kQDims + dim);
@@ -433,7 +443,9 @@ void Engine::OnEvictionOutcome(const EvictionOutcome& o) {
   auto it = tracked_.find(o.pod_key);
   if (o.result == EvictionOutcome::Result::kEvicted || o.result == EvictionOutcome::Result::kGone) return;
   if (it != tracked_.end() && it->second.evicting) NoteEvicting(it->second, false);
-  if (auto c = preempted_count_.find(o.pod_key); c != preempted_count_.end() && c->second > 0) --c->second;
+  if (auto c = preempted_count_.find(o.pod_key); c != preempted_count_.end() && --c->second.count <= 0) {
+    preempted_count_.erase(c);  // as if never preempted
+  }
   --stats_.preemptions;
   if (o.result == EvictionOutcome::Result::kBlocked) {
     ++stats_.evictions_blocked;

@@ -36,6 +36,7 @@ void PendingOrder::Add(QueueId leaf, const PendingItem& item) {
   if (items_.contains(item.id)) Remove(item.id);
   Entry e{leaf, ItemKey{-item.priority, item.submit_ms, seq_++, item.id}, false};
   State(leaf).items.insert(e.key);
+  State(leaf).queued.insert(e.key);
   items_.emplace(item.id, e);
   Refresh(leaf);
 }
@@ -45,6 +46,7 @@ void PendingOrder::Remove(uint64_t id) {
   if (it == items_.end()) return;
   const Entry e = it->second;
   items_.erase(it);
+  State(e.leaf).queued.erase(e.key);
   if (e.blocked) {
     --blocked_count_;
     return;
@@ -109,9 +111,14 @@ void PendingOrder::OnUsageChanged(QueueId leaf) { Refresh(leaf); }
 
 int64_t PendingOrder::PositionInLeaf(uint64_t id) const {
   auto it = items_.find(id);
-  if (it == items_.end() || it->second.blocked) return -1;
-  const auto& items = states_[it->second.leaf].items;
-  return std::distance(items.begin(), items.find(it->second.key));
+  if (it == items_.end()) return -1;
+  const auto& queued = states_[it->second.leaf].queued;
+  return std::distance(queued.begin(), queued.find(it->second.key));
+}
+
+void PendingOrder::ForEachInLeaf(QueueId leaf, absl::FunctionRef<void(uint64_t id)> fn) const {
+  if (static_cast<size_t>(leaf) >= states_.size()) return;
+  for (const ItemKey& k : states_[leaf].queued) fn(std::get<3>(k));
 }
 
 }  // namespace drover

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "queues/queue_tree.h"
 
 namespace drover {
@@ -50,8 +51,11 @@ class PendingOrder {
   size_t size() const { return items_.size(); }
   size_t blocked() const { return blocked_count_; }
   bool Contains(uint64_t id) const { return items_.contains(id); }
-  // Position of the item among its leaf's offerable items (0 = head), or -1.
+  // Position of the item in its leaf's order (0 = head), counting every item of
+  // the leaf, offerable or blocked: where it stands in line. -1 if absent. O(position).
   int64_t PositionInLeaf(uint64_t id) const;
+  // Calls fn(id) for every item of `leaf`, offerable or blocked, in the leaf's order. O(items of the leaf).
+  void ForEachInLeaf(QueueId leaf, absl::FunctionRef<void(uint64_t id)> fn) const;
 
  private:
   using ItemKey = std::tuple<int32_t, int64_t, uint64_t, uint64_t>;  // -priority, submit, seq, id
@@ -63,6 +67,7 @@ class PendingOrder {
   };
   struct QState {
     std::set<ItemKey> items;          // leaves: offerable items
+    std::set<ItemKey> queued;         // leaves: every item, offerable or blocked (positions)
     std::set<ChildKey> active;        // parents: children with offerable work, by share
     double keyed_share = 0;           // share under which this queue sits in its parent's set
     bool in_parent = false;

@@ -71,15 +71,11 @@ void QueueTree::RecomputeMax(QueueId id) {
   for (QueueId c : q.children) RecomputeMax(c);
 }
 
-namespace {
-const std::string* Annotation(const Pod& pod, std::string_view key) { return pod.annotations.Get(key); }
-}  // namespace
-
 absl::StatusOr<QueueId> QueueTree::LeafFor(const Pod& pod) const {
   std::string path;
   std::string rule;
-  if (const std::string* a = Annotation(pod, annotations::kQueue)) {
-    path = *a;
+  if (!pod.intent.queue.empty()) {
+    path = pod.intent.queue;
     rule = StrCat("annotation ", annotations::kQueue);
   } else if (auto it = config_.namespace_queues.find(pod.namespace_); it != config_.namespace_queues.end()) {
     path = it->second;
@@ -112,11 +108,11 @@ absl::StatusOr<QueueId> QueueTree::LeafFor(const Pod& pod) const {
 QueueId QueueTree::LeafForRunning(const Pod& pod) {
   absl::StatusOr<QueueId> leaf = LeafFor(pod);
   if (leaf.ok()) return *leaf;
-  const std::string* a = Annotation(pod, annotations::kQueue);
-  if (a != nullptr && !a->empty()) {
-    const QueueId existing = Find(*a);
+  const std::string& a = pod.intent.queue;
+  if (!a.empty()) {
+    const QueueId existing = Find(a);
     if (existing != kNoQueue && queues_[existing].leaf()) return existing;  // draining: keep counting
-    if (existing == kNoQueue) return AddDrainingPath(a->rfind("root", 0) == 0 ? *a : StrCat("root.", *a));
+    if (existing == kNoQueue) return AddDrainingPath(a.rfind("root", 0) == 0 ? a : StrCat("root.", a));
   }
   return root();
 }
@@ -147,16 +143,8 @@ QueueId QueueTree::AddDrainingPath(std::string_view path) {
   return cur;
 }
 
-absl::StatusOr<int> QueueTree::TierFor(const Pod& pod) const {
-  if (const std::string* t = Annotation(pod, annotations::kTier)) {
-    int tier = -1;
-    auto [ptr, ec] = std::from_chars(t->data(), t->data() + t->size(), tier);
-    if (ec != std::errc() || ptr != t->data() + t->size() || tier < 0 || tier > 2) {
-      return absl::InvalidArgumentError(
-          StrCat("pod ", pod.Key(), ": annotation ", annotations::kTier, "=\"", *t, "\" must be 0, 1 or 2"));
-    }
-    return tier;
-  }
+int QueueTree::TierFor(const Pod& pod) const {
+  if (pod.intent.tier != kTierUnset) return pod.intent.tier;
   if (auto it = config_.priority_class_tiers.find(pod.priority_class); it != config_.priority_class_tiers.end()) {
     return it->second;
   }

@@ -82,14 +82,16 @@ class QueueTree {
   // Changes whenever SetClusterCapacity changes the capacity (shares depend on it).
   uint64_t capacity_generation() const { return capacity_generation_; }
 
-  // The leaf queue for a pending pod: annotation drover.io/queue, then the namespace
+  // The leaf queue for a pending pod: pod.intent.queue (drover.io/queue), then the namespace
   // mapping, then the default queue. Errors say which rule failed and why.
   absl::StatusOr<QueueId> LeafFor(const Pod& pod) const;
   // The leaf for a pod already running: like LeafFor, but a queue that no longer
   // exists is re-created as a draining leaf so its usage stays accounted.
   QueueId LeafForRunning(const Pod& pod);
-  // Tier from annotation drover.io/tier, then the priority class mapping, then the default.
-  absl::StatusOr<int> TierFor(const Pod& pod) const;
+  // Tier from pod.intent (annotation drover.io/tier), then the priority class
+  // mapping, then the default. A malformed annotation is the engine's to reject
+  // (pod.intent.invalid); here it counts as absent.
+  int TierFor(const Pod& pod) const;
 
   // Charge for a pod landing on a GPU type (kNoGpuType for CPU-only). Applies the
   // proportional policy: error text when it rejects the pod.

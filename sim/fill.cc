@@ -17,6 +17,12 @@ namespace {
 
 int64_t GpuMilli(const Pod& p) { return int64_t{p.gpu_devices} * p.gpu_milli_per_device; }
 
+// FNV-1a, the same in every process (unlike absl::Hash), with a separator after `s`.
+void Digest(uint64_t* h, std::string_view s) {
+  for (char c : s) *h = (*h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  *h = (*h ^ 0xff) * 1099511628211ULL;
+}
+
 // The per-run state of the fill: the snapshot and the GPU types each pod accepts.
 class Filler {
  public:
@@ -25,6 +31,9 @@ class Filler {
   int64_t capacity_milli() const { return capacity_milli_; }
   // Places `pod` (already observed) on the best feasible node; false if none.
   absl::StatusOr<bool> Place(const Pod& pod);
+  // The node and devices of the last pod placed.
+  const std::string& last_node() const { return snap_.node(last_node_).node.name; }
+  const std::vector<int>& last_devices() const { return best_devices_; }
   // Checks the snapshot's invariants and that it holds `allocated_milli` of GPU.
   absl::Status Verify(int64_t allocated_milli) const;
 
@@ -37,6 +46,7 @@ class Filler {
   Snapshot snap_;
   ScoringPolicy* policy_;
   int64_t capacity_milli_ = 0;
+  NodeId last_node_ = kNoNode;
   absl::flat_hash_map<std::string, GpuTypeMask> types_;
   std::vector<int> devices_, best_devices_;
 };
@@ -100,6 +110,7 @@ absl::StatusOr<bool> Filler::Place(const Pod& pod) {
   RETURN_IF_ERROR(CheckDevices(pod, snap_.node(best_node), best_devices_));
   snap_.UpsertPod(pod);
   RETURN_IF_ERROR(snap_.Assume(pod.Key(), best_node, best_devices_));
+  last_node_ = best_node;
   return true;
 }
 
@@ -180,12 +191,16 @@ absl::StatusOr<FillResult> RunFill(const std::vector<Node>& nodes, const std::ve
   ArrivalCurve curve(r.capacity_milli);
   std::vector<int> copies(pods.size(), 0);
   const auto start = std::chrono::steady_clock::now();
+  r.decisions_digest = 14695981039346656037ULL;
   for (int i : order) {
     Pod pod = pods[i];
     if (copies[i]++ > 0) pod.name = absl::StrCat(pod.name, "-copy", copies[i] - 1);
     policy->Observe(pod);
     r.arrived_milli += GpuMilli(pod);
     ASSIGN_OR_RETURN(bool placed, filler.Place(pod));
+    Digest(&r.decisions_digest, pod.name);
+    Digest(&r.decisions_digest, placed ? filler.last_node() : "-");
+    if (placed) Digest(&r.decisions_digest, absl::StrJoin(filler.last_devices(), ","));
     if (placed) {
       r.allocated_milli += GpuMilli(pod);
       ++r.placed;

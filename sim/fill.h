@@ -64,6 +64,9 @@ struct FillResult {
   int64_t arrived_milli = 0;
   int64_t allocated_milli = 0;
   double seconds = 0;  // wall time of the placement loop
+  // FNV-1a over every arrival in order: its name, then its node and devices, or
+  // "-" if it was dropped. Two builds that place alike give the same digest.
+  uint64_t decisions_digest = 0;
   // GPU milli of the pods that failed before arrivals passed 100% (what the metric
   // counts), by kind: [0] shared GPU, [1] one whole GPU, [2] 2-7 GPUs, [3] 8+ GPUs.
   int64_t failed_milli_by_kind[4] = {0, 0, 0, 0};

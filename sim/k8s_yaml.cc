@@ -192,7 +192,10 @@ class Decoder {
     ResourceVec overhead;
     RETURN_IF_ERROR(ReadResources(spec["overhead"], "spec.overhead", &overhead));
     p.requests = EffectiveRequests(init, app, overhead);
-    if (absl::Status s = ResolveGpuShape(&p); !s.ok()) return Fail("resources", s.message());
+    // The same decoding as k8s/: a malformed Drover annotation is the engine's to
+    // reject with a reason; a GPU request that cannot be read fails the load.
+    (void)drover::DecodePod(&p);
+    if (!p.intent.shape_error.empty()) return Fail("resources", p.intent.shape_error);
     RETURN_IF_ERROR(ReadMap(spec["nodeSelector"], "spec.nodeSelector", &p.node_selector));
     if (const YAML::Node tols = spec["tolerations"]; tols && tols.IsSequence()) {
       for (size_t i = 0; i < tols.size(); ++i) {

@@ -185,6 +185,7 @@ absl::StatusOr<Pod> PodFromRow(const Table& t, const Row& row, GpuCatalog* catal
   RETURN_IF_ERROR(ParseCount(t, row, kDeletion, "deletion_time", true).status());
   RETURN_IF_ERROR(ParseCount(t, row, kScheduled, "scheduled_time", true).status());
   p.creation_ms = created * 1000;
+  DecodePodIntent(&p);  // its GPU type request, as the engine will read it
   return p;
 }
 

@@ -115,6 +115,7 @@ void SimCluster::Fire(const Timed& t) {
 }
 
 void SimCluster::Bind(const Binding& b) {
+  if (mirror_ != nullptr) mirror_->Bind(b);
   auto refuse = [&](BindOutcome::Result r, std::string msg) {
     ++totals_.refused_binds;
     totals_.violations.push_back(StrCat("bind ", b.pod_key, " -> ", b.node, ": ", msg));
@@ -197,6 +198,7 @@ void SimCluster::Complete(const std::string& key, uint64_t generation, bool evic
 }
 
 void SimCluster::Evict(const Eviction& e) {
+  if (mirror_ != nullptr) mirror_->Evict(e);
   auto it = running_.find(e.pod_key);
   if (it == running_.end()) {
     eviction_outcomes_.push_back(EvictionOutcome{e.pod_key, e.preemptor_key, EvictionOutcome::Result::kGone, ""});
@@ -212,6 +214,7 @@ void SimCluster::CollectEvictionOutcomes(std::vector<EvictionOutcome>* out) {
 }
 
 void SimCluster::RecordPending(const PendingReason& p) {
+  if (mirror_ != nullptr) mirror_->RecordPending(p);
   if (pending_.contains(p.pod_key)) reasons_[p.pod_key] = p.message;
 }
 

@@ -98,6 +98,10 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   // Clock
   int64_t NowMillis() const override { return now_ms_; }
 
+  // Every decision handed to this simulator is also handed to `mirror` first (a
+  // recorder, e.g. bench/decision_log.h); its outcomes are never collected. nullptr: none.
+  void set_mirror(Actuator* mirror) { mirror_ = mirror; }
+
   // Moves the clock to the next timed event and fires every event due then.
   // False if there is none (or the next is after `until_ms` when set). With
   // `wake_ms` set (the scheduler's next timer, Engine::NextWakeupMs), stops there
@@ -169,6 +173,7 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   absl::flat_hash_map<std::string, std::string> reasons_;
   std::vector<PodRecord> records_;
   SimTotals totals_;
+  Actuator* mirror_ = nullptr;
   int64_t gpu_allocated_ = 0;
   int64_t gpu_capacity_ = 0;
   int64_t free_gpu_nodes_ = 0;  // kept equal to FreeGpuNodes()

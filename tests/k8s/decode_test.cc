@@ -164,9 +164,22 @@ TEST_CASE("decode_pod_errors_name_the_object_and_field", "[k8s][decode]") {
             .find("pod d/p: metadata.creationTimestamp: \"yesterday\"") == 0);
   CHECK(error_of(R"({"metadata":{"name":"p","namespace":"d","annotations":{"drover.io/gpu-devices":"0,x"}}})")
             .find("pod d/p: metadata.annotations[drover.io/gpu-devices]") == 0);
-  CHECK(error_of(R"({"metadata":{"name":"p","namespace":"d"},"spec":{"containers":[{"name":"c",
-        "resources":{"limits":{"nvidia.com/gpu":"1500m"}}}]}})")
-            .find("pod d/p: nvidia.com/gpu request 1.5 is not a whole number") == 0);
+  {
+    // A GPU request the scheduler cannot read is not a decode error: the pod goes on
+    // to the engine, which rejects it with this reason (so the pod is told).
+    absl::StatusOr<Pod> pod = dec.DecodePod(R"({"metadata":{"name":"p","namespace":"d"},"spec":{"containers":[
+        {"name":"c","resources":{"limits":{"nvidia.com/gpu":"1500m"}}}]}})");
+    REQUIRE(pod.ok());
+    CHECK(pod->intent.invalid.find("pod d/p: nvidia.com/gpu request 1.5 is not a whole number") == 0);
+    CHECK(pod->gpu_devices == 2);  // what it may hold meanwhile: the whole devices it asks
+  }
+  {
+    absl::StatusOr<Pod> pod = dec.DecodePod(R"({"metadata":{"name":"p","namespace":"d",
+        "annotations":{"drover.io/gpu-fraction":"half","drover.io/gang-min-members":"-3"}},
+        "spec":{"containers":[{"name":"c"}]}})");
+    REQUIRE(pod.ok());
+    CHECK(pod->intent.invalid == "pod d/p: annotation drover.io/gpu-fraction: \"half\" must be a fraction in (0, 1]");
+  }
   CHECK(error_of(R"({"metadata":{"namespace":"d"}})") == "pod (unnamed): metadata.name: is missing");
   CHECK(error_of(R"({"metadata":{"name":"p","namespace":"d"},"spec":{"containers":[{"name":"c",
         "resources":{"requests":{"memory":"-1Gi"}}}]}})") ==
