@@ -66,11 +66,16 @@ CycleStatus SchedulingLoop::CycleFigures() const {
   return c;
 }
 
-void SchedulingLoop::Publish() {
+void SchedulingLoop::Publish(bool fresh_pending) {
   const auto start = SteadyClock::now();
   StatusInputs in = inputs_ ? inputs_() : StatusInputs{};
   in.cycle = CycleFigures();
-  board_->Publish(BuildStatus(*engine_, clock_->NowMillis(), in));
+  const int64_t now_ms = clock_->NowMillis();
+  if (fresh_pending || !pending_ || start - pending_built_ >= options_.pending_refresh) {
+    pending_ = BuildPendingSection(*engine_, now_ms);
+    pending_built_ = start;
+  }
+  board_->Publish(BuildStatus(*engine_, now_ms, in, pending_));
   last_publish_ = SteadyClock::now();
   last_publish_seconds_ = std::chrono::duration<double>(last_publish_ - start).count();
   changed_since_publish_ = false;

@@ -23,6 +23,9 @@ struct LoopOptions {
   std::chrono::milliseconds publish_min_interval{50};
   std::chrono::milliseconds publish_max_age{1000};
   bool publish = true;  // false: only explicit Publish() calls publish
+  // The pending list (the costly part: O(pending pods)) is rebuilt at most this
+  // often; publishes in between share the last one. 0 = with every publish.
+  std::chrono::milliseconds pending_refresh{1000};
   bool check_invariants = false;
 };
 
@@ -36,8 +39,9 @@ class SchedulingLoop {
   // Runs queued commands, then one daemon step (acting only when `act`), then
   // publishes if due. Returns the step's counts.
   StepResult Iterate(bool act);
-  // Builds and publishes the status now.
-  void Publish();
+  // Builds and publishes the status now; `fresh_pending` rebuilds the pending
+  // list whatever its age.
+  void Publish(bool fresh_pending = false);
   const std::vector<std::string>& violations() const { return daemon_.violations(); }
 
  private:
@@ -55,6 +59,8 @@ class SchedulingLoop {
   bool changed_since_publish_ = true;
   SteadyClock::time_point last_publish_{};
   double last_publish_seconds_ = 0;
+  std::shared_ptr<const PendingSection> pending_;
+  SteadyClock::time_point pending_built_{};
   std::vector<double> recent_cycles_;  // ring of the last kRecent step durations
   size_t next_slot_ = 0;
   int64_t cycles_ = 0;

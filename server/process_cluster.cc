@@ -51,6 +51,21 @@ absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> MakeElector(const KubeRunOpt
   return std::make_unique<k8s::LeaderElector>(http, lo);
 }
 
+// GET /api/v1/status[?nodes=true][&limit=N][&queue=PATH]
+HttpResponse StatusResponse(const ClusterStatus& status, const HttpRequest& req) {
+  StatusJsonOptions o;
+  o.nodes = req.Param("nodes") == "true";
+  o.pending_queue = req.Param("queue");
+  const std::string limit = req.Param("limit", "100");
+  char* end = nullptr;
+  const long long n = std::strtoll(limit.c_str(), &end, 10);
+  if (limit.empty() || *end != '\0' || n < 0 || n > 100000) {
+    return HttpResponse{400, StrCat("limit: \"", limit.substr(0, 40), "\" is not a number in 0..100000\n"), "text/plain"};
+  }
+  o.pending_limit = static_cast<size_t>(n);
+  return HttpResponse{200, FormatStatusJson(status, o), "application/json"};
+}
+
 }  // namespace
 
 absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
@@ -107,8 +122,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
       server->AddReadyCheck("leader", [e = elector->get()] { return CheckResult{true, e->IsLeader() ? "leading" : "standby"}; });
     }
     server->Get("/api/v1/status", [this](const HttpRequest& req) {
-      const bool nodes = req.Param("nodes") == "true";
-      return HttpResponse{200, FormatStatusJson(*board_.Get(), nodes), "application/json"};
+      return StatusResponse(*board_.Get(), req);
     });
     absl::StatusOr<int> port = server->Start();
     if (!port.ok()) return port.status();

@@ -34,7 +34,7 @@ SimRunResult RunSimulation(Engine* engine, SimCluster* sim, const SimRunOptions&
   }
   loop.Iterate(/*act=*/true);
   sim->Finish();
-  loop.Publish();
+  loop.Publish(/*fresh_pending=*/true);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   SimRunResult result;
   result.report = BuildReport(*sim, *engine, wall);

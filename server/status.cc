@@ -81,7 +81,58 @@ void AddNodes(const Engine& engine, ClusterStatus* out) {
   }
 }
 
+// The resource a pending pod's GPUs count under: its first allowed type.
+std::string DemandResource(const Engine& engine, const Pod& pod) {
+  if (pod.intent.gpu_type.empty()) return "gpu";
+  absl::StatusOr<GpuTypeMask> mask = engine.catalog().ResolveRequest(pod.intent.gpu_type);
+  if (!mask.ok()) return "gpu";
+  const std::vector<GpuTypeId> ranked = engine.catalog().ByRank(*mask);
+  return ranked.empty() ? "gpu" : engine.catalog().type(ranked.front()).name;
+}
+
+void AddDemand(const Engine& engine, const PendingWorkload& w, PendingSection* out) {
+  const QueueTree& tree = engine.queues();
+  const QueueId leaf = w.queue.empty() ? kNoQueue : tree.Find(w.queue);
+  if (leaf == kNoQueue) return;
+  const Snapshot& snap = engine.snapshot();
+  for (const std::string& key : w.pod_keys) {
+    const PodId id = snap.FindPod(key);
+    if (id == kNoPod) continue;
+    const Pod& pod = snap.pod(id).pod;
+    const std::string gpu = pod.WantsGpu() ? DemandResource(engine, pod) : "";
+    tree.ForEachAncestor(leaf, [&](QueueId q) {
+      auto& d = out->demand[tree.queue(q).path];
+      d["cpu"] += pod.requests[Res::kCpu];
+      d["memory"] += pod.requests[Res::kMemory];
+      if (!gpu.empty()) d[gpu] += pod.requests[Res::kGpu];
+    });
+  }
+}
+
+void ApplyDemand(const PendingSection& pending, ClusterStatus* out) {
+  for (QueueStatus& q : out->queues) {
+    auto it = pending.demand.find(q.path);
+    if (it == pending.demand.end()) continue;
+    for (const auto& [resource, amount] : it->second) {
+      auto dim = std::find_if(q.dims.begin(), q.dims.end(), [&](const QueueDimStatus& d) { return d.resource == resource; });
+      if (dim == q.dims.end()) {
+        // A type the queue has no quota for (it waits at max 0), or "gpu": shown before cpu.
+        dim = q.dims.insert(q.dims.end() - 2, QueueDimStatus{resource, 0, 0, 0, 0, 0});
+      }
+      dim->pending_demand = amount;
+    }
+  }
+}
+
 }  // namespace
+
+std::shared_ptr<const PendingSection> BuildPendingSection(const Engine& engine, int64_t now_ms) {
+  auto out = std::make_shared<PendingSection>();
+  out->workloads = engine.ListPending();
+  out->as_of_ms = now_ms;
+  for (const PendingWorkload& w : out->workloads) AddDemand(engine, w, out.get());
+  return out;
+}
 
 const QueueStatus* ClusterStatus::FindQueue(const std::string& path) const {
   for (const QueueStatus& q : queues) {
@@ -90,7 +141,8 @@ const QueueStatus* ClusterStatus::FindQueue(const std::string& path) const {
   return nullptr;
 }
 
-std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms, const StatusInputs& in) {
+std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms, const StatusInputs& in,
+                                           std::shared_ptr<const PendingSection> pending) {
   auto out = std::make_shared<ClusterStatus>();
   out->now_ms = now_ms;
   out->synced = in.synced;
@@ -103,6 +155,8 @@ std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms,
   out->cycle.engine = engine.stats();
   AddQueues(engine, out.get());
   AddNodes(engine, out.get());
+  out->pending = pending ? std::move(pending) : std::make_shared<const PendingSection>();
+  ApplyDemand(*out->pending, out.get());
   return out;
 }
 

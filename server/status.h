@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "placement/engine.h"
 
@@ -32,7 +33,10 @@ struct QueueDimStatus {
   int64_t max = 0;
   int64_t usage = 0;
   int64_t borrowed = 0;        // usage above guaranteed
-  int64_t pending_demand = 0;  // requests of the subtree's pending pods that may use it
+  // Requests of the subtree's pending pods: GPUs counted under the first type
+  // each pod may use (the type the engine tries first), or under "gpu" for a pod
+  // that names none; refreshed with the pending list (PendingSection).
+  int64_t pending_demand = 0;
 };
 
 struct QueueStatus {
@@ -81,6 +85,16 @@ struct CycleStatus {
   EngineStats engine;
 };
 
+// The pending workloads and the demand behind them. Listing 100k pending pods
+// costs far more than the rest of the status, so the loop rebuilds this part at
+// most every LoopOptions::pending_refresh and shares it between publishes.
+struct PendingSection {
+  std::vector<PendingWorkload> workloads;  // by leaf queue, in queue order; then the rejected
+  // Per queue path: resource name -> demand (leaf and every ancestor).
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int64_t>> demand;
+  int64_t as_of_ms = 0;  // loop clock when listed
+};
+
 // The configuration in force.
 struct ConfigStatus {
   int64_t revision = 0;     // 1 at start, +1 per applied document
@@ -103,8 +117,13 @@ struct ClusterStatus {
   std::vector<QueueStatus> queues;      // tree order, root first
   std::vector<GpuInventory> gpus;       // by catalog rank
   std::vector<NodeGpuStatus> nodes;     // GPU nodes, by name
+  std::shared_ptr<const PendingSection> pending = std::make_shared<const PendingSection>();  // never null
   const QueueStatus* FindQueue(const std::string& path) const;
 };
+
+// Lists the engine's pending workloads and their demand (loop thread only).
+// O(pending pods + queues).
+std::shared_ptr<const PendingSection> BuildPendingSection(const Engine& engine, int64_t now_ms);
 
 // Facts the engine does not know, supplied by the loop.
 struct StatusInputs {
@@ -114,9 +133,10 @@ struct StatusInputs {
   CycleStatus cycle;  // `engine` is filled in by BuildStatus
 };
 
-// Builds the status from the engine (loop thread only). Cost O(queues x
-// dimensions + nodes).
-std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms, const StatusInputs& in);
+// Builds the status from the engine (loop thread only), with `pending` (null:
+// an empty section). Cost O(queues x dimensions + nodes).
+std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms, const StatusInputs& in,
+                                           std::shared_ptr<const PendingSection> pending = nullptr);
 
 // Holds the latest status. Publish swaps a pointer under a short lock; Get
 // copies it. Neither waits for a status to be built.

@@ -113,9 +113,39 @@ void WriteNodes(Writer& w, const std::vector<NodeGpuStatus>& nodes) {
   w.EndArray();
 }
 
+bool InSubtree(const std::string& queue, const std::string& root) {
+  return root.empty() || queue == root || (queue.size() > root.size() && queue.compare(0, root.size(), root) == 0 &&
+                                           queue[root.size()] == '.');
+}
+
+void WritePending(Writer& w, const PendingSection& p, const StatusJsonOptions& o) {
+  Int(w, "pendingAsOfMs", p.as_of_ms);
+  w.Key("pending");
+  w.StartArray();
+  int64_t total = 0;
+  for (const PendingWorkload& pw : p.workloads) {
+    if (!InSubtree(pw.queue, o.pending_queue)) continue;
+    if (static_cast<size_t>(total++) >= o.pending_limit) continue;
+    w.StartObject();
+    w.Key("pods");
+    w.StartArray();
+    for (const std::string& k : pw.pod_keys) w.String(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    w.EndArray();
+    Str(w, "queue", pw.queue);
+    Int(w, "tier", pw.tier);
+    Str(w, "code", std::string(PendingCodeName(pw.code)));
+    Str(w, "message", pw.message);
+    Int(w, "position", pw.position);
+    Int(w, "waitingSinceMs", pw.waiting_since_ms);
+    w.EndObject();
+  }
+  w.EndArray();
+  Int(w, "pendingTotal", total);
+}
+
 }  // namespace
 
-std::string FormatStatusJson(const ClusterStatus& s, bool with_nodes) {
+std::string FormatStatusJson(const ClusterStatus& s, const StatusJsonOptions& o) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
@@ -133,7 +163,8 @@ std::string FormatStatusJson(const ClusterStatus& s, bool with_nodes) {
   for (const QueueStatus& q : s.queues) WriteQueue(w, q);
   w.EndArray();
   WriteGpus(w, s.gpus);
-  if (with_nodes) WriteNodes(w, s.nodes);
+  if (o.nodes) WriteNodes(w, s.nodes);
+  WritePending(w, *s.pending, o);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -9,7 +9,12 @@
 
 namespace drover {
 
-// `with_nodes`: include the per-node list (large on big clusters).
-std::string FormatStatusJson(const ClusterStatus& status, bool with_nodes);
+struct StatusJsonOptions {
+  bool nodes = false;        // include the per-node list (large on big clusters)
+  size_t pending_limit = 100;  // pending workloads listed at most (pendingTotal counts them all)
+  std::string pending_queue;   // only this queue's subtree ("" = all)
+};
+
+std::string FormatStatusJson(const ClusterStatus& status, const StatusJsonOptions& options);
 
 }  // namespace drover

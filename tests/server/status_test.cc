@@ -53,7 +53,8 @@ TEST_CASE("status_reports_queue_usage_borrowing_and_gpu_inventory_as_the_engine_
   StatusInputs in;
   in.synced = true;
   in.config.revision = 3;
-  std::shared_ptr<ClusterStatus> s = BuildStatus(*e, 1234, in);
+  std::shared_ptr<const PendingSection> pending = BuildPendingSection(*e, 1234);
+  std::shared_ptr<ClusterStatus> s = BuildStatus(*e, 1234, in, pending);
   REQUIRE(s->queues.size() == 2);
   CHECK(s->queues[0].path == "root");
   const QueueStatus* team = s->FindQueue("root.team");
@@ -80,14 +81,31 @@ TEST_CASE("status_reports_queue_usage_borrowing_and_gpu_inventory_as_the_engine_
   CHECK(inv.free == 18);
   CHECK(inv.whole_nodes_free == 2);
   CHECK(inv.stranded == 2);
+  // The waiting pod: first in root.team, its 2 GPUs (no type named) as demand of
+  // the leaf and the root.
+  REQUIRE(s->pending->workloads.size() == 1);
+  const PendingWorkload& w = s->pending->workloads[0];
+  CHECK(w.pod_keys == std::vector<std::string>{"ns/wait"});
+  CHECK(w.queue == "root.team");
+  CHECK(w.position == 1);
+  for (const char* q : {"root", "root.team"}) {
+    const QueueDimStatus* gpu = Dim(*s->FindQueue(q), "gpu");
+    REQUIRE(gpu != nullptr);
+    CHECK(gpu->pending_demand == 2000);
+  }
+  CHECK(Dim(*team, "cpu")->pending_demand == 1000);
   REQUIRE(s->nodes.size() == 4);
   CHECK(s->nodes[0].name == "a-1");
   CHECK(s->nodes[0].free_gpus == 2);
-  const std::string json = FormatStatusJson(*s, true);
+  const std::string json = FormatStatusJson(*s, {true, 100, ""});
   CHECK(json.find("\"path\":\"root.team\"") != std::string::npos);
   CHECK(json.find("\"wholeNodesFree\":2") != std::string::npos);
+  CHECK(json.find("\"pods\":[\"ns/wait\"],\"queue\":\"root.team\",\"tier\":1,\"code\":\"Queued\"") != std::string::npos);
+  CHECK(json.find("\"pendingTotal\":1") != std::string::npos);
+  CHECK(FormatStatusJson(*s, {false, 0, ""}).find("\"pending\":[]") != std::string::npos);
+  CHECK(FormatStatusJson(*s, {false, 10, "root.other"}).find("\"pendingTotal\":0") != std::string::npos);
   CHECK(json.find("\"name\":\"h-1\"") != std::string::npos);
-  CHECK(FormatStatusJson(*s, false).find("\"nodes\":[") == std::string::npos);
+  CHECK(FormatStatusJson(*s, {}).find("\"nodes\":[") == std::string::npos);
 }
 
 TEST_CASE("status_board_hands_out_immutable_generations", "[server][status]") {
