@@ -1,6 +1,26 @@
 #include "server/daemon.h"
 
+#include "absl/strings/str_join.h"
+#include "spdlog/spdlog.h"
+
 namespace drover {
+
+void Daemon::LogDecisions(const Decisions& d) const {
+  for (const Binding& b : d.binds) {
+    spdlog::info("bind pod={} node={} gpus=[{}]", b.pod_key, b.node, absl::StrJoin(b.gpu_devices, ","));
+  }
+  for (const Eviction& e : d.evictions) {
+    spdlog::info("evict pod={} preemptor={} reason=\"{}\"", e.pod_key, e.preemptor_key, e.reason);
+  }
+  for (const PendingReason& p : d.pending) {
+    if (p.code == PendingCode::kRejected) {
+      spdlog::info("reject pod={} reason=\"{}\"", p.pod_key, p.message);
+    } else {
+      spdlog::debug("pending pod={} code={} position={} reason=\"{}\"", p.pod_key, PendingCodeName(p.code),
+                    p.queue_position, p.message);
+    }
+  }
+}
 
 StepResult Daemon::Step(bool act) {
   StepResult r;
@@ -21,6 +41,7 @@ StepResult Daemon::Step(bool act) {
   if (!act || !synced) return r;  // like kube-scheduler: nothing before the caches sync
   Decisions d = engine_->RunCycle(clock_->NowMillis());
   r.cycled = true;
+  if (log_decisions_) LogDecisions(d);
   for (const Eviction& e : d.evictions) actuator_->Evict(e);
   for (const Binding& b : d.binds) actuator_->Bind(b);
   for (const PendingReason& p : d.pending) actuator_->RecordPending(p);

@@ -35,6 +35,9 @@ class Daemon {
   // (not the leader) calls Step(false) to keep its snapshot warm.
   StepResult Step(bool act = true);
   void set_check_invariants(bool on) { check_invariants_ = on; }
+  // Logs every bind, eviction and rejection at info, other pending changes at
+  // debug (droverd in a cluster; the simulator reports instead).
+  void set_log_decisions(bool on) { log_decisions_ = on; }
   const std::vector<std::string>& violations() const { return violations_; }
 
  private:
@@ -42,7 +45,10 @@ class Daemon {
   ClusterSource* source_;
   Actuator* actuator_;
   const Clock* clock_;
+  void LogDecisions(const Decisions& d) const;
+
   bool check_invariants_ = false;
+  bool log_decisions_ = false;
   std::vector<ClusterEvent> events_;
   std::vector<BindOutcome> outcomes_;
   std::vector<EvictionOutcome> eviction_outcomes_;

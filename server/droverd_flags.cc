@@ -50,7 +50,7 @@ void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
            ->default_val(true));
   kube(app->add_option("--lease-namespace", k.lease_namespace, "namespace of the Lease (default: the kubeconfig's)"));
   kube(app->add_option("--lease-name", k.lease_name, "name of the Lease")->capture_default_str());
-  kube(app->add_option("--identity", k.identity, "leader election identity (default: hostname + random)"));
+  kube(app->add_option("--identity", k.identity, "leader election identity (default: $POD_NAME, else the host name: a restarted replica takes its own Lease back at once; give two droverd on one host an identity each)"));
   kube(app->add_option("--kube-api-qps", k.qps,
                        "client-side requests per second to the API server (0 = unlimited); size it to the "
                        "cluster: binds need one request each (see k8s/README.md)")

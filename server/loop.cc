@@ -27,6 +27,7 @@ SchedulingLoop::SchedulingLoop(Engine* engine, ClusterSource* source, Actuator* 
       options_(options),
       daemon_(engine, source, actuator, clock) {
   daemon_.set_check_invariants(options.check_invariants);
+  daemon_.set_log_decisions(options.log_decisions);
   recent_cycles_.reserve(kRecent);
 }
 

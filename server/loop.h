@@ -27,6 +27,7 @@ struct LoopOptions {
   // often; publishes in between share the last one. 0 = with every publish.
   std::chrono::milliseconds pending_refresh{1000};
   bool check_invariants = false;
+  bool log_decisions = false;  // Daemon::set_log_decisions
 };
 
 class SchedulingLoop {

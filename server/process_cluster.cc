@@ -2,7 +2,7 @@
 #include <unistd.h>
 
 #include <memory>
-#include <random>
+#include <cstdlib>
 
 #include "core/strings.h"
 #include "k8s/actuator.h"
@@ -12,6 +12,7 @@
 #include "k8s/leader.h"
 #include "k8s/wall_clock.h"
 #include "server/configmap_source.h"
+#include "server/droverd_flags.h"
 #include "server/http_server.h"
 #include "server/status_json.h"
 #include "server/process.h"
@@ -20,11 +21,14 @@
 namespace drover {
 namespace {
 
+// $POD_NAME (the Deployment's downward API), else the host name: stable across a
+// restart of the same replica, so it takes its own Lease back at once instead of
+// waiting it out. Two droverd on one host must be given --identity each.
 std::string DefaultIdentity() {
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') return pod;
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
-  std::random_device rd;
-  return StrCat(host, "_", absl::Hex(rd(), absl::kZeroPad8));
+  return host;
 }
 
 absl::StatusOr<std::unique_ptr<k8s::HttpClient>> MakeClient(const KubeRunOptions& o, const k8s::RestConfig& rest,
@@ -132,12 +136,16 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   source.Start();
   if (*elector) (*elector)->Start();
   if (live_) live_->Start(options_.config_poll);
-  spdlog::info("droverd: watching {} as scheduler \"{}\"", rest->server, engine_->options().scheduler_name);
+  spdlog::info("droverd {}: watching {} as scheduler \"{}\", identity \"{}\"{}", kDroverVersion, rest->server,
+               engine_->options().scheduler_name, identity,
+               *elector ? "" : "; leader election is off: make sure no other droverd schedules this cluster");
   auto inputs = [&] {
     const bool leader = *elector == nullptr || (*elector)->IsLeader();
     return StatusInputs{source.Synced(), leader, live_ ? live_->status() : static_config_, {}};
   };
-  SchedulingLoop loop(engine_.get(), &source, &actuator, &clock, &mailbox_, &board_, inputs, options_.loop);
+  LoopOptions loop_options = options_.loop;
+  loop_options.log_decisions = true;
+  SchedulingLoop loop(engine_.get(), &source, &actuator, &clock, &mailbox_, &board_, inputs, loop_options);
   bool was_synced = false;
   while (!stop.load()) {
     source.WaitForEvents(absl::Milliseconds(100));

@@ -10,3 +10,8 @@ target_sources(server_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/server/process_sim_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/flags_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/configmap_source_test.cc)
+
+# droverctl validate reads standard input with -f -, and fails on a bad document.
+add_test(NAME droverctl_validate_reads_standard_input
+         COMMAND sh -c "$<TARGET_FILE:droverctl> validate -f - < ${PROJECT_SOURCE_DIR}/examples/queues.yaml | grep -q '<stdin>: valid' && printf 'queues: [' | $<TARGET_FILE:droverctl> validate -f - 2>&1 | grep -q '<stdin>' && ! printf 'queues: [' | $<TARGET_FILE:droverctl> validate -f -")
+set_tests_properties(droverctl_validate_reads_standard_input PROPERTIES LABELS droverctl)
