@@ -16,6 +16,8 @@
 #include "core/strings.h"
 #include "queues/config_internal.h"
 #include "yaml-cpp/depthguard.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/parser.h"
 
 namespace drover {
 namespace {
@@ -540,10 +542,57 @@ void ReadPlacement(const YAML::Node& node, const std::map<std::string, bool>& qu
 
 // ---- The document ----
 
+// Counts a YAML text's values (scalars, lists, mappings, aliases) from the parser's
+// events, building no nodes: yaml-cpp's nodes cost about 0.5 KB each, so a document
+// is measured before it is loaded. Throws TooMany past `limit`.
+class ValueCounter : public YAML::EventHandler {
+ public:
+  struct TooMany {
+    YAML::Mark mark;
+  };
+  explicit ValueCounter(size_t limit) : limit_(limit) {}
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { Count(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { Count(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { Count(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Count(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    Count(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Count(const YAML::Mark& m) {
+    if (++count_ > limit_) throw TooMany{m};
+  }
+  const size_t limit_;
+  size_t count_ = 0;
+};
+
+// Whether the text has at most kMaxYamlValues values; reports it if not.
+bool WithinValueLimit(std::string_view text, Errors& errors) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  ValueCounter counter(kMaxYamlValues);
+  try {
+    while (parser.HandleNextDocument(counter)) {
+    }
+  } catch (const ValueCounter::TooMany& e) {
+    errors.Add(e.mark, "", StrCat("the document has more than ", kMaxYamlValues, " YAML values (the limit)"));
+    return false;
+  }
+  return true;
+}
+
 // The one mapping of the document, or std::nullopt (errors reported).
 std::optional<YAML::Node> LoadDocument(std::string_view text, Errors& errors) {
   std::vector<YAML::Node> docs;
   try {
+    if (!WithinValueLimit(text, errors)) return std::nullopt;
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::DeepRecursion& e) {
     errors.Add(e.mark, "",

@@ -31,6 +31,8 @@ inline constexpr int kMaxQueueDepth = 32;           // queue levels below root
 inline constexpr int kMaxQueues = 10000;            // queues in the tree, root included
 inline constexpr int kMaxGpuClasses = 256;          // entries of gpu_classes
 inline constexpr size_t kMaxDocumentBytes = 16u << 20;  // 16 MiB
+inline constexpr size_t kMaxYamlValues = 1000000;   // scalars, lists and mappings (yaml-cpp: ~0.5 KB each)
+inline constexpr size_t kMaxErrorsListed = 1000;    // further errors are counted, not listed
 
 // Amounts per resource for one queue. Unset dimensions are std::nullopt.
 // GPU amounts are in milli-GPU keyed by canonical GPU type name.

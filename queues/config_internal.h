@@ -33,7 +33,8 @@ class Errors {
     Add(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), path, message);
   }
   bool empty() const { return entries_.empty(); }
-  // InvalidArgument listing every error, one per line, in document order.
+  // InvalidArgument listing every error, one per line, in document order; past
+  // kMaxErrorsListed, a last line says how many more there were.
   absl::Status ToStatus() const;
 
  private:
@@ -43,6 +44,7 @@ class Errors {
   };
   std::string source_;
   std::vector<Entry> entries_;
+  size_t unlisted_ = 0;  // errors past kMaxErrorsListed
 };
 
 // One entry of a YAML mapping.

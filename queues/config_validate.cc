@@ -15,6 +15,10 @@
 namespace drover::config_internal {
 
 void Errors::Add(const YAML::Mark& at, std::string_view path, std::string_view message) {
+  if (entries_.size() >= kMaxErrorsListed) {
+    ++unlisted_;  // a broken 16 MiB document must not become a gigabyte of messages
+    return;
+  }
   std::string text = source_;
   if (at.line >= 0) StrAppend(&text, ":", at.line + 1, ":", at.column + 1);
   // Values in messages are quoted cut (Quote); a path may still hold a huge key.
@@ -30,6 +34,10 @@ absl::Status Errors::ToStatus() const {
   std::vector<std::string> lines;
   for (const Entry& e : sorted) {
     if (lines.empty() || lines.back() != e.text) lines.push_back(e.text);
+  }
+  if (unlisted_ > 0) {
+    lines.push_back(StrCat(source_, ": and ", unlisted_, " more errors (only the first ", kMaxErrorsListed,
+                           " are listed)"));
   }
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }

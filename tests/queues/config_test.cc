@@ -697,6 +697,20 @@ TEST_CASE("documents_over_the_count_and_size_limits_are_refused_clearly", "[queu
     for (int i = 0; i < 100000; ++i) yaml += "  - {name: t" + std::to_string(i) + ", rank: 1}\n";
     CHECK_THAT(ErrorsOf(yaml), Catch::Contains("gpu_types[63]: 100000 gpu types listed; the limit is 63"));
   }
+  SECTION("YAML values, counted before yaml-cpp builds its nodes") {
+    std::string yaml = "product_labels: [";
+    for (size_t i = 0; i < kMaxYamlValues; ++i) yaml += "a,";
+    yaml += "a]\n";
+    CHECK_THAT(ErrorsOf(yaml), Catch::Contains("the document has more than 1000000 YAML values"));
+  }
+  SECTION("errors past the listed limit are counted") {
+    std::string yaml = "product_labels: [";
+    for (int i = 0; i < 5000; ++i) yaml += "'!',";
+    yaml += "'!']\n";
+    const std::string errors = ErrorsOf(yaml);
+    CHECK(Lines(errors) == kMaxErrorsListed + 1);
+    CHECK_THAT(errors, Catch::Contains("q.yaml: and 4001 more errors (only the first 1000 are listed)"));
+  }
   SECTION("document size") {
     const std::string big = "# " + std::string(kMaxDocumentBytes, '.') + "\nqueues: {}\n";
     CHECK_THAT(ErrorsOf(big), Catch::Contains("the limit is 16777216 bytes"));
