@@ -32,6 +32,10 @@ StepResult Daemon::Step(bool act) {
   events_.clear();
   r.events = source_->Drain(&events_);
   for (const ClusterEvent& e : events_) engine_->Apply(e);
+  // Unknown GPU products, nodes over a per-node limit: said once each, never dropped silently.
+  if (r.events > 0) {
+    for (const std::string& w : engine_->TakeWarnings()) spdlog::warn("cluster: {}", w);
+  }
   outcomes_.clear();
   actuator_->CollectOutcomes(&outcomes_);
   for (const BindOutcome& o : outcomes_) engine_->OnOutcome(o);

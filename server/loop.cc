@@ -41,7 +41,9 @@ StepResult SchedulingLoop::Iterate(bool act) {
     changed_since_publish_ = true;
   }
   const auto since = end - last_publish_;
-  const bool due = changed_since_publish_ ? since >= options_.publish_min_interval : since >= options_.publish_max_age;
+  const bool due = changed_since_publish_ ? PaceAllows(since, options_.publish_min_interval, last_publish_seconds_,
+                                                       options_.publish_budget)
+                                          : since >= options_.publish_max_age;
   if (due && options_.publish) Publish();
   return r;
 }
@@ -68,17 +70,20 @@ CycleStatus SchedulingLoop::CycleFigures() const {
 }
 
 void SchedulingLoop::Publish(bool fresh_pending) {
-  const auto start = SteadyClock::now();
+  const int64_t now_ms = clock_->NowMillis();
+  const auto t0 = SteadyClock::now();
+  if (fresh_pending || !pending_ ||
+      PaceAllows(t0 - pending_built_, options_.pending_refresh, pending_seconds_, options_.publish_budget)) {
+    pending_ = BuildPendingSection(*engine_, now_ms);
+    pending_built_ = SteadyClock::now();
+    pending_seconds_ = std::chrono::duration<double>(pending_built_ - t0).count();
+  }
+  const auto t1 = SteadyClock::now();
   StatusInputs in = inputs_ ? inputs_() : StatusInputs{};
   in.cycle = CycleFigures();
-  const int64_t now_ms = clock_->NowMillis();
-  if (fresh_pending || !pending_ || start - pending_built_ >= options_.pending_refresh) {
-    pending_ = BuildPendingSection(*engine_, now_ms);
-    pending_built_ = start;
-  }
   board_->Publish(BuildStatus(*engine_, now_ms, in, pending_));
   last_publish_ = SteadyClock::now();
-  last_publish_seconds_ = std::chrono::duration<double>(last_publish_ - start).count();
+  last_publish_seconds_ = std::chrono::duration<double>(last_publish_ - t1).count();
   changed_since_publish_ = false;
 }
 

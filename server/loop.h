@@ -6,6 +6,7 @@
 //   while (running) { wait for events or commands; loop.Iterate(leader); }
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <vector>
@@ -26,9 +27,23 @@ struct LoopOptions {
   // The pending list (the costly part: O(pending pods)) is rebuilt at most this
   // often; publishes in between share the last one. 0 = with every publish.
   std::chrono::milliseconds pending_refresh{1000};
+  // Share of the loop's wall time that publishing may take: each part (the
+  // status, the pending list) waits at least its last build time / budget
+  // before it is built again. On a large cluster the status is then a little
+  // staler (its nowMs and pendingAsOfMs say how much) instead of the cycle slower.
+  double publish_budget = 0.02;
   bool check_invariants = false;
   bool log_decisions = false;  // Daemon::set_log_decisions
 };
+
+// When a part of the status that took `last_seconds` to build, `since` ago, may
+// be built again: after `min_interval` and after last_seconds / budget.
+inline bool PaceAllows(std::chrono::steady_clock::duration since, std::chrono::milliseconds min_interval,
+                       double last_seconds, double budget) {
+  const double wait = std::max(std::chrono::duration<double>(min_interval).count(),
+                               budget > 0 ? last_seconds / budget : 0.0);
+  return std::chrono::duration<double>(since).count() >= wait;
+}
 
 class SchedulingLoop {
  public:
@@ -62,6 +77,7 @@ class SchedulingLoop {
   double last_publish_seconds_ = 0;
   std::shared_ptr<const PendingSection> pending_;
   SteadyClock::time_point pending_built_{};
+  double pending_seconds_ = 0;  // the last pending list's build time
   std::vector<double> recent_cycles_;  // ring of the last kRecent step durations
   size_t next_slot_ = 0;
   int64_t cycles_ = 0;

@@ -121,6 +121,10 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
     server->AddReadyCheck("informer-sync", [&source] {
       return source.Synced() ? CheckResult{true, ""} : CheckResult{false, "not synced yet"};
     });
+    server->AddReadyCheck("watches", [&source] {
+      return source.Healthy() ? CheckResult{true, ""}
+                              : CheckResult{false, "a watch made no progress within its bound; re-listing"};
+    });
     if (*elector) {
       // A standby is ready: it serves probes and keeps its snapshot warm.
       server->AddReadyCheck("leader", [e = elector->get()] { return CheckResult{true, e->IsLeader() ? "leading" : "standby"}; });

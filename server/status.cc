@@ -81,31 +81,63 @@ void AddNodes(const Engine& engine, ClusterStatus* out) {
   }
 }
 
-// The resource a pending pod's GPUs count under: its first allowed type.
-std::string DemandResource(const Engine& engine, const Pod& pod) {
-  if (pod.intent.gpu_type.empty()) return "gpu";
+// The quota dimension a pending pod's GPUs count under: its first allowed type
+// (the one the engine tries first), or -1 for a pod that names none. Cached per
+// request text: a backlog repeats a few.
+int DemandDim(const Engine& engine, const Pod& pod, absl::flat_hash_map<std::string, int>* cache) {
+  if (pod.intent.gpu_type.empty()) return -1;
+  auto [it, fresh] = cache->try_emplace(pod.intent.gpu_type, -1);
+  if (!fresh) return it->second;
   absl::StatusOr<GpuTypeMask> mask = engine.catalog().ResolveRequest(pod.intent.gpu_type);
-  if (!mask.ok()) return "gpu";
+  if (!mask.ok()) return -1;
   const std::vector<GpuTypeId> ranked = engine.catalog().ByRank(*mask);
-  return ranked.empty() ? "gpu" : engine.catalog().type(ranked.front()).name;
+  if (!ranked.empty()) it->second = QGpu(ranked.front());
+  return it->second;
 }
 
-void AddDemand(const Engine& engine, const PendingWorkload& w, PendingSection* out) {
-  const QueueTree& tree = engine.queues();
-  const QueueId leaf = w.queue.empty() ? kNoQueue : tree.Find(w.queue);
+// Demand per queue id: the quota dimensions, then GPUs of no named type.
+struct DemandTable {
+  std::vector<QVec> dims;
+  std::vector<int64_t> any_gpu;
+};
+
+void AddDemand(const Engine& engine, const PendingWorkload& w, DemandTable* t,
+               absl::flat_hash_map<std::string, int>* cache) {
+  const QueueId leaf = w.queue.empty() ? kNoQueue : engine.queues().Find(w.queue);
   if (leaf == kNoQueue) return;
   const Snapshot& snap = engine.snapshot();
   for (const std::string& key : w.pod_keys) {
     const PodId id = snap.FindPod(key);
     if (id == kNoPod) continue;
     const Pod& pod = snap.pod(id).pod;
-    const std::string gpu = pod.WantsGpu() ? DemandResource(engine, pod) : "";
-    tree.ForEachAncestor(leaf, [&](QueueId q) {
-      auto& d = out->demand[tree.queue(q).path];
-      d["cpu"] += pod.requests[Res::kCpu];
-      d["memory"] += pod.requests[Res::kMemory];
-      if (!gpu.empty()) d[gpu] += pod.requests[Res::kGpu];
+    t->dims[leaf][kQCpu] += pod.requests[Res::kCpu];
+    t->dims[leaf][kQMemory] += pod.requests[Res::kMemory];
+    if (!pod.WantsGpu()) continue;
+    const int dim = DemandDim(engine, pod, cache);
+    (dim < 0 ? t->any_gpu[leaf] : t->dims[leaf][dim]) += pod.requests[Res::kGpu];
+  }
+}
+
+// Adds every queue's own demand to its ancestors' (into `t`'s totals), then
+// names it by path.
+void RollUp(const Engine& engine, const DemandTable& own, PendingSection* out) {
+  const QueueTree& tree = engine.queues();
+  DemandTable total{std::vector<QVec>(own.dims.size(), QVec{}), std::vector<int64_t>(own.dims.size(), 0)};
+  for (QueueId q = 0; q < tree.size(); ++q) {
+    if (own.any_gpu[q] == 0 && own.dims[q] == QVec{}) continue;
+    tree.ForEachAncestor(q, [&](QueueId a) {
+      for (int d = 0; d < kQDims; ++d) total.dims[a][d] += own.dims[q][d];
+      total.any_gpu[a] += own.any_gpu[q];
     });
+  }
+  const DemandTable* t = &total;
+  for (QueueId q = 0; q < tree.size(); ++q) {
+    absl::flat_hash_map<std::string, int64_t> named;
+    for (int d = 0; d < kQDims; ++d) {
+      if (t->dims[q][d] != 0) named[QueueTree::DimName(engine.catalog(), d)] = t->dims[q][d];
+    }
+    if (t->any_gpu[q] != 0) named["gpu"] = t->any_gpu[q];
+    if (!named.empty()) out->demand[tree.queue(q).path] = std::move(named);
   }
 }
 
@@ -130,7 +162,11 @@ std::shared_ptr<const PendingSection> BuildPendingSection(const Engine& engine, 
   auto out = std::make_shared<PendingSection>();
   out->workloads = engine.ListPending();
   out->as_of_ms = now_ms;
-  for (const PendingWorkload& w : out->workloads) AddDemand(engine, w, out.get());
+  DemandTable table{std::vector<QVec>(engine.queues().size(), QVec{}),
+                    std::vector<int64_t>(engine.queues().size(), 0)};
+  absl::flat_hash_map<std::string, int> cache;
+  for (const PendingWorkload& w : out->workloads) AddDemand(engine, w, &table, &cache);
+  RollUp(engine, table, out.get());
   return out;
 }
 
