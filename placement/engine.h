@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "core/cluster.h"
 #include "core/snapshot.h"
+#include "placement/app_counter.h"
 #include "placement/filters.h"
 #include "placement/node_index.h"
 #include "placement/policy.h"
@@ -168,8 +169,8 @@ class Engine {
     bool evicting = false;  // eviction decided, not yet gone
     std::string gang;       // "ns/gang" while charged, for gang_running_
     QueueId pending_leaf = kNoQueue;  // counted in the tree's pending_pods
-    std::string app;          // AppKey while charged
-    std::string pending_app;  // AppKey while counted pending
+    std::string app;          // AppCounter key while charged
+    std::string pending_app;  // AppCounter key while counted pending
   };
   struct Nomination {
     std::string pod_key;
@@ -230,11 +231,6 @@ class Engine {
   bool DropNominationsOf(const std::string& pod_key);  // true if it held any (a gang member: the gang's)
   // `new_arrival` false: a pod back from a failed bind (not a new application).
   void AddPending(const Pod& pod, Tracked& tr, bool new_arrival = true);
-  // Applications, for max_running_apps / max_pending_apps: the value of the
-  // configured application_label, else a gang, else the pod's controller, else the
-  // pod itself; keyed per leaf and namespace ("<leaf>|<namespace>/<kind>/<id>").
-  std::string AppKey(QueueId leaf, const Pod& pod) const;
-  void CountApp(QueueId leaf, const std::string& app, int running, int pending);
   // Why `w` may not start running now because of max_running_apps; nullopt if it may.
   std::optional<std::string> RunningAppLimit(const Workload& w) const;
   void RemovePending(const std::string& key, Tracked& tr);
@@ -363,12 +359,7 @@ class Engine {
   std::vector<uint64_t> unexplained_rejections_;
   std::vector<uint64_t> never_fits_;
   absl::flat_hash_map<std::string, int> gang_running_;  // gang -> members charged (running or assumed)
-  struct AppCount {
-    QueueId leaf = kNoQueue;
-    int running = 0;  // pods charged
-    int pending = 0;  // pods waiting (not rejected)
-  };
-  absl::flat_hash_map<std::string, AppCount> apps_;  // AppKey -> its pods
+  AppCounter apps_;  // max_running_apps / max_pending_apps
   int64_t now_ms_ = 0;
   // (time, workload id), earliest first; stale entries (workload gone or woken
   // earlier) are dropped when they come due.
