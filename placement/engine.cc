@@ -24,6 +24,7 @@ Engine::Engine(QueueConfig config, EngineOptions options, std::unique_ptr<Scorin
       tree_(std::make_unique<QueueTree>(config_)),
       order_(std::make_unique<PendingOrder>(tree_.get())),
       policy_(std::move(policy)),
+      preemptor_({options_.max_preemptions_per_pod, options_.pdb_backoff_ms, options_.forget_preempted_after_ms}),
       apps_(config_.application_label) {
   InstallNodeListener();
 }
@@ -82,7 +83,7 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   apps_ = AppCounter(config_.application_label);
   nominations_.clear();
   reservations_.clear();
-  evicting_gpu_.clear();
+  preemptor_.ForgetEvicting();
   blocked_by_shape_.clear();
   blocked_unshaped_.clear();
   unexplained_rejections_.clear();
@@ -143,7 +144,7 @@ void Engine::Apply(const ClusterEvent& e) {
 
 void Engine::Uncharge(Tracked& tr) {
   if (!tr.charged) return;
-  if (tr.evicting) NoteEvicting(tr, false);
+  if (tr.evicting) preemptor_.NoteEvicting(*tree_, tr, false);
   tree_->Remove(tr.leaf, tr.charge, tr.tier);
   order_->OnUsageChanged(tr.leaf);
   tr.charged = false;
@@ -629,7 +630,8 @@ Decisions Engine::RunCycle(int64_t now_ms) {
   RefreshCapacity();
   ExpireHolds();
   if (now_ms_ >= next_prune_ms_) {
-    PruneExpired();
+    // Per-pod history that would otherwise only grow (Preemptor::Prune).
+    preemptor_.Prune(now_ms_, [&](const std::string& key) { return tracked_.contains(key); });
     next_prune_ms_ = now_ms_ + 60 * 1000;
   }
   failed_shapes_.clear();
