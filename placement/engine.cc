@@ -24,6 +24,8 @@ Engine::Engine(QueueConfig config, EngineOptions options, std::unique_ptr<Scorin
       tree_(std::make_unique<QueueTree>(config_)),
       order_(std::make_unique<PendingOrder>(tree_.get())),
       policy_(std::move(policy)),
+      reservations_({options_.reservation_after_ms, options_.reservation_max_hold_ms, options_.max_reservations,
+                     options_.reservation_min_gpus}),
       preemptor_({options_.max_preemptions_per_pod, options_.pdb_backoff_ms, options_.forget_preempted_after_ms}),
       apps_(config_.application_label) {
   InstallNodeListener();
@@ -82,7 +84,7 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   gang_running_.clear();
   apps_ = AppCounter(config_.application_label);
   nominations_.clear();
-  reservations_.clear();
+  reservations_.Clear();
   preemptor_.ForgetEvicting();
   blocked_by_shape_.clear();
   blocked_unshaped_.clear();
@@ -424,7 +426,7 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
   }
   FilterFailure f = CheckNodeFree(pod, st, held, &taint);
   if (!reservations_.empty() && (f == FilterFailure::kNone || f >= FilterFailure::kInsufficientCpu) &&
-      ReservedForOther(id, placing_workload_)) {
+      reservations_.ReservedForOther(id, placing_workload_)) {
     f = FilterFailure::kReserved;
   }
   if (f != FilterFailure::kNone) {
@@ -935,9 +937,9 @@ void Engine::UnblockAfterCapacityChange() {
     if (auto it = workloads_.find(id); it != workloads_.end()) UnblockWorkload(it->second);
   }
   // A pod holding a reservation looks again whenever anything frees: its node may be drained.
-  for (const auto& [node, r] : reservations_) {
+  reservations_.ForEach([&](NodeId, const drover::Reservations::Held& r) {
     if (auto it = workloads_.find(r.workload); it != workloads_.end()) UnblockWorkload(it->second);
-  }
+  });
 }
 
 uint64_t Engine::GangShape(const Workload& w) const {

@@ -33,6 +33,7 @@
 #include "placement/node_index.h"
 #include "placement/policy.h"
 #include "placement/preemptor.h"
+#include "placement/reservations.h"
 #include "placement/tracked_pod.h"
 #include "queues/config.h"
 #include "queues/ordering.h"
@@ -193,12 +194,6 @@ class Engine {
     bool app_limited = false;        // last attempt: held by max_running_apps (no shape group, no reservation)
     int64_t gang_preempt_after_ms = 0;  // a gang's next preemption search, at the earliest
   };
-  struct Reservation {
-    uint64_t workload = 0;
-    std::string pod_key;
-    int64_t since_ms = 0;
-    int64_t expires_ms = 0;
-  };
   // Why a workload waits: a code and a message (PendingReason's).
   struct Wait {
     PendingCode code = PendingCode::kUnschedulable;
@@ -262,23 +257,17 @@ class Engine {
   // (A gang's own nominations, `except_gang`, are not counted either.)
   int64_t NominatedGpu(QueueId leaf, int dim, const std::string& except, uint64_t except_gang = 0) const;
   ResourceVec Reserved(NodeId node, const std::string& for_pod) const;
-  // Reservations (placement/reservation.cc).
-  bool ReservedForOther(NodeId node, uint64_t workload) const {
-    auto it = reservations_.find(node);
-    return it != reservations_.end() && it->second.workload != workload;
-  }
+  // Reservations (placement/reservation.cc; the node choice in placement/reservations.h).
+  // True if `w` may reserve at this attempt (waited long enough, large enough, room left).
   bool MayReserve(const Workload& w) const;
-  bool LargeEnoughToReserve(const Pod& pod) const;  // reservation_min_gpus whole GPUs or more
   // A pod that will be allowed to reserve once it has waited reservation_after_ms
   // asks to be woken then (`head`: its pod).
   void WakeToReserve(Workload& w, const Pod& head);
-  // True if no queue from `leaf` up has a configured max the charge would exceed.
-  bool QuotaAllows(QueueId leaf, const Charge& c) const;
   // Reserves the node that needs the least to drain for `w`; true if one was.
   bool TryReserve(Workload& w);
-  int64_t OldestStart(const NodeState& st) const;  // earliest start of the node's pods (0 if unknown)
+  // Ends the reservation of `node`, if any: its workload is explained afresh.
   void ReleaseReservation(NodeId node);
-  // Expires reservations past their hold and drops those whose node can no longer take the pod.
+  // Ends reservations past their hold, of workloads gone, or on nodes that can no longer take the pod.
   void CheckReservations();
   std::string ReservationNote(const Workload& w) const;
   void DropNodeHolds(NodeId node);  // a node leaves: its nomination and reservation go
@@ -316,7 +305,7 @@ class Engine {
   NodeIndex index_;
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
   absl::flat_hash_map<NodeId, Nomination> nominations_;  // node -> preemptor it is held for
-  absl::flat_hash_map<NodeId, Reservation> reservations_;  // node -> pending workload it drains for
+  drover::Reservations reservations_;  // nodes draining for pending workloads
   uint64_t placing_workload_ = 0;  // the workload TryPlace is placing (may use its reserved node)
   Preemptor preemptor_;  // victim search, preemption history, evictions under way
   int64_t next_prune_ms_ = 0;

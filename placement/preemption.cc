@@ -48,7 +48,7 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
   const uint64_t gang_id = gang ? w.id : 0;
   req.nominated_gpu = [&](int dim) { return NominatedGpu(w.leaf, dim, members[0], gang_id); };
   PreemptionView view{&snapshot_, tree_.get(), &index_, &catalog_, &tracked_, [&](NodeId id) {
-                        if (!reservations_.empty() && ReservedForOther(id, w.id)) return true;  // draining for another
+                        if (reservations_.ReservedForOther(id, w.id)) return true;  // draining for another
                         // Space already freed for another preemptor is its own: a second
                         // nomination would take the first one's hold away.
                         auto n = nominations_.find(id);

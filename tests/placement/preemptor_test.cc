@@ -4,75 +4,16 @@
 // the history that keeps pods out of victim sets, and evictions under way.
 #include "placement/preemptor.h"
 
-#include "core/model.h"
-#include "tests/placement/harness.h"
+#include "tests/placement/bare_cluster.h"
 
 using namespace drover;
 using namespace drover::testing;
 
 namespace {
 
-// A cluster without an engine: what PreemptionView points at.
-struct Cluster {
-  QueueConfig cfg;
-  GpuCatalog catalog;
-  Snapshot snap;
-  QueueTree tree;
-  NodeIndex index;
-  absl::flat_hash_map<std::string, TrackedPod> pods;
-  QVec capacity{};
-
-  explicit Cluster(const char* yaml) : cfg(ParseOrDie(yaml)), catalog(cfg.catalog), snap(&catalog), tree(cfg) {}
-
-  void AddNode(const Node& n) {
-    (void)snap.UpsertNode(n);
-    const NodeId id = snap.FindNode(n.name);
-    index.Update(snap, id);
-    capacity[QGpu(snap.node(id).node.gpu_type)] += n.allocatable[Res::kGpu];
-    capacity[kQCpu] += n.allocatable[Res::kCpu];
-    capacity[kQMemory] += n.allocatable[Res::kMemory];
-    tree.SetClusterCapacity(capacity);
-  }
-  // A pod of ours running on `node` since `started_ms`, charged to its queues.
-  void Run(Pod p, const std::string& node, int64_t started_ms) {
-    p.node_name = node;
-    p.phase = PodPhase::kRunning;
-    DecodePodIntent(&p);
-    TrackedPod t;
-    t.leaf = tree.LeafForRunning(p);
-    t.tier = tree.TierFor(p);
-    t.charge = *tree.ChargeFor(p, snap.node(snap.FindNode(node)).node.gpu_type);
-    t.charged = true;
-    t.started_ms = started_ms;
-    tree.Add(t.leaf, t.charge, t.tier);
-    const std::string key = p.Key();
-    snap.UpsertPod(std::move(p));
-    index.Update(snap, snap.FindNode(node));
-    pods[key] = t;
-  }
-  PreemptionView View(std::function<bool(NodeId)> held = {}) {
-    return PreemptionView{&snap, &tree, &index, &catalog, &pods, std::move(held)};
-  }
-  PreemptionRequest Request(const std::vector<const Pod*>& members, bool each_member_evicts) {
-    PreemptionRequest r;
-    r.members = members;
-    r.leaf = *tree.LeafFor(*members[0]);
-    r.tier = tree.TierFor(*members[0]);
-    r.priority = members[0]->priority;
-    r.each_member_evicts = each_member_evicts;
-    return r;
-  }
-  std::string NodeName(NodeId id) const { return snap.node(id).node.name; }
-};
-
-Pod Decoded(Pod p) {
-  DecodePodIntent(&p);
-  return p;
-}
-
 // team-b runs on all 16 A100 (8 borrowed): a100-0 holds four 2-GPU pods, a100-1
 // one 4-GPU pod and 4 GPUs of Tier 0. The cheapest room for 4 GPUs is b4 alone.
-void FillTeamB(Cluster* c) {
+void FillTeamB(BareCluster* c) {
   c->AddNode(GpuNode("a100-0", kA100, 8));
   c->AddNode(GpuNode("a100-1", kA100, 8));
   for (int i = 0; i < 4; ++i) c->Run(GpuPod("b2-" + std::to_string(i), "team-b", 2, "", 1), "a100-0", 1000 * i);
@@ -83,7 +24,7 @@ void FillTeamB(Cluster* c) {
 }  // namespace
 
 TEST_CASE("preemptor_single_pod_takes_the_node_with_fewest_victims", "[placement][preemptor]") {
-  Cluster c(kTwoTeamsAndScratch);
+  BareCluster c(kTwoTeamsAndScratch);
   FillTeamB(&c);
   Preemptor p({});
   const Pod a = Decoded(GpuPod("a", "team-a", 4));
@@ -112,7 +53,7 @@ TEST_CASE("preemptor_single_pod_takes_the_node_with_fewest_victims", "[placement
 }
 
 TEST_CASE("preemptor_gang_members_share_the_room_freed_for_the_first", "[placement][preemptor]") {
-  Cluster c(kTwoTeamsAndScratch);
+  BareCluster c(kTwoTeamsAndScratch);
   c.AddNode(GpuNode("a100-0", kA100, 8));
   c.AddNode(GpuNode("a100-1", kA100, 8));
   c.Run(GpuPod("b-0", "team-b", 8, "", 1), "a100-0", 0);
@@ -139,7 +80,7 @@ TEST_CASE("preemptor_gang_members_share_the_room_freed_for_the_first", "[placeme
 TEST_CASE("preemptor_single_pod_node_gives_up_a_victim_where_a_gang_member_would_just_fit", "[placement][preemptor]") {
   // q is at its max (8 A100): a Tier 1 pod fits on the empty node but its queue
   // refuses it; only the Tier 2 pod of q leaving makes room in the quota.
-  Cluster c(R"(
+  BareCluster c(R"(
 queues:
   children:
     - name: q
@@ -161,7 +102,7 @@ queues:
 }
 
 TEST_CASE("preemptor_history_keeps_pods_out_of_victim_sets", "[placement][preemptor]") {
-  Cluster c(kTwoTeamsAndScratch);
+  BareCluster c(kTwoTeamsAndScratch);
   FillTeamB(&c);
   Preemptor p({.max_preemptions_per_pod = 2, .pdb_backoff_ms = 60000, .forget_preempted_after_ms = 3600000});
   const Pod a = Decoded(GpuPod("a", "team-a", 4));
@@ -190,7 +131,7 @@ TEST_CASE("preemptor_history_keeps_pods_out_of_victim_sets", "[placement][preemp
 }
 
 TEST_CASE("preemptor_counts_evictions_under_way_on_every_ancestor", "[placement][preemptor]") {
-  Cluster c(kTwoTeamsAndScratch);
+  BareCluster c(kTwoTeamsAndScratch);
   FillTeamB(&c);
   Preemptor p({});
   TrackedPod& b4 = c.pods["ns/b4"];
