@@ -23,7 +23,11 @@ Engine::Engine(QueueConfig config, EngineOptions options, std::unique_ptr<Scorin
       snapshot_(&catalog_),
       tree_(std::make_unique<QueueTree>(config_)),
       order_(std::make_unique<PendingOrder>(tree_.get())),
-      policy_(std::move(policy)) {
+      policy_(std::move(policy)),
+      reservations_({options_.reservation_after_ms, options_.reservation_max_hold_ms, options_.max_reservations,
+                     options_.reservation_min_gpus}),
+      preemptor_({options_.max_preemptions_per_pod, options_.pdb_backoff_ms, options_.forget_preempted_after_ms}),
+      apps_(config_.application_label) {
   InstallNodeListener();
 }
 
@@ -78,10 +82,10 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   workloads_.clear();
   gangs_.clear();
   gang_running_.clear();
-  apps_.clear();
+  apps_ = AppCounter(config_.application_label);
   nominations_.clear();
-  reservations_.clear();
-  evicting_gpu_.clear();
+  reservations_.Clear();
+  preemptor_.ForgetEvicting();
   blocked_by_shape_.clear();
   blocked_unshaped_.clear();
   unexplained_rejections_.clear();
@@ -142,7 +146,7 @@ void Engine::Apply(const ClusterEvent& e) {
 
 void Engine::Uncharge(Tracked& tr) {
   if (!tr.charged) return;
-  if (tr.evicting) NoteEvicting(tr, false);
+  if (tr.evicting) preemptor_.NoteEvicting(*tree_, tr, false);
   tree_->Remove(tr.leaf, tr.charge, tr.tier);
   order_->OnUsageChanged(tr.leaf);
   tr.charged = false;
@@ -150,43 +154,20 @@ void Engine::Uncharge(Tracked& tr) {
   capacity_freed_ = true;
 }
 
-std::string Engine::AppKey(QueueId leaf, const Pod& pod) const {
-  if (!config_.application_label.empty()) {
-    const std::string* app = pod.labels.Get(config_.application_label);
-    if (app != nullptr && !app->empty()) return StrCat(leaf, "|", pod.namespace_, "/label/", *app);
-  }
-  if (!pod.intent.gang.empty()) return StrCat(leaf, "|", pod.namespace_, "/gang/", pod.intent.gang);
-  if (!pod.owner_kind.empty()) return StrCat(leaf, "|", pod.namespace_, "/", pod.owner_kind, "/", pod.owner_name);
-  return StrCat(leaf, "|", pod.namespace_, "/Pod/", pod.name);
-}
-
-void Engine::CountApp(QueueId leaf, const std::string& app, int running, int pending) {
-  AppCount& a = apps_[app];
-  a.leaf = leaf;
-  const bool was_running = a.running > 0, was_pending = a.running == 0 && a.pending > 0;
-  a.running += running;
-  a.pending += pending;
-  const bool is_running = a.running > 0, is_pending = a.running == 0 && a.pending > 0;
-  if (was_running != is_running) tree_->AddRunningApps(leaf, is_running ? 1 : -1);
-  if (was_pending != is_pending) tree_->AddPendingApps(leaf, is_pending ? 1 : -1);
-  if (a.running <= 0 && a.pending <= 0) apps_.erase(app);
-}
-
 std::optional<std::string> Engine::RunningAppLimit(const Workload& w) const {
   if (w.leaf == kNoQueue || !tree_->AtRunningAppLimit(w.leaf)) return std::nullopt;
   // Already running: its further pods are not limited. (Its key was kept when it was counted pending.)
   auto tr = tracked_.find(w.members[0]);
   if (tr != tracked_.end()) {
-    auto it = apps_.find(tr->second.pending_app);
-    if (it != apps_.end() && it->second.running > 0) return std::nullopt;
+    if (apps_.IsRunning(tr->second.pending_app)) return std::nullopt;
   }
   return StrCat("its application has no pod running and ", tree_->CheckRunningAppLimit(w.leaf));
 }
 
 void Engine::NoteCharged(const Pod& pod, Tracked& tr) {
   if (tr.leaf != kNoQueue) {
-    tr.app = AppKey(tr.leaf, pod);
-    CountApp(tr.leaf, tr.app, 1, 0);
+    tr.app = apps_.KeyOf(tr.leaf, pod);
+    apps_.Count(tree_.get(), tr.leaf, tr.app, 1, 0);
   }
   if (pod.intent.gang.empty()) return;
   tr.gang = StrCat(pod.namespace_, "/", pod.intent.gang);
@@ -195,7 +176,7 @@ void Engine::NoteCharged(const Pod& pod, Tracked& tr) {
 
 void Engine::NoteUncharged(Tracked& tr) {
   if (!tr.app.empty()) {
-    CountApp(tr.leaf, tr.app, -1, 0);
+    apps_.Count(tree_.get(), tr.leaf, tr.app, -1, 0);
     tr.app.clear();
   }
   if (tr.gang.empty()) return;
@@ -329,7 +310,7 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", type_error);
     } else if (std::string limit = tree_->CheckPendingLimit(*leaf); !limit.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", limit);
-    } else if (std::string apps = !new_arrival || apps_.contains(AppKey(*leaf, pod)) ? "" : tree_->CheckPendingAppLimit(*leaf);
+    } else if (std::string apps = !new_arrival || apps_.Known(apps_.KeyOf(*leaf, pod)) ? "" : tree_->CheckPendingAppLimit(*leaf);
                !apps.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": a new application, and ", apps);
     } else {
@@ -349,8 +330,8 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
   if (w.rejection.empty()) {
     tr.pending_leaf = w.leaf;
     tree_->AddPendingPods(w.leaf, 1);
-    tr.pending_app = AppKey(w.leaf, pod);
-    CountApp(w.leaf, tr.pending_app, 0, 1);
+    tr.pending_app = apps_.KeyOf(w.leaf, pod);
+    apps_.Count(tree_.get(), w.leaf, tr.pending_app, 0, 1);
   }
   if (!w.gang.empty()) {
     UnblockWorkload(w);  // a new member may complete the gang
@@ -365,7 +346,7 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
 void Engine::RemovePending(const std::string& key, Tracked& tr) {
   if (tr.pending_leaf != kNoQueue) {
     tree_->AddPendingPods(tr.pending_leaf, -1);
-    CountApp(tr.pending_leaf, tr.pending_app, 0, -1);
+    apps_.Count(tree_.get(), tr.pending_leaf, tr.pending_app, 0, -1);
     tr.pending_app.clear();
     tr.pending_leaf = kNoQueue;
   }
@@ -445,7 +426,7 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
   }
   FilterFailure f = CheckNodeFree(pod, st, held, &taint);
   if (!reservations_.empty() && (f == FilterFailure::kNone || f >= FilterFailure::kInsufficientCpu) &&
-      ReservedForOther(id, placing_workload_)) {
+      reservations_.ReservedForOther(id, placing_workload_)) {
     f = FilterFailure::kReserved;
   }
   if (f != FilterFailure::kNone) {
@@ -651,7 +632,8 @@ Decisions Engine::RunCycle(int64_t now_ms) {
   RefreshCapacity();
   ExpireHolds();
   if (now_ms_ >= next_prune_ms_) {
-    PruneExpired();
+    // Per-pod history that would otherwise only grow (Preemptor::Prune).
+    preemptor_.Prune(now_ms_, [&](const std::string& key) { return tracked_.contains(key); });
     next_prune_ms_ = now_ms_ + 60 * 1000;
   }
   failed_shapes_.clear();
@@ -955,9 +937,9 @@ void Engine::UnblockAfterCapacityChange() {
     if (auto it = workloads_.find(id); it != workloads_.end()) UnblockWorkload(it->second);
   }
   // A pod holding a reservation looks again whenever anything frees: its node may be drained.
-  for (const auto& [node, r] : reservations_) {
+  reservations_.ForEach([&](NodeId, const drover::Reservations::Held& r) {
     if (auto it = workloads_.find(r.workload); it != workloads_.end()) UnblockWorkload(it->second);
-  }
+  });
 }
 
 uint64_t Engine::GangShape(const Workload& w) const {
@@ -1039,22 +1021,7 @@ std::vector<std::string> Engine::CheckInvariants() const {
   std::vector<std::string> problems = snapshot_.CheckInvariants();
   for (std::string& p : tree_->CheckInvariants()) problems.push_back(std::move(p));
   // Application counts (max_*_apps) agree with the pods behind them, leaf by leaf.
-  absl::flat_hash_map<QueueId, std::pair<int64_t, int64_t>> apps;  // leaf -> running, pending
-  for (const auto& [key, a] : apps_) {
-    auto& [running, pending] = apps[a.leaf];
-    running += a.running > 0 ? 1 : 0;
-    pending += a.running == 0 && a.pending > 0 ? 1 : 0;
-  }
-  for (QueueId id = 0; id < tree_->size(); ++id) {
-    const Queue& q = tree_->queue(id);
-    if (q.path.empty() || !q.leaf()) continue;
-    const auto it = apps.find(id);
-    const int64_t running = it == apps.end() ? 0 : it->second.first, pending = it == apps.end() ? 0 : it->second.second;
-    if (q.running_apps != running || q.pending_apps != pending) {
-      problems.push_back(StrCat("queue ", q.path, ": ", q.running_apps, " running / ", q.pending_apps,
-                                " waiting applications counted, but its pods make ", running, " / ", pending));
-    }
-  }
+  for (std::string& p : apps_.CheckAgainst(*tree_)) problems.push_back(std::move(p));
   return problems;
 }
 

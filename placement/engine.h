@@ -28,9 +28,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "core/cluster.h"
 #include "core/snapshot.h"
+#include "placement/app_counter.h"
 #include "placement/filters.h"
 #include "placement/node_index.h"
 #include "placement/policy.h"
+#include "placement/preemptor.h"
+#include "placement/reservations.h"
+#include "placement/tracked_pod.h"
 #include "queues/config.h"
 #include "queues/ordering.h"
 #include "queues/queue_tree.h"
@@ -146,7 +150,9 @@ class Engine {
   int64_t NextWakeupMs() const { return wakeups_.empty() ? -1 : wakeups_.top().first; }
   // Entries of per-pod state kept beyond a pod's life (preemption counts, PDB
   // back-offs); pruned, so bounded by the pods seen in the last forget_preempted_after_ms.
-  size_t retained_pod_state() const { return preempted_count_.size() + pdb_blocked_until_.size(); }
+  size_t retained_pod_state() const { return preemptor_.retained(); }
+  // Pods of ours the engine tracks (running, assumed or pending): its per-pod map.
+  size_t tracked_pods() const { return tracked_.size(); }
   // Every broken invariant: node over-commit, queue above max, usage drift.
   std::vector<std::string> CheckInvariants() const;
 
@@ -158,19 +164,7 @@ class Engine {
   const EngineOptions& options() const { return options_; }
 
  private:
-  struct Tracked {
-    bool charged = false;
-    QueueId leaf = kNoQueue;
-    int tier = 1;
-    Charge charge;
-    uint64_t workload = 0;  // pending workload id, 0 if none
-    int64_t started_ms = 0; // when it was charged (bound or assumed)
-    bool evicting = false;  // eviction decided, not yet gone
-    std::string gang;       // "ns/gang" while charged, for gang_running_
-    QueueId pending_leaf = kNoQueue;  // counted in the tree's pending_pods
-    std::string app;          // AppKey while charged
-    std::string pending_app;  // AppKey while counted pending
-  };
+  using Tracked = TrackedPod;
   struct Nomination {
     std::string pod_key;
     ResourceVec reserve;
@@ -200,12 +194,6 @@ class Engine {
     bool app_limited = false;        // last attempt: held by max_running_apps (no shape group, no reservation)
     int64_t gang_preempt_after_ms = 0;  // a gang's next preemption search, at the earliest
   };
-  struct Reservation {
-    uint64_t workload = 0;
-    std::string pod_key;
-    int64_t since_ms = 0;
-    int64_t expires_ms = 0;
-  };
   // Why a workload waits: a code and a message (PendingReason's).
   struct Wait {
     PendingCode code = PendingCode::kUnschedulable;
@@ -230,11 +218,6 @@ class Engine {
   bool DropNominationsOf(const std::string& pod_key);  // true if it held any (a gang member: the gang's)
   // `new_arrival` false: a pod back from a failed bind (not a new application).
   void AddPending(const Pod& pod, Tracked& tr, bool new_arrival = true);
-  // Applications, for max_running_apps / max_pending_apps: the value of the
-  // configured application_label, else a gang, else the pod's controller, else the
-  // pod itself; keyed per leaf and namespace ("<leaf>|<namespace>/<kind>/<id>").
-  std::string AppKey(QueueId leaf, const Pod& pod) const;
-  void CountApp(QueueId leaf, const std::string& app, int running, int pending);
   // Why `w` may not start running now because of max_running_apps; nullopt if it may.
   std::optional<std::string> RunningAppLimit(const Workload& w) const;
   void RemovePending(const std::string& key, Tracked& tr);
@@ -251,23 +234,15 @@ class Engine {
   // Sets queue_position on out->pending[from...]: one walk of each leaf concerned.
   void SetQueuePositions(Decisions* out, size_t from);
   void ExplainRejections(Decisions* out);  // rejections not told yet, once each
-  // Drops per-pod state that would otherwise only grow: PDB back-offs past their
-  // time, and preemption counts of pods gone past forget_preempted_after_ms.
-  // O(entries); run at most once a minute of (virtual) time.
-  void PruneExpired();
   // Tries to place every pending member of `w`; all or nothing. On failure, *why
   // says why (kUnschedulable, kQueueAtMax, kReservedElsewhere, kWaitingForGang).
   bool TryPlace(Workload& w, Decisions* out, Wait* why);
-  // Evicts the smallest set of victims on one node that lets the workload's pod
-  // fit, if it is entitled (see placement/README.md). True if evictions were made.
+  // Evicts the smallest set of victims that lets `w` run (Preemptor::Search), if
+  // it is entitled (see placement/README.md); a gang only when complete, at most
+  // once per gang_preemption_retry_ms. True if evictions were made; *why gains them.
   bool TryPreempt(Workload& w, Decisions* out, std::string* why);
-  // The same for a complete gang: victims on as many nodes as its pending members
-  // need, all on one GPU type, all or none (placement/preemption.cc).
-  bool TryPreemptGang(Workload& w, Decisions* out, std::string* why);
-  using Candidates = std::vector<std::pair<const Tracked*, std::string>>;  // victim, its key
-  // Victims in the order they are taken: Tier 2 before Tier 1, single pods before
-  // gang members, then the youngest.
-  static void SortVictims(Candidates* c);
+  // A gang's search is due and the gang is complete (sets its next search time).
+  bool GangMayPreempt(Workload& w);
   // Evicts `victims` (and their gangs' running siblings) for `w`; returns how many.
   size_t Evict(std::vector<std::string> victims, const Workload& w, const std::string& preemptor, GpuTypeId t,
                Decisions* out);
@@ -278,35 +253,21 @@ class Engine {
   // `pod` is the workload's first pending member.
   std::optional<std::string> NeverFits(const Workload& w, const Pod& pod) const;
   bool MightPreempt(const Workload& w, const Pod& pod) const;
-  bool MayEvict(const std::string& victim_key, const Tracked& victim, const Workload& w, bool reclaim,
-                int dim, const absl::flat_hash_map<QueueId, int64_t>& taken) const;
-  QueueId BranchBelowCommonAncestor(QueueId victim_leaf, QueueId leaf) const;
-  // Adds a victim's GPUs to what its leaf and branch give up in one decision.
-  void NoteTaken(const Tracked& v, QueueId leaf, absl::flat_hash_map<QueueId, int64_t>* taken) const;
-  // GPU usage of queue `q` in dimension `dim` held by pods already being evicted.
-  int64_t EvictingGpu(QueueId q, int dim) const;
-  void NoteEvicting(Tracked& tr, bool evicting);
   // GPUs of `dim` held on nodes nominated for other pending preemptors of `leaf`.
   // (A gang's own nominations, `except_gang`, are not counted either.)
   int64_t NominatedGpu(QueueId leaf, int dim, const std::string& except, uint64_t except_gang = 0) const;
   ResourceVec Reserved(NodeId node, const std::string& for_pod) const;
-  // Reservations (placement/reservation.cc).
-  bool ReservedForOther(NodeId node, uint64_t workload) const {
-    auto it = reservations_.find(node);
-    return it != reservations_.end() && it->second.workload != workload;
-  }
+  // Reservations (placement/reservation.cc; the node choice in placement/reservations.h).
+  // True if `w` may reserve at this attempt (waited long enough, large enough, room left).
   bool MayReserve(const Workload& w) const;
-  bool LargeEnoughToReserve(const Pod& pod) const;  // reservation_min_gpus whole GPUs or more
   // A pod that will be allowed to reserve once it has waited reservation_after_ms
   // asks to be woken then (`head`: its pod).
   void WakeToReserve(Workload& w, const Pod& head);
-  // True if no queue from `leaf` up has a configured max the charge would exceed.
-  bool QuotaAllows(QueueId leaf, const Charge& c) const;
   // Reserves the node that needs the least to drain for `w`; true if one was.
   bool TryReserve(Workload& w);
-  int64_t OldestStart(const NodeState& st) const;  // earliest start of the node's pods (0 if unknown)
+  // Ends the reservation of `node`, if any: its workload is explained afresh.
   void ReleaseReservation(NodeId node);
-  // Expires reservations past their hold and drops those whose node can no longer take the pod.
+  // Ends reservations past their hold, of workloads gone, or on nodes that can no longer take the pod.
   void CheckReservations();
   std::string ReservationNote(const Workload& w) const;
   void DropNodeHolds(NodeId node);  // a node leaves: its nomination and reservation go
@@ -344,15 +305,9 @@ class Engine {
   NodeIndex index_;
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
   absl::flat_hash_map<NodeId, Nomination> nominations_;  // node -> preemptor it is held for
-  absl::flat_hash_map<NodeId, Reservation> reservations_;  // node -> pending workload it drains for
+  drover::Reservations reservations_;  // nodes draining for pending workloads
   uint64_t placing_workload_ = 0;  // the workload TryPlace is placing (may use its reserved node)
-  absl::flat_hash_map<int64_t, int64_t> evicting_gpu_;  // queue * kQDims + dim -> GPUs being evicted
-  absl::flat_hash_map<std::string, int64_t> pdb_blocked_until_;
-  struct PreemptedCount {
-    int count = 0;
-    int64_t last_ms = 0;  // last eviction decided
-  };
-  absl::flat_hash_map<std::string, PreemptedCount> preempted_count_;  // by pod key, survives resubmission
+  Preemptor preemptor_;  // victim search, preemption history, evictions under way
   int64_t next_prune_ms_ = 0;
   absl::flat_hash_map<uint64_t, Wait> failed_shapes_;  // this cycle: shape -> why
   // Blocked workloads by shape, in arrival order. When capacity frees, only the
@@ -363,12 +318,7 @@ class Engine {
   std::vector<uint64_t> unexplained_rejections_;
   std::vector<uint64_t> never_fits_;
   absl::flat_hash_map<std::string, int> gang_running_;  // gang -> members charged (running or assumed)
-  struct AppCount {
-    QueueId leaf = kNoQueue;
-    int running = 0;  // pods charged
-    int pending = 0;  // pods waiting (not rejected)
-  };
-  absl::flat_hash_map<std::string, AppCount> apps_;  // AppKey -> its pods
+  AppCounter apps_;  // max_running_apps / max_pending_apps
   int64_t now_ms_ = 0;
   // (time, workload id), earliest first; stale entries (workload gone or woken
   // earlier) are dropped when they come due.

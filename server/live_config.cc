@@ -20,7 +20,7 @@ absl::StatusOr<std::string> FileConfigSource::Read() {
   std::ifstream in(path_, std::ios::binary | std::ios::ate);
   if (!in) return absl::NotFoundError(StrCat("--queues: cannot read \"", path_, "\""));
   const std::streamoff size = in.tellg();
-  if (size > static_cast<std::streamoff>(kMaxDocumentBytes)) {
+  if (size > static_cast<std::streamoff>(kMaxDocumentBytes)) {  // queues/config.h: refused before it is read
     return absl::InvalidArgumentError(
         StrCat("--queues: \"", path_, "\" is ", size, " bytes; the limit is ", kMaxDocumentBytes));
   }

@@ -5,10 +5,13 @@ drover_add_tests(placement_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/placement/scoring_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/gang_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/reservation_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/reservations_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/app_limits_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/app_counter_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/intent_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/pending_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/memory_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/preemption_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/preemptor_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/property_test.cc
   LIBS drover_placement)
