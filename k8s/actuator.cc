@@ -91,7 +91,7 @@ void KubeActuator::WaitIdle() {
 
 void KubeActuator::Bind(const Binding& b) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = pending_.find(b.pod_key);
     if (it != pending_.end()) it->second.bound = true;  // no more Unschedulable patches for it
   }
@@ -103,13 +103,13 @@ void KubeActuator::Evict(const Eviction& e) {
 }
 
 void KubeActuator::CollectOutcomes(std::vector<BindOutcome>* out) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (BindOutcome& o : bind_outcomes_) out->push_back(std::move(o));
   bind_outcomes_.clear();
 }
 
 void KubeActuator::CollectEvictionOutcomes(std::vector<EvictionOutcome>* out) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (EvictionOutcome& o : eviction_outcomes_) out->push_back(std::move(o));
   eviction_outcomes_.clear();
 }
@@ -145,11 +145,11 @@ void KubeActuator::DoBind(const Binding& b) {
                 StrCat("Successfully assigned ", b.pod_key, " to ", b.node));
   } else {
     spdlog::info("bind {} to {}: {}", b.pod_key, b.node, out.message);
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = pending_.find(b.pod_key);
     if (it != pending_.end()) it->second.bound = false;
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   bind_outcomes_.push_back(std::move(out));
 }
 
@@ -200,13 +200,13 @@ void KubeActuator::DoEvict(const Eviction& e) {
   } else {
     spdlog::info("evict {}: {}", e.pod_key, out.message);
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   eviction_outcomes_.push_back(std::move(out));
 }
 
 void KubeActuator::RecordPending(const PendingReason& r) {
   const int64_t now = clock_->NowMillis();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   SweepPendingLocked(now);
   PendingState& st = pending_[r.pod_key];
   st.touched_ms = now;
@@ -232,7 +232,7 @@ void KubeActuator::DoPatchStatus(const std::string& key) {
   std::string message, nominated;
   bool first;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = pending_.find(key);
     if (it == pending_.end()) return;
     PendingState& st = it->second;
@@ -257,7 +257,7 @@ void KubeActuator::DoPatchStatus(const std::string& key) {
                                                               .content_type = "application/strategic-merge-patch+json"});
   bool post_event = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = pending_.find(key);
     if (resp.ok() && resp->status == 404) {
       if (it != pending_.end() && !it->second.queued) pending_.erase(it);

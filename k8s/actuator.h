@@ -49,9 +49,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "core/cluster.h"
+#include "core/sync.h"
 #include "k8s/event_recorder.h"
 #include "k8s/http_client.h"
 #include "k8s/rate_limiter.h"
@@ -124,9 +123,9 @@ class KubeActuator : public Actuator {
   EventRecorder events_;
   RateLimiter status_limiter_;
   RateLimiter event_limiter_;
-  absl::Notification stopping_;
+  Notification stopping_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<BindOutcome> bind_outcomes_ ABSL_GUARDED_BY(mu_);
   std::vector<EvictionOutcome> eviction_outcomes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, PendingState> pending_ ABSL_GUARDED_BY(mu_);

@@ -11,7 +11,7 @@ class RealSteadyClock : public SteadyClock {
   absl::Time Now() const override {
     return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
   }
-  bool SleepFor(absl::Duration d, const absl::Notification* cancel) override {
+  bool SleepFor(absl::Duration d, const Notification* cancel) override {
     if (d <= absl::ZeroDuration()) return cancel == nullptr || !cancel->HasBeenNotified();
     if (cancel != nullptr) return !cancel->WaitForNotificationWithTimeout(d);
     std::this_thread::sleep_for(absl::ToChronoNanoseconds(d));

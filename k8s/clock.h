@@ -11,8 +11,8 @@
 // milliseconds, virtual in the simulator; this one is monotonic and can sleep.
 #pragma once
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "core/sync.h"
 
 namespace drover::k8s {
 
@@ -24,7 +24,7 @@ class SteadyClock {
   virtual absl::Time Now() const = 0;
   // Waits `d`, or less when `cancel` (may be null) is notified first. Returns
   // true when the whole of `d` passed, false when cancelled. Thread-safe.
-  virtual bool SleepFor(absl::Duration d, const absl::Notification* cancel) = 0;
+  virtual bool SleepFor(absl::Duration d, const Notification* cancel) = 0;
 };
 
 // The process's real monotonic clock (std::chrono::steady_clock). Never null.

@@ -29,7 +29,7 @@ EventRecorder::EventRecorder(HttpClient* http, const Clock* clock, EventOptions 
     : http_(http), clock_(clock), opts_(WithInstance(std::move(opts))) {}
 
 void EventRecorder::Remember(const std::string& key, Seen seen) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto [it, inserted] = seen_.insert_or_assign(key, std::move(seen));
   if (inserted) order_.push_back(key);
   while (order_.size() > opts_.cache_size) {
@@ -45,7 +45,7 @@ absl::Status EventRecorder::Record(const ObjectRef& pod, std::string_view type, 
   Seen prev;
   bool have_prev = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = seen_.find(key);
     if (it != seen_.end()) {
       prev = it->second;

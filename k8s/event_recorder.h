@@ -21,8 +21,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "core/cluster.h"
+#include "core/sync.h"
 #include "k8s/http_client.h"
 
 namespace drover::k8s {
@@ -61,7 +61,7 @@ class EventRecorder {
   HttpClient* const http_;
   const Clock* const clock_;
   const EventOptions opts_;
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::flat_hash_map<std::string, Seen> seen_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);  // insertion order, for eviction
 };

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "core/sync.h"
 #include "k8s/clock.h"
 
 namespace drover::k8s {
@@ -26,12 +26,12 @@ class FakeClock : public SteadyClock {
   explicit FakeClock(absl::Time start = absl::UnixEpoch() + absl::Hours(1000)) : now_(start) {}
 
   absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return now_;
   }
 
-  bool SleepFor(absl::Duration d, const absl::Notification* cancel) override {
-    absl::MutexLock lock(&mu_);
+  bool SleepFor(absl::Duration d, const Notification* cancel) override {
+    MutexLock lock(&mu_);
     const absl::Time deadline = now_ + d;
     sleeps_.push_back(d);
     const auto entry = deadlines_.insert(deadline);
@@ -47,7 +47,7 @@ class FakeClock : public SteadyClock {
 
   // Moves time forward by `d` and wakes the sleepers whose deadline it passes.
   void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     now_ += d;
     changed_.SignalAll();
   }
@@ -56,7 +56,7 @@ class FakeClock : public SteadyClock {
   // clock: a background loop has done its work and is waiting for time to pass.
   bool WaitForSleepers(int n, absl::Duration timeout = absl::Seconds(20)) {
     const absl::Time give_up = absl::Now() + timeout;
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     while (static_cast<int>(deadlines_.size()) < n) {
       if (absl::Now() >= give_up) return false;
       changed_.WaitWithTimeout(&mu_, absl::Milliseconds(5));
@@ -67,7 +67,7 @@ class FakeClock : public SteadyClock {
   // `calls` times in all.
   bool WaitForSleepCalls(size_t calls, absl::Duration timeout = absl::Seconds(20)) {
     const absl::Time give_up = absl::Now() + timeout;
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     while (sleeps_.size() < calls) {
       if (absl::Now() >= give_up) return false;
       changed_.WaitWithTimeout(&mu_, absl::Milliseconds(5));
@@ -82,7 +82,7 @@ class FakeClock : public SteadyClock {
     if (!WaitForSleepers(sleepers, timeout)) return false;
     size_t expect = 0;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       now_ += d;
       for (absl::Time t : deadlines_) expect += t <= now_ ? 1 : 0;
       expect += sleeps_.size();
@@ -92,18 +92,18 @@ class FakeClock : public SteadyClock {
   }
 
   int sleepers() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return static_cast<int>(deadlines_.size());
   }
   // Every duration passed to SleepFor, in order.
   std::vector<absl::Duration> sleeps() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return sleeps_;
   }
 
  private:
-  mutable absl::Mutex mu_;
-  absl::CondVar changed_;
+  mutable Mutex mu_;
+  CondVar changed_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
   std::multiset<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);  // one per sleeping thread
   std::vector<absl::Duration> sleeps_ ABSL_GUARDED_BY(mu_);

@@ -67,7 +67,7 @@ struct HttpClient::Transfer {
   const LineHandler* on_line = nullptr;
   std::string line_buf;
   bool stopped_by_handler = false;
-  const absl::Notification* cancel = nullptr;
+  const Notification* cancel = nullptr;
   absl::Duration idle_timeout = absl::InfiniteDuration();
   ChronoSteady::time_point last_byte = ChronoSteady::now();
   bool idle_expired = false;
@@ -196,7 +196,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(const RestConfig&
 
 HttpClient::~HttpClient() {
   Shutdown();
-  absl::MutexLock lock(&pool_mu_);
+  MutexLock lock(&pool_mu_);
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
   idle_.clear();
   if (share_->sh != nullptr) curl_share_cleanup(share_->sh);
@@ -208,7 +208,7 @@ void HttpClient::Shutdown() {
 
 void* HttpClient::AcquireHandle() {
   {
-    absl::MutexLock lock(&pool_mu_);
+    MutexLock lock(&pool_mu_);
     if (!idle_.empty()) {
       void* h = idle_.back();
       idle_.pop_back();
@@ -219,7 +219,7 @@ void* HttpClient::AcquireHandle() {
 }
 
 void HttpClient::ReleaseHandle(void* h) {
-  absl::MutexLock lock(&pool_mu_);
+  MutexLock lock(&pool_mu_);
   if (static_cast<int>(idle_.size()) < opts_.max_idle_handles) {
     idle_.push_back(h);
   } else {
@@ -374,7 +374,7 @@ absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& req) {
 }
 
 absl::StatusOr<HttpResponse> HttpClient::Stream(const std::string& path, const LineHandler& on_line,
-                                                const absl::Notification* cancel, absl::Duration idle_timeout) {
+                                                const Notification* cancel, absl::Duration idle_timeout) {
   if (!limiter_.Acquire(&shutdown_)) return absl::CancelledError("HTTP client shut down");
   HttpRequest req;
   req.path = path;

@@ -29,9 +29,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "core/sync.h"
 #include "k8s/clock.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/rate_limiter.h"
@@ -103,7 +102,7 @@ class HttpClient {
   // `on_line` returns false; Cancelled when `cancel` (may be null) or Shutdown
   // fires; DeadlineExceeded when no byte arrived for `idle_timeout`.
   absl::StatusOr<HttpResponse> Stream(const std::string& path, const LineHandler& on_line,
-                                      const absl::Notification* cancel, absl::Duration idle_timeout);
+                                      const Notification* cancel, absl::Duration idle_timeout);
 
   void Shutdown();
   bool shutting_down() const { return shutdown_.HasBeenNotified(); }
@@ -133,9 +132,9 @@ class HttpClient {
   TokenSource tokens_;
   RateLimiter limiter_;
   std::unique_ptr<Share> share_;
-  absl::Mutex pool_mu_;
+  Mutex pool_mu_;
   std::vector<void*> idle_ ABSL_GUARDED_BY(pool_mu_);  // idle curl handles
-  absl::Notification shutdown_;
+  Notification shutdown_;
   std::atomic<int64_t> requests_sent_{0};
   std::atomic<int64_t> retries_{0};
 };

@@ -28,7 +28,7 @@ bool KubeClusterSource::Synced() const { return nodes_->synced() && pods_->synce
 bool KubeClusterSource::Healthy() const { return nodes_->healthy() && pods_->healthy(); }
 
 void KubeClusterSource::Push(std::vector<ClusterEvent>&& batch) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (queue_.empty()) {
     queue_ = std::move(batch);
   } else {
@@ -39,7 +39,7 @@ void KubeClusterSource::Push(std::vector<ClusterEvent>&& batch) {
 size_t KubeClusterSource::Drain(std::vector<ClusterEvent>* out) {
   std::vector<ClusterEvent> taken;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     taken.swap(queue_);
   }
   const size_t n = taken.size();
@@ -52,8 +52,8 @@ size_t KubeClusterSource::Drain(std::vector<ClusterEvent>* out) {
 }
 
 bool KubeClusterSource::WaitForEvents(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  return mu_.AwaitWithTimeout(absl::Condition(this, &KubeClusterSource::HasEventsLocked), timeout);
+  MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(drover::Condition(this, &KubeClusterSource::HasEventsLocked), timeout);
 }
 
 }  // namespace drover::k8s

@@ -21,10 +21,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "core/cluster.h"
+#include "core/sync.h"
 #include "k8s/http_client.h"
 #include "k8s/reflector.h"
 
@@ -56,10 +55,10 @@ class KubeClusterSource : public ClusterSource {
 
   std::unique_ptr<Reflector> nodes_;
   std::unique_ptr<Reflector> pods_;
-  absl::Notification stop_;
+  Notification stop_;
   std::vector<std::thread> threads_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<ClusterEvent> queue_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -73,12 +73,12 @@ void LeaderElector::Stop() {
 bool LeaderElector::IsLeader() const {
   if (!leader_.load()) return false;
   const absl::Time now = clock_->Now();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return now - renewed_at_ < opts_.renew_deadline;
 }
 
 std::string LeaderElector::ObservedLeader() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return observed_.holder;
 }
 
@@ -153,7 +153,7 @@ bool LeaderElector::TryAcquireOrRenew() {
     }
     absl::Time observed_at;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (!(*rec == observed_)) {
         observed_ = *rec;
         observed_at_ = attempt;
@@ -175,7 +175,7 @@ bool LeaderElector::TryAcquireOrRenew() {
     return false;
   }
   if (!written) return false;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   observed_ = *written;
   observed_at_ = attempt;
   renewed_at_ = attempt;
@@ -208,7 +208,7 @@ std::optional<LeaseRecord> LeaderElector::Write(const std::string& method, const
 void LeaderElector::Release() {
   LeaseRecord rec;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (observed_.holder != opts_.identity) return;
     rec = observed_;
   }

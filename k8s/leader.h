@@ -29,9 +29,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "core/sync.h"
 #include "k8s/clock.h"
 #include "k8s/http_client.h"
 
@@ -101,10 +100,10 @@ class LeaderElector {
   HttpClient* const http_;
   const LeaderOptions opts_;
   SteadyClock* const clock_;
-  absl::Notification stop_;
+  Notification stop_;
   std::thread thread_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   LeaseRecord observed_ ABSL_GUARDED_BY(mu_);
   absl::Time observed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // when observed_ last changed
   absl::Time renewed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();   // the last successful write

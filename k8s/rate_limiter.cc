@@ -15,25 +15,25 @@ void RateLimiter::RefillLocked(absl::Time now) {
 
 bool RateLimiter::TryAcquire() {
   if (qps_ <= 0) return true;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   RefillLocked(clock_->Now());
   if (tokens_ < 1) return false;
   tokens_ -= 1;
   return true;
 }
 
-bool RateLimiter::Acquire(const absl::Notification* cancel) {
+bool RateLimiter::Acquire(const Notification* cancel) {
   if (qps_ <= 0) return cancel == nullptr || !cancel->HasBeenNotified();
   double wait_seconds = 0;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     RefillLocked(clock_->Now());
     tokens_ -= 1;  // reserve; a negative balance is the queue of waiters
     if (tokens_ < 0) wait_seconds = -tokens_ / qps_;
   }
   if (wait_seconds <= 0) return true;
   if (clock_->SleepFor(absl::Seconds(wait_seconds), cancel)) return true;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   tokens_ += 1;  // cancelled: give the reservation back
   return false;
 }

@@ -10,9 +10,8 @@
 #pragma once
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "core/sync.h"
 #include "k8s/clock.h"
 
 namespace drover::k8s {
@@ -24,7 +23,7 @@ class RateLimiter {
 
   // Takes one token, waiting for it if needed. Returns false (and takes nothing)
   // if `cancel` is notified first.
-  bool Acquire(const absl::Notification* cancel = nullptr);
+  bool Acquire(const Notification* cancel = nullptr);
   // Takes one token only if one is available now.
   bool TryAcquire();
 
@@ -34,7 +33,7 @@ class RateLimiter {
   const double qps_;
   const double burst_;
   SteadyClock* const clock_;
-  absl::Mutex mu_;
+  Mutex mu_;
   double tokens_ ABSL_GUARDED_BY(mu_);  // negative: the reservations of waiters
   absl::Time last_ ABSL_GUARDED_BY(mu_);
 };

@@ -127,44 +127,44 @@ Reflector::Reflector(HttpClient* http, std::unique_ptr<ResourceCodec> codec, Sin
       clock_(opts.clock != nullptr ? opts.clock : RealClock()) {}
 
 std::string Reflector::resource_version() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return resource_version_;
 }
 
 Reflector::Stats Reflector::stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 
 bool Reflector::healthy() const {
   if (!synced()) return false;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return !silent_;
 }
 
 absl::Time Reflector::last_progress() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return last_progress_;
 }
 
 void Reflector::NoteProgress() {
   const absl::Time now = clock_->Now();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   last_progress_ = now;
   silent_ = false;
 }
 
 void Reflector::SetResourceVersion(std::string rv) {
   if (rv.empty()) return;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   resource_version_ = std::move(rv);
 }
 
-bool Reflector::Sleep(const absl::Notification* stop, absl::Duration d) const {
+bool Reflector::Sleep(const Notification* stop, absl::Duration d) const {
   return clock_->SleepFor(d, stop) && !http_->shutting_down();
 }
 
-void Reflector::Run(const absl::Notification* stop) {
+void Reflector::Run(const Notification* stop) {
   absl::BitGen gen;
   absl::Duration backoff = opts_.initial_backoff;
   auto stopped = [&] { return (stop != nullptr && stop->HasBeenNotified()) || http_->shutting_down(); };
@@ -206,7 +206,7 @@ void Reflector::Run(const absl::Notification* stop) {
   }
 }
 
-absl::Status Reflector::ListAll(const absl::Notification* stop) {
+absl::Status Reflector::ListAll(const Notification* stop) {
   absl::flat_hash_set<std::string> seen;
   std::string cont;
   std::string rv;
@@ -245,7 +245,7 @@ absl::Status Reflector::ListAll(const absl::Notification* stop) {
     }
     if (!batch.empty()) sink_(std::move(batch));
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       stats_.pages++;
       stats_.bad_objects += bad_count;
     }
@@ -267,7 +267,7 @@ absl::Status Reflector::ListAll(const absl::Notification* stop) {
   }
   SetResourceVersion(std::move(rv));
   NoteProgress();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stats_.lists++;
   return absl::OkStatus();
 }
@@ -305,24 +305,24 @@ bool Reflector::ApplyLine(std::string_view text, bool* gone, std::string* error)
     sink_(std::move(one));
   } else if (!line->object_error.ok()) {
     spdlog::warn("{}: skipping object: {}", codec_->resource(), Msg(line->object_error));
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stats_.bad_objects++;
   }
   SetResourceVersion(std::move(line->resource_version));
   NoteProgress();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   stats_.watch_events++;
   return true;
 }
 
-Reflector::WatchEnd Reflector::Watch(const absl::Notification* stop, bool* progressed) {
+Reflector::WatchEnd Reflector::Watch(const Notification* stop, bool* progressed) {
   absl::BitGen gen;
   const int64_t min_s = std::max<int64_t>(1, absl::ToInt64Seconds(opts_.min_watch_timeout));
   const int64_t timeout_s = absl::Uniform<int64_t>(gen, min_s, 2 * min_s);
   const std::string path = StrCat(codec_->path(), "?watch=true&allowWatchBookmarks=true&resourceVersion=",
                                   UrlEncode(resource_version()), "&timeoutSeconds=", timeout_s);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stats_.watches++;
   }
   bool gone = false;
@@ -343,7 +343,7 @@ Reflector::WatchEnd Reflector::Watch(const absl::Notification* stop, bool* progr
   *progressed = lines > 0;
   const WatchEnd end = WatchOutcome(resp, gone, error, lines, clock_->Now() - started);
   if (end == WatchEnd::kError || end == WatchEnd::kSilent) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     (end == WatchEnd::kError ? stats_.watch_errors : stats_.silent_watches)++;
     if (end == WatchEnd::kSilent) silent_ = true;
   }
@@ -365,7 +365,7 @@ Reflector::WatchEnd Reflector::WatchOutcome(const absl::StatusOr<HttpResponse>& 
   }
   if (gone || resp->status == 410) {
     spdlog::info("{}: resourceVersion {} is gone (410), listing again", codec_->resource(), resource_version());
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stats_.gone++;
     return WatchEnd::kGone;
   }

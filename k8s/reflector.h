@@ -40,10 +40,9 @@
 #include "absl/functional/function_ref.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "core/cluster.h"
+#include "core/sync.h"
 #include "k8s/clock.h"
 #include "k8s/decode.h"
 #include "k8s/http_client.h"
@@ -97,7 +96,7 @@ class Reflector {
   Reflector(HttpClient* http, std::unique_ptr<ResourceCodec> codec, Sink sink, ReflectorOptions opts = {});
 
   // Lists and watches until `stop` is notified (or the HTTP client shuts down).
-  void Run(const absl::Notification* stop);
+  void Run(const Notification* stop);
 
   // True once the first complete list has been emitted.
   bool synced() const { return synced_.load(); }
@@ -124,15 +123,15 @@ class Reflector {
  private:
   enum class WatchEnd { kClosed, kGone, kError, kSilent, kCancelled };
 
-  absl::Status ListAll(const absl::Notification* stop);
+  absl::Status ListAll(const Notification* stop);
   // One watch; `*progressed` tells whether it applied at least one event or bookmark.
-  WatchEnd Watch(const absl::Notification* stop, bool* progressed);
+  WatchEnd Watch(const Notification* stop, bool* progressed);
   WatchEnd WatchOutcome(const absl::StatusOr<HttpResponse>& resp, bool gone, const std::string& error,
                         int64_t lines, absl::Duration lasted);
   bool ApplyLine(std::string_view line, bool* gone, std::string* error);
   void SetResourceVersion(std::string rv);
   void NoteProgress();
-  bool Sleep(const absl::Notification* stop, absl::Duration d) const;
+  bool Sleep(const Notification* stop, absl::Duration d) const;
 
   HttpClient* const http_;
   const std::unique_ptr<ResourceCodec> codec_;
@@ -142,7 +141,7 @@ class Reflector {
 
   absl::flat_hash_set<std::string> known_;  // keys emitted as upserted and not deleted; the Run thread's
   std::atomic<bool> synced_{false};
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::string resource_version_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
   absl::Time last_progress_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -19,12 +19,12 @@ TokenSource::TokenSource(std::string token, std::string token_file, absl::Durati
       clock_(clock),
       token_(std::move(token)),
       exec_(std::move(exec)) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!file_.empty()) MaybeReload();
 }
 
 std::string TokenSource::Token() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (exec_.has_value()) {
     MaybeRunPlugin();
   } else if (!file_.empty() && clock_->Now() - last_check_ >= check_interval_) {
@@ -34,7 +34,7 @@ std::string TokenSource::Token() {
 }
 
 bool TokenSource::Invalidate() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (exec_.has_value()) {
     token_.clear();
     token_expires_ = absl::InfinitePast();

@@ -19,8 +19,8 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/sync.h"
 #include "k8s/clock.h"
 #include "k8s/exec_credential.h"
 
@@ -49,7 +49,7 @@ class TokenSource {
   const std::string file_;
   const absl::Duration check_interval_;
   SteadyClock* const clock_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
   absl::Time last_check_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   struct timespec mtime_ ABSL_GUARDED_BY(mu_) {};

@@ -11,19 +11,19 @@ WorkerPool::WorkerPool(int threads) {
 WorkerPool::~WorkerPool() { Stop(); }
 
 void WorkerPool::Submit(std::function<void()> task) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return;
   queue_.push_back(std::move(task));
 }
 
 void WorkerPool::WaitIdle() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(this, &WorkerPool::Idle));
+  MutexLock lock(&mu_);
+  mu_.Await(drover::Condition(this, &WorkerPool::Idle));
 }
 
 void WorkerPool::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   for (std::thread& t : threads_) {
@@ -36,15 +36,15 @@ void WorkerPool::Work() {
   while (true) {
     std::function<void()> task;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &WorkerPool::HasWorkOrStopping));
+      MutexLock lock(&mu_);
+      mu_.Await(drover::Condition(this, &WorkerPool::HasWorkOrStopping));
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();
       ++running_;
     }
     task();
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     --running_;
   }
 }

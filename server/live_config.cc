@@ -47,7 +47,7 @@ absl::StatusOr<QueueConfig> LiveConfig::LoadInitial() {
   if (!text.ok()) return text.status();
   absl::StatusOr<QueueConfig> config = ParseQueueConfig(*text, source_->Name());
   if (!config.ok()) return config.status();
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   status_ = ConfigStatus{1, ContentHash(*text), source_->Name(), UnixMillisNow(), ""};
   spdlog::info("configuration: revision 1 from {} (sha256 {})", source_->Name(), status_.hash.substr(0, 12));
   return config;
@@ -76,7 +76,7 @@ void LiveConfig::PollLoop(absl::Duration interval) {
 }
 
 bool LiveConfig::CheckOnce() {
-  absl::MutexLock one_at_a_time(&check_mu_);
+  MutexLock one_at_a_time(&check_mu_);
   absl::StatusOr<std::string> text = source_->Read();
   if (!text.ok()) {
     spdlog::warn("configuration: {}; keeping revision {}", std::string(text.status().message()), status().revision);
@@ -84,13 +84,13 @@ bool LiveConfig::CheckOnce() {
   }
   const std::string hash = ContentHash(*text);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (hash == status_.hash || hash == refused_hash_) return false;
   }
   absl::StatusOr<QueueConfig> config = ParseQueueConfig(*text, source_->Name());
   absl::StatusOr<std::vector<std::string>> notes =
       config.ok() ? apply_(*std::move(config)) : absl::StatusOr<std::vector<std::string>>(config.status());
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!notes.ok()) {
     // An invalid document is not looked at again until it changes; one the loop
     // could not take (stopping, busy) is tried again at the next poll.
@@ -112,7 +112,7 @@ bool LiveConfig::CheckOnce() {
 }
 
 ConfigStatus LiveConfig::status() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return status_;
 }
 

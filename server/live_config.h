@@ -22,9 +22,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "core/sync.h"
 #include "queues/config.h"
 #include "server/status.h"
 
@@ -83,10 +82,10 @@ class LiveConfig {
   std::unique_ptr<ConfigSource> source_;
   ApplyFn apply_;
   std::atomic<bool> check_requested_{false};
-  absl::Notification stop_;
+  Notification stop_;
   std::thread thread_;
-  absl::Mutex check_mu_;  // one check at a time
-  mutable absl::Mutex mu_;
+  Mutex check_mu_;  // one check at a time
+  mutable Mutex mu_;
   ConfigStatus status_ ABSL_GUARDED_BY(mu_);
   std::string refused_hash_ ABSL_GUARDED_BY(mu_);  // last refused document, not re-logged
 };

@@ -6,7 +6,7 @@ namespace drover {
 
 absl::Status Mailbox::Post(Command cmd) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("mailbox: the scheduling loop is stopping");
     if (queue_.size() >= capacity_) {
       return absl::ResourceExhaustedError(StrCat("mailbox: ", capacity_, " commands already wait for the loop"));
@@ -20,7 +20,7 @@ absl::Status Mailbox::Post(Command cmd) {
 size_t Mailbox::RunPending(Engine& engine) {
   std::deque<Command> batch;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     batch.swap(queue_);
   }
   for (Command& c : batch) c(engine);
@@ -29,13 +29,13 @@ size_t Mailbox::RunPending(Engine& engine) {
 
 void Mailbox::Close() {
   std::deque<Command> dropped;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   closed_ = true;
   dropped.swap(queue_);
 }
 
 size_t Mailbox::size() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return queue_.size();
 }
 

@@ -24,7 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "core/sync.h"
 
 namespace drover {
 
@@ -62,7 +62,7 @@ class Mailbox {
  private:
   const size_t capacity_;
   std::function<void()> waker_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<Command> queue_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };

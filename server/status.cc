@@ -198,14 +198,14 @@ std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms,
 
 void StatusBoard::Publish(std::shared_ptr<ClusterStatus> status) {
   std::shared_ptr<const ClusterStatus> old;  // released outside the lock
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   status->generation = ++generation_;
   old = std::exchange(current_, std::move(status));
 }
 
 std::shared_ptr<const ClusterStatus> StatusBoard::Get() const {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (current_) return current_;
   }
   static const auto* const kEmpty = new std::shared_ptr<const ClusterStatus>(std::make_shared<ClusterStatus>());

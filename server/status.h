@@ -19,7 +19,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "core/sync.h"
 #include "placement/engine.h"
 
 namespace drover {
@@ -148,7 +148,7 @@ class StatusBoard {
   std::shared_ptr<const ClusterStatus> Get() const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<const ClusterStatus> current_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };

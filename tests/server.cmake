@@ -1,9 +1,11 @@
 # server/ tests: the mailbox, the HTTP server, live configuration, the
-# published status, droverd's flags and the process object on the simulator.
+# published status, droverd's flags and the process object on the simulator;
+# core/sync.h's primitives (here, not in core_tests, so that they run under TSan).
 drover_add_tests(server_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/server/mailbox_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/http_server_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/live_config_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/server/sync_test.cc
   LIBS drover_process)
 target_sources(server_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/server/status_test.cc

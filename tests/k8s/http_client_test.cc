@@ -171,7 +171,7 @@ TEST_CASE("http_stream_splits_lines_and_can_be_cancelled", "[k8s][http][integrat
   REQUIRE(server.Start({"--bookmark-interval", "0.1"}).ok());
   REQUIRE(server.Control("/_control/objects", R"({"generate":{"nodes":3}})").ok());
   auto http = server.Client();
-  absl::Notification cancel;
+  Notification cancel;
   int lines = 0;
   bool all_json_lines = true;
   std::thread canceller([&] {

@@ -44,7 +44,7 @@ TEST_CASE("rate_limiter_wait_is_cancellable_and_returns_the_token", "[k8s][http]
   FakeClock clock;
   RateLimiter limiter(/*qps=*/0.001, /*burst=*/1, &clock);
   REQUIRE(limiter.TryAcquire());
-  absl::Notification cancel;
+  Notification cancel;
   cancel.Notify();
   CHECK_FALSE(limiter.Acquire(&cancel));  // would wait 1000 s; cancelled at once
   CHECK_FALSE(limiter.TryAcquire());      // the cancelled reservation was given back, none refilled

@@ -99,10 +99,10 @@ TEST_CASE("the_polling_thread_applies_a_change_and_a_requested_check", "[server]
   TempFile f;
   f.Write(kMax8);
   Applied applied;
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<int64_t> seen;
   LiveConfig live(std::make_unique<FileConfigSource>(f.path), [&](QueueConfig c) {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     seen.push_back(MaxA100(c));
     return absl::StatusOr<std::vector<std::string>>(std::vector<std::string>{});
   });
@@ -113,7 +113,7 @@ TEST_CASE("the_polling_thread_applies_a_change_and_a_requested_check", "[server]
   for (int i = 0; i < 100 && live.status().revision < 2; ++i) absl::SleepFor(absl::Milliseconds(20));
   live.Stop();
   CHECK(live.status().revision == 2);
-  absl::MutexLock lock(&mu);
+  MutexLock lock(&mu);
   CHECK(seen == std::vector<int64_t>{16});
 }
 
