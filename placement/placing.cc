@@ -1,0 +1,233 @@
+// Placing a workload: the node for each pod (filters, the node index's cheap
+// skips, the policy's score), the decision assumed in the snapshot at once, and
+// rolled back if the workload cannot be placed whole.
+#include <algorithm>
+
+#include "core/strings.h"
+#include "placement/engine.h"
+
+namespace drover {
+
+ResourceVec Engine::Reserved(NodeId node, const std::string& for_pod) const {
+  auto it = nominations_.find(node);
+  if (it == nominations_.end() || it->second.pod_key == for_pod) return ResourceVec();
+  // A gang's nominated space is open to all its members.
+  if (it->second.gang_workload != 0 && it->second.gang_workload == placing_workload_) return ResourceVec();
+  return it->second.reserve;
+}
+
+// Offers one node to the policy; false once enough feasible nodes were scored.
+bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best) {
+  ++stats_.nodes_considered;
+  const NodeState& st = snapshot_.node(id);
+  const Taint* taint = nullptr;
+  // Space nominated for another pending preemptor is not free to this pod.
+  const ResourceVec* held = nullptr;
+  if (!nominations_.empty()) {
+    if (auto n = nominations_.find(id); n != nominations_.end() && n->second.pod_key != pod.Key() &&
+                                        (n->second.gang_workload == 0 || n->second.gang_workload != placing_workload_)) {
+      held = &n->second.reserve;
+    }
+  }
+  FilterFailure f = CheckNodeFree(pod, st, held, &taint);
+  if (!reservations_.empty() && (f == FilterFailure::kNone || f >= FilterFailure::kInsufficientCpu) &&
+      reservations_.ReservedForOther(id, placing_workload_)) {
+    f = FilterFailure::kReserved;
+  }
+  if (f != FilterFailure::kNone) {
+    if (f == FilterFailure::kInsufficientGpu && held != nullptr && !held->IsZero()) f = FilterFailure::kReserved;
+    tally->Add(f, st, taint, catalog_);
+    return true;
+  }
+  scratch_devices_.clear();
+  const double score = policy_->Score(pod, id, snapshot_, &scratch_devices_);
+  if (choice->node == kNoNode || score > *best) {
+    *best = score;
+    choice->node = id;
+    choice->devices = scratch_devices_;
+  }
+  const int limit = policy_->CandidateLimit();
+  return !(limit > 0 && ++*feasible >= limit);
+}
+
+bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally) {
+  const int min_free = pod.gpu_milli_per_device >= 1000 ? pod.gpu_devices : 0;
+  const bool ascending = policy_->PrefersFullNodes();
+  // First pass: nodes surely too small for the pod are skipped unseen. They only
+  // feed the failure tally, which matters only if no node fits: then a second,
+  // exact pass offers every node in the same order and builds the explanation.
+  {
+    int feasible = 0;
+    double best = 0;
+    FailureTally unused;
+    index_.Visit(t, min_free, ascending, [&](NodeId id) {
+      if (index_.SurelyTooSmall(pod, id)) {
+        ++stats_.nodes_skipped;
+        return true;
+      }
+      return Consider(pod, id, choice, &unused, &feasible, &best);
+    });
+    if (choice->node != kNoNode) return true;
+  }
+  int feasible = 0;
+  double best = 0;
+  int visited = 0;
+  index_.Visit(t, min_free, ascending, [&](NodeId id) {
+    ++visited;
+    return Consider(pod, id, choice, tally, &feasible, &best);
+  });
+  if (choice->node == kNoNode) {
+    tally->AddCount(FilterFailure::kInsufficientGpu, static_cast<int>(index_.nodes_of_type(t)) - visited,
+                    catalog_.type(t).name);
+  }
+  return choice->node != kNoNode;
+}
+
+bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally) {
+  if (!pod.WantsGpu()) {
+    absl::StatusOr<Charge> c = tree_->ChargeFor(pod, kNoGpuType);
+    const std::string why = tree_->CheckAdmit(leaf, *c, tier);
+    if (!why.empty()) {
+      tally->AddQueueReason(why);
+      return false;
+    }
+    tally->NoteAdmitted();
+    choice->charge = *c;
+    // CPU-only pods go to CPU nodes first, then to the busiest GPU nodes, so they
+    // do not strand GPUs on empty nodes. As in ChooseOnType, a first pass skips
+    // nodes surely too small; only if it finds none, an exact pass builds the tally.
+    FailureTally unused;
+    for (const bool skip_small : {true, false}) {
+      FailureTally* t_or_unused = skip_small ? &unused : tally;
+      int feasible = 0;
+      double best = 0;
+      auto offer = [&](NodeId id) {
+        if (skip_small && index_.SurelyTooSmall(pod, id)) {
+          ++stats_.nodes_skipped;
+          return true;
+        }
+        return Consider(pod, id, choice, t_or_unused, &feasible, &best);
+      };
+      for (NodeId id : index_.cpu_nodes()) {
+        if (!offer(id)) break;
+      }
+      if (choice->node != kNoNode) return true;
+      for (GpuTypeId t : catalog_.AllByRank()) {
+        index_.Visit(t, 0, true, offer);
+        if (choice->node != kNoNode) return true;
+      }
+    }
+    return false;
+  }
+  std::string error;
+  const GpuTypeMask mask = AllowedGpuTypes(pod, catalog_, &error);
+  tally->AddCount(FilterFailure::kInsufficientGpu, static_cast<int>(index_.cpu_nodes().size()), "");
+  // Lowest-ranked allowed type first: keep the big GPUs for those who need them.
+  for (GpuTypeId t : catalog_.AllByRank()) {
+    const int n = static_cast<int>(index_.nodes_of_type(t));
+    if (n == 0) continue;
+    if (!(mask & (GpuTypeMask{1} << t))) {
+      tally->AddCount(FilterFailure::kGpuType, n, "");
+      continue;
+    }
+    if (!tree_->MayUseType(leaf, t)) {
+      tally->AddQueueReason(StrCat("queue ", tree_->queue(leaf).path, " has no quota for ", catalog_.type(t).name));
+      tally->AddCount(FilterFailure::kGpuType, n, "");
+      continue;
+    }
+    absl::StatusOr<Charge> c = tree_->ChargeFor(pod, t);
+    if (!c.ok()) {
+      tally->AddQueueReason(std::string(c.status().message()));
+      tally->AddCount(FilterFailure::kGpuType, n, "");
+      continue;
+    }
+    if (std::string why = tree_->CheckAdmit(leaf, *c, tier); !why.empty()) {
+      tally->AddQueueReason(why);
+      tally->AddCount(FilterFailure::kGpuType, n, "");
+      continue;
+    }
+    tally->NoteAdmitted();
+    choice->charge = *c;
+    if (ChooseOnType(pod, t, choice, tally)) return true;
+  }
+  return false;
+}
+
+void Engine::Commit(const std::string& key, PodId pid, const Choice& c, Decisions* out) {
+  Tracked& tr = tracked_[key];
+  const PodEntry& e = snapshot_.pod(pid);
+  const Workload& w = workloads_[tr.workload];
+  (void)snapshot_.Assume(pid, c.node, c.devices);
+  tr.leaf = w.leaf;
+  tr.tier = w.tier;
+  tr.charge = c.charge;
+  tree_->Add(tr.leaf, tr.charge, tr.tier);
+  order_->OnUsageChanged(tr.leaf);
+  tr.charged = true;
+  tr.started_ms = now_ms_;
+  NoteCharged(e.pod, tr);
+  // Space held for this pod as a preemptor is released wherever it lands (a gang's
+  // once all its members are placed: TryPlace may still roll them back).
+  if (w.gang.empty() && DropNominationsOf(key)) capacity_freed_ = true;
+  out->binds.push_back(Binding{key, e.pod.uid, snapshot_.node(c.node).node.name, c.devices});
+}
+
+void Engine::Rollback(const std::string& key) {
+  Tracked& tr = tracked_[key];
+  snapshot_.Forget(key);
+  if (tr.charged) {
+    tree_->Remove(tr.leaf, tr.charge, tr.tier);
+    order_->OnUsageChanged(tr.leaf);
+    tr.charged = false;
+    NoteUncharged(tr);
+  }
+}
+
+bool Engine::TryPlace(Workload& w, Decisions* out, Wait* why) {
+  // Members already running count: a replacement for a preempted or failed
+  // member joins its running gang.
+  const auto running = w.gang.empty() ? gang_running_.end() : gang_running_.find(w.gang);
+  const int already = running == gang_running_.end() ? 0 : running->second;
+  if (static_cast<int>(w.members.size()) + already < w.min_members) {
+    *why = Wait{PendingCode::kWaitingForGang,
+                StrCat("gang ", w.gang, " waits for its members: ", w.members.size(), " of ", w.min_members, " pending")};
+    return false;
+  }
+  placing_workload_ = w.id;  // its own reserved node is open to it
+  Decisions staged;
+  std::vector<std::string> placed;
+  for (const std::string& key : w.members) {
+    const PodId pid = snapshot_.FindPod(key);
+    const PodEntry& e = snapshot_.pod(pid);
+    Choice c;
+    FailureTally tally;
+    if (!ChooseNode(e.pod, w.leaf, w.tier, &c, &tally)) {
+      const uint64_t sig = tally.Signature() ^ static_cast<uint64_t>(placed.size());
+      why->code = tally.Code();
+      if (sig != w.reason_sig || w.reason.empty()) {
+        w.reason_sig = sig;
+        why->message = tally.Message(snapshot_.live_nodes());
+      } else {
+        why->message = w.reason;
+      }
+      if (!w.gang.empty() && why->message != w.reason) {
+        why->message = StrCat("gang ", w.gang, ": ", placed.size(), "/", w.members.size(), " members fit; ", why->message);
+      }
+      for (const std::string& p : placed) Rollback(p);
+      placing_workload_ = 0;
+      return false;
+    }
+    Commit(key, pid, c, &staged);
+    placed.push_back(key);
+  }
+  for (Binding& b : staged.binds) out->binds.push_back(std::move(b));
+  if (!w.gang.empty()) {
+    for (const std::string& key : placed) {
+      if (DropNominationsOf(key)) capacity_freed_ = true;
+    }
+  }
+  placing_workload_ = 0;
+  return true;
+}
+
+}  // namespace drover
