@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -172,7 +173,7 @@ TEST_CASE("http_stream_splits_lines_and_can_be_cancelled", "[k8s][http][integrat
   REQUIRE(server.Control("/_control/objects", R"({"generate":{"nodes":3}})").ok());
   auto http = server.Client();
   Notification cancel;
-  int lines = 0;
+  std::atomic<int> lines{0};  // counted on this thread, watched by the canceller
   bool all_json_lines = true;
   std::thread canceller([&] {
     WaitUntil([&] { return lines >= 5; });

@@ -230,8 +230,11 @@ TEST_CASE("informer_backs_off_after_watches_broken_mid_line_and_resets_after_pro
   // It delivered events (and bookmarks): when it breaks, back-off starts over at 800 ms.
   REQUIRE(WaitUntil([&] { return source.pods().stats().watch_events > 0; }));
   REQUIRE(f.server.Control("/_control/faults", R"({"drop_watches":true})").ok());
-  REQUIRE(clock.WaitForSleepCalls(6));
+  // Both watches (nodes and pods) are dropped, so both reflectors back off: wait
+  // for both sleeps, or the advance may come before the pods' and never wake it.
+  REQUIRE(clock.WaitForSleepCalls(7));
   CHECK(clock.sleeps()[5] < absl::Milliseconds(1200));
+  CHECK(clock.sleeps()[6] < absl::Milliseconds(1200));
   clock.Advance(absl::Seconds(2));
   CreatePod(f.http.get(), "after-the-drop");
   REQUIRE(Converges(source, mirror, f.http.get()));
