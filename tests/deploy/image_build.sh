@@ -12,8 +12,15 @@ if [ -z "$tool" ]; then
   echo "SKIPPED: no docker or podman with a running daemon here; the image is not built"
   exit 77
 fi
+# The base images must be here already: this test never pulls from a registry.
+for base in debian:12 debian:12-slim; do
+  if ! "$tool" image inspect "$base" >/dev/null 2>&1; then
+    echo "SKIPPED: base image $base is not present locally ($tool pull $base first); the image is not built"
+    exit 77
+  fi
+done
 tag="drover-droverd-test:$$"
-"$tool" build -q -f deploy/Dockerfile -t "$tag" .
+"$tool" build -q --pull=false -f deploy/Dockerfile -t "$tag" .
 out=$("$tool" run --rm "$tag" --version)
 "$tool" rmi -f "$tag" >/dev/null
 echo "$out" | grep -q '^droverd ' || { echo "FAIL: droverd --version in the image printed: $out"; exit 1; }
