@@ -2,23 +2,12 @@
 
 #include <simdjson.h>
 
-#include "absl/strings/ascii.h"
 #include "core/strings.h"
 #include "k8s/api_status.h"
 #include "k8s/json_util.h"
+#include "server/droverd_flags.h"
 
 namespace drover {
-namespace {
-
-bool ValidName(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  for (char c : s) {
-    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '.')) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 absl::StatusOr<ConfigMapRef> ParseConfigMapRef(std::string_view flag, std::string_view text) {
   ConfigMapRef ref;
@@ -30,9 +19,9 @@ absl::StatusOr<ConfigMapRef> ParseConfigMapRef(std::string_view flag, std::strin
     ref.name = std::string(text.substr(slash + 1, colon == std::string_view::npos ? colon : colon - slash - 1));
     if (colon != std::string_view::npos) ref.key = std::string(text.substr(colon + 1));
   }
-  if (!shaped || !ValidName(ref.namespace_) || !ValidName(ref.name) || ref.key.empty()) {
+  if (!shaped || !IsDnsSubdomain(ref.namespace_) || !IsDnsSubdomain(ref.name) || ref.key.empty()) {
     return absl::InvalidArgumentError(
-        StrCat(flag, ": \"", text.substr(0, 200), "\" is not NAMESPACE/NAME or NAMESPACE/NAME:KEY"));
+        StrCat(flag, ": \"", CutForMessage(text), "\" is not NAMESPACE/NAME or NAMESPACE/NAME:KEY"));
   }
   return ref;
 }

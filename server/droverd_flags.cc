@@ -12,7 +12,7 @@ namespace {
 // Longest accepted for delays and poll intervals: a value beyond it is a typo.
 constexpr int64_t kMaxDelayMs = int64_t{30} * 24 * 3600 * 1000;
 
-std::string Quoted(std::string_view v) { return StrCat("\"", v.substr(0, 200), v.size() > 200 ? "…" : "", "\""); }
+std::string Quoted(std::string_view v) { return StrCat("\"", CutForMessage(v), "\""); }
 
 absl::StatusOr<int64_t> DurationFlag(std::string_view flag, const std::string& text, int64_t min_ms) {
   absl::StatusOr<int64_t> ms = ParseDurationMillis(text);
@@ -62,10 +62,14 @@ void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
 
 }  // namespace
 
-absl::Status CheckDnsSubdomain(std::string_view flag, std::string_view v) {
+bool IsDnsSubdomain(std::string_view v) {
   bool ok = !v.empty() && v.size() <= 253 && absl::ascii_isalnum(v.front()) && absl::ascii_isalnum(v.back());
   for (char c : v) ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '.');
-  if (ok) return absl::OkStatus();
+  return ok;
+}
+
+absl::Status CheckDnsSubdomain(std::string_view flag, std::string_view v) {
+  if (IsDnsSubdomain(v)) return absl::OkStatus();
   return absl::InvalidArgumentError(StrCat(flag, ": ", Quoted(v),
                                            " is not a lowercase RFC 1123 name (a-z, 0-9, '-', '.'; at most 253)"));
 }

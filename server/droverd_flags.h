@@ -36,7 +36,9 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* flags);
 // (simulator-only flags with a cluster), sets the log level.
 absl::Status FinishDroverdFlags(DroverdFlags* flags);
 
-// RFC 1123 subdomain (Lease and scheduler names): error names `flag` and the value.
+// True if `name` is a lowercase RFC 1123 subdomain (Kubernetes object names).
+bool IsDnsSubdomain(std::string_view name);
+// The same as a flag check (Lease and scheduler names): error names `flag` and the value.
 absl::Status CheckDnsSubdomain(std::string_view flag, std::string_view value);
 
 }  // namespace drover
