@@ -35,6 +35,8 @@ struct Args {
   int churn = 500;
   int per_cycle = 1000;
   std::string policy = "binpack";
+  double budget = LoopOptions{}.publish_budget;  // 0 = no pacing by cost (the status after every cycle
+                                                 // past 50 ms, the pending list every second)
 };
 
 QueueConfig Tree(int fanout, std::vector<std::string>* leaves) {
@@ -83,7 +85,8 @@ int Run(const Args& a) {
   std::vector<double> cycle_ms, status_ms, pending_ms;
   bench::Rng rng(7);
   // The loop's pacing (server/loop.h, LoopOptions defaults) over cycles run back to back.
-  const LoopOptions pace;
+  LoopOptions pace;
+  pace.publish_budget = a.budget;
   using SteadyClock = std::chrono::steady_clock;
   SteadyClock::time_point last_status{}, last_pending{};
   double status_s = 0, pending_s = 0, publish_total = 0;
@@ -157,6 +160,8 @@ int main(int argc, char** argv) {
   app.add_option("--churn", a.churn, "running pods completing before each cycle")->capture_default_str();
   app.add_option("--per-cycle", a.per_cycle, "max workloads per cycle")->capture_default_str();
   app.add_option("--policy", a.policy)->capture_default_str();
+  app.add_option("--budget", a.budget, "share of the loop's time each part of the status may take (0 = unpaced)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return drover::Run(a);
 }

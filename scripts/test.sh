@@ -4,6 +4,7 @@
 #   DROVER_TSAN=1      the multi-threaded tests (server, k8s, end-to-end) under ThreadSanitizer (build-tsan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"  # as scripts/build.sh: cache hits across clones
 scripts/setup.sh
 labels=""
 if [ "${DROVER_SANITIZE:-0}" = 1 ]; then
