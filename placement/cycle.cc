@@ -192,6 +192,14 @@ void Engine::ExplainRejections(Decisions* out) {
     }
   }
   unexplained_rejections_.clear();
+  for (const std::string& m : unexplained_members_) {
+    auto t = tracked_.find(m);
+    if (t == tracked_.end()) continue;
+    auto it = workloads_.find(t->second.workload);
+    if (it == workloads_.end() || it->second.rejection.empty()) continue;
+    out->pending.push_back(PendingReason{m, StrCat("rejected: ", it->second.rejection), "", PendingCode::kRejected, 0});
+  }
+  unexplained_members_.clear();
 }
 
 std::optional<std::string> Engine::NeverFits(const Workload& w, const Pod& pod) const {

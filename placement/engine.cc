@@ -89,6 +89,7 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   blocked_by_shape_.clear();
   blocked_unshaped_.clear();
   unexplained_rejections_.clear();
+  unexplained_members_.clear();
   never_fits_.clear();
   pending_pods_ = 0;
   for (Node& n : nodes) Apply(ClusterEvent{ClusterEvent::Kind::kNodeUpsert, std::move(n), {}});
@@ -322,6 +323,10 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
     if (!w.rejection.empty()) unexplained_rejections_.push_back(wid);
     workloads_.emplace(wid, std::move(w));
     if (!gang.empty()) gangs_[gang] = wid;
+  } else if (Workload& g = workloads_[wid]; g.rejection.empty()) {
+    if (std::string mismatch = GangMismatch(g, pod); !mismatch.empty()) RejectWorkload(g, std::move(mismatch));
+  } else {
+    unexplained_members_.push_back(pod.Key());  // joins a gang already rejected: told why too
   }
   Workload& w = workloads_[wid];
   w.members.push_back(pod.Key());
@@ -341,6 +346,40 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
     if (w.gang.empty()) w.shape = ShapeKey(pod, w);
     order_->Add(w.leaf, PendingItem{wid, pod.priority, pod.creation_ms});
   }
+}
+
+std::string Engine::GangMismatch(const Workload& w, const Pod& pod) const {
+  absl::StatusOr<QueueId> leaf = tree_->LeafFor(pod);
+  if (!leaf.ok()) return StrCat("gang ", w.gang, ": member ", pod.Key(), ": ", leaf.status().message());
+  if (*leaf != w.leaf) {
+    return StrCat("gang ", w.gang, ": members name different queues (", w.members[0], " is in queue ",
+                  tree_->queue(w.leaf).path, ", ", pod.Key(), " in queue ", tree_->queue(*leaf).path,
+                  "); a gang is charged to one queue, so all its members must name the same queue");
+  }
+  if (const int tier = tree_->TierFor(pod); tier != w.tier) {
+    return StrCat("gang ", w.gang, ": members have different tiers (", w.members[0], " has tier ", w.tier, ", ",
+                  pod.Key(), " tier ", tier, "); all members of a gang must have the same tier");
+  }
+  return "";
+}
+
+void Engine::RejectWorkload(Workload& w, std::string why) {
+  for (const std::string& m : w.members) {
+    auto t = tracked_.find(m);
+    if (t == tracked_.end() || t->second.pending_leaf == kNoQueue) continue;
+    Tracked& tr = t->second;
+    tree_->AddPendingPods(tr.pending_leaf, -1);
+    apps_.Count(tree_.get(), tr.pending_leaf, tr.pending_app, 0, -1);
+    tr.pending_app.clear();
+    tr.pending_leaf = kNoQueue;
+  }
+  if (!w.members.empty()) DropNominationsOf(w.members[0]);
+  if (w.reserved_node != kNoNode) ReleaseReservation(w.reserved_node);
+  UnblockWorkload(w);
+  order_->Remove(w.id);
+  w.never_fits = false;
+  w.rejection = std::move(why);
+  unexplained_rejections_.push_back(w.id);
 }
 
 void Engine::RemovePending(const std::string& key, Tracked& tr) {

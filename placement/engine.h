@@ -221,6 +221,12 @@ class Engine {
   // Why `w` may not start running now because of max_running_apps; nullopt if it may.
   std::optional<std::string> RunningAppLimit(const Workload& w) const;
   void RemovePending(const std::string& key, Tracked& tr);
+  // Why `pod` may not join gang workload `w` ("" if it may): its queue or tier differs
+  // from the gang's (a gang is charged to one queue), or it names no usable queue.
+  std::string GangMismatch(const Workload& w, const Pod& pod) const;
+  // Makes a waiting workload rejected with `why`: it leaves its queue's order and
+  // pending counts, and gives up its nominations and reservation.
+  void RejectWorkload(Workload& w, std::string why);
   void RefreshCapacity();
 
   // Nominations past their TTL and reservations past their hold end; due wakeups
@@ -314,6 +320,7 @@ class Engine {
   // first of each shape is offered again; each success offers the next. A cycle
   // costs O(shapes), not O(blocked workloads).
   absl::flat_hash_map<uint64_t, absl::btree_set<std::pair<uint64_t, uint64_t>>> blocked_by_shape_;
+  std::vector<std::string> unexplained_members_;  // pods that joined a rejected gang
   std::vector<uint64_t> blocked_unshaped_;      // gangs: all offered again
   std::vector<uint64_t> unexplained_rejections_;
   std::vector<uint64_t> never_fits_;

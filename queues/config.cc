@@ -620,6 +620,11 @@ std::optional<YAML::Node> LoadDocument(std::string_view text, Errors& errors) {
   return docs[0];
 }
 
+bool AnySubmit(const QueueSpec& q) {
+  if (q.submit.set) return true;
+  return std::any_of(q.children.begin(), q.children.end(), [](const QueueSpec& c) { return AnySubmit(c); });
+}
+
 void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
   const Fields f = MapFields(
       doc, "", {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement", "queues"}, errors);
@@ -636,6 +641,7 @@ void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
   config_internal::CheckQueueTree(root, errors);
   ReadPlacement(section("placement"), config_internal::QueuePaths(root), out, errors);
   out.root = config_internal::BuildQueueSpec(root);
+  out.submit_enforced = AnySubmit(out.root);
 }
 
 }  // namespace

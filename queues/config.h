@@ -50,6 +50,16 @@ struct QueueLimits {
   std::optional<int64_t> max_pending_apps;
 };
 
+// Who may send pods to a queue (and every queue below it) by naming it in the
+// drover.io/queue annotation. A namespace mapped to a queue in placement.namespaces
+// may always use that queue; the default queue is open to all.
+struct SubmitAcl {
+  bool set = false;                     // the queue has a `submit` key
+  std::vector<std::string> namespaces;  // namespace names; "*" = every namespace
+  std::vector<std::string> users;       // Kubernetes user names (checked at admission)
+  std::vector<std::string> groups;      // Kubernetes group names (checked at admission)
+};
+
 struct QueueSpec {
   std::string name;  // last path element: "prod"
   std::string path;  // full path: "root.safety.prod"
@@ -57,6 +67,7 @@ struct QueueSpec {
   QuotaSpec guaranteed;
   QuotaSpec max;
   QueueLimits limits;
+  SubmitAcl submit;
   std::vector<QueueSpec> children;  // empty = leaf
 };
 
@@ -77,6 +88,9 @@ struct QueueConfig {
   int default_tier = 1;
   std::map<std::string, int> priority_class_tiers;  // priorityClassName -> tier
   std::vector<ProportionalPolicy> proportional;
+  // True when some queue has a `submit` key: a queue named by annotation then needs a
+  // grant on its path. False (no `submit` anywhere): root admits everyone.
+  bool submit_enforced = false;
 };
 
 // Parses and validates a quota-as-code document. `source` names the document in

@@ -106,6 +106,7 @@ struct QueueDraft {
   QuotaDraft guaranteed;
   QuotaDraft max;
   QueueLimits limits;
+  SubmitAcl submit;
   std::vector<QueueDraft> children;
 };
 

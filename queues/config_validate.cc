@@ -316,6 +316,45 @@ QueueLimits ReadLimits(const YAML::Node& node, const std::string& path, Errors& 
   return out;
 }
 
+// Reads a list of names for `submit`; `valid` says whether one is acceptable.
+std::vector<std::string> ReadNames(const YAML::Node& node, const std::string& path, bool (*valid)(std::string_view),
+                                   std::string_view what, Errors& errors) {
+  std::vector<std::string> out;
+  const std::vector<YAML::Node> items = Items(node, path, errors);
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::optional<std::string> name = ReadString(items[i], Index(path, i), errors);
+    if (!name) continue;
+    if (!valid(*name)) {
+      errors.Add(items[i], Index(path, i), StrCat(Quote(*name), " is not ", what));
+    } else {
+      out.push_back(*name);
+    }
+  }
+  return out;
+}
+
+bool IsNamespaceOrAny(std::string_view s) { return s == "*" || IsDnsLabel(s); }
+bool IsPrincipalName(std::string_view s) {
+  return !s.empty() && s.size() <= 253 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7f; });
+}
+
+SubmitAcl ReadSubmit(const YAML::Node& node, const std::string& path, Errors& errors) {
+  SubmitAcl out;
+  out.set = true;
+  for (const Field& f : MapFields(node, path, {"namespaces", "users", "groups"}, errors)) {
+    const std::string field = Join(path, f.key);
+    if (f.key == "namespaces") {
+      out.namespaces = ReadNames(f.value, field, IsNamespaceOrAny, "a namespace name or \"*\"", errors);
+    } else if (f.key == "users") {
+      out.users = ReadNames(f.value, field, IsPrincipalName, "a user name", errors);
+    } else {
+      out.groups = ReadNames(f.value, field, IsPrincipalName, "a group name", errors);
+    }
+  }
+  return out;
+}
+
 // Sets name and path. A child without a valid name gets the path "parent.children[i]".
 void ReadQueueName(const YAML::Node& node, const std::string& parent_path, size_t index, QueueDraft& q,
                    Errors& errors) {
@@ -410,7 +449,7 @@ QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, siz
   q.mark = node.Mark();
   ReadQueueName(node, parent_path, index, q, errors);
   const bool is_root = parent_path.empty();
-  const Fields fields = MapFields(node, q.path, {"name", "weight", "guaranteed", "max", "limits", "children"}, errors);
+  const Fields fields = MapFields(node, q.path, {"name", "weight", "guaranteed", "max", "limits", "submit", "children"}, errors);
   for (const Field& f : fields) {
     const std::string path = Join(q.path, f.key);
     if (f.key == "weight") {
@@ -429,6 +468,8 @@ QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, siz
       q.max = ReadQuota(f.value, path, walk.catalog, errors);
     } else if (f.key == "limits") {
       q.limits = ReadLimits(f.value, path, errors);
+    } else if (f.key == "submit") {
+      q.submit = ReadSubmit(f.value, path, errors);
     } else if (f.key == "children") {
       walk.ancestors.push_back(node);
       ReadChildren(f.value, q, walk, errors);
@@ -580,6 +621,7 @@ QueueSpec BuildQueueSpec(const QueueDraft& draft) {
   spec.guaranteed = BuildQuota(draft.guaranteed);
   spec.max = BuildQuota(draft.max);
   spec.limits = draft.limits;
+  spec.submit = draft.submit;
   for (const QueueDraft& c : draft.children) spec.children.push_back(BuildQueueSpec(c));
   return spec;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/quantity.h"
 #include "core/strings.h"
@@ -38,6 +39,7 @@ QueueId QueueTree::Build(const QueueSpec& spec, QueueId parent) {
     q.weight = spec.weight > 0 ? spec.weight : 1.0;
     q.guaranteed = SpecToVec(spec.guaranteed, -1);
     q.max_explicit = SpecToVec(spec.max, -1);
+    q.submit = spec.submit;
     q.limits = spec.limits;
     by_path_[q.path] = id;
   }
@@ -102,7 +104,35 @@ absl::StatusOr<QueueId> QueueTree::LeafFor(const Pod& pod) const {
     return absl::FailedPreconditionError(
         StrCat("pod ", pod.Key(), ": queue \"", path, "\" was removed from the configuration and is draining"));
   }
+  if (!pod.intent.queue.empty()) {
+    if (std::string refused = CheckSubmit(id, pod); !refused.empty()) return absl::PermissionDeniedError(refused);
+  }
   return id;
+}
+
+std::string QueueTree::CheckSubmit(QueueId leaf, const Pod& pod) const {
+  if (!config_.submit_enforced) return "";
+  const std::string& path = queues_[leaf].path;
+  if (auto it = config_.namespace_queues.find(pod.namespace_); it != config_.namespace_queues.end() && it->second == path) {
+    return "";
+  }
+  if (config_.default_queue == path) return "";
+  std::vector<std::string> grants;
+  for (QueueId q = leaf; q != kNoQueue; q = queues_[q].parent) {
+    const SubmitAcl& acl = queues_[q].submit;
+    if (!acl.set) continue;
+    for (const std::string& ns : acl.namespaces) {
+      if (ns == "*" || ns == pod.namespace_) return "";
+    }
+    if (grants.size() < 4) {
+      grants.push_back(StrCat(queues_[q].path, ".submit.namespaces [", absl::StrJoin(acl.namespaces, ", "), "]"));
+    }
+  }
+  return StrCat("pod ", pod.Key(), ": namespace \"", pod.namespace_, "\" may not submit to queue \"", path,
+                "\" (from annotation ", annotations::kQueue, "): ",
+                grants.empty() ? "no queue on its path has a submit section"
+                               : StrCat("it is not in ", absl::StrJoin(grants, "; ")),
+                "; an admin of the queue may add it to submit.namespaces");
 }
 
 QueueId QueueTree::LeafForRunning(const Pod& pod) {

@@ -62,6 +62,7 @@ struct Queue {
   QVec peak_usage{};
   QVec peak_borrowed{};    // highest usage above guaranteed seen, per dimension
   QueueLimits limits;
+  SubmitAcl submit;
   int64_t running_pods = 0;
   int64_t pending_pods = 0;  // subtree pods waiting (counted against max_pending_pods)
   // Applications (a gang, a controller's pods, or a bare pod) in the subtree: with a
@@ -85,6 +86,11 @@ class QueueTree {
   // The leaf queue for a pending pod: pod.intent.queue (drover.io/queue), then the namespace
   // mapping, then the default queue. Errors say which rule failed and why.
   absl::StatusOr<QueueId> LeafFor(const Pod& pod) const;
+  // "" if `pod` may use `leaf` when it names it in its drover.io/queue annotation:
+  // some queue on the path grants its namespace (submit.namespaces), or its namespace
+  // is mapped to `leaf`, or `leaf` is the default queue, or no queue declares `submit`.
+  // Else why not, naming the namespace, the queue and who may.
+  std::string CheckSubmit(QueueId leaf, const Pod& pod) const;
   // The leaf for a pod already running: like LeafFor, but a queue that no longer
   // exists is re-created as a draining leaf so its usage stays accounted.
   QueueId LeafForRunning(const Pod& pod);
