@@ -289,6 +289,11 @@ class Engine {
   void FireWakeups();
   bool ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally);
   bool ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally);
+  // Counts node `id` in `tally` under the first spec filter that rejects `pod`
+  // (kube-scheduler's order), else under `otherwise`. True if it passed them.
+  bool TallySpec(const Pod& pod, NodeId id, FilterFailure otherwise, FailureTally* tally) const;
+  // TallySpec over every node of type `t` with `otherwise` = kGpuType. Returns how many passed.
+  int TallySpecOfType(const Pod& pod, GpuTypeId t, FailureTally* tally) const;
   bool Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best);
   void Commit(const std::string& key, PodId pid, const Choice& c, Decisions* out);
   void Rollback(const std::string& key);

@@ -30,7 +30,6 @@ bool DevicesFit(const Pod& pod, const NodeState& node) {
 
 namespace {
 
-// The checks that read the node's spec only, in CheckNode's order.
 FilterFailure SpecFailure(const Pod& pod, const Node& node, const Taint** untolerated) {
   if (!node.ready) return FilterFailure::kNotReady;
   if (node.unschedulable) {
@@ -40,12 +39,12 @@ FilterFailure SpecFailure(const Pod& pod, const Node& node, const Taint** untole
     for (const Toleration& tol : pod.tolerations) tolerated = tolerated || Tolerates(tol, t);
     if (!tolerated) return FilterFailure::kUnschedulable;
   }
-  if (!MatchesNodeSelector(pod.node_selector, node.labels)) return FilterFailure::kNodeSelector;
-  if (!MatchesRequiredAffinity(pod.required_affinity, node)) return FilterFailure::kAffinity;
   if (const Taint* t = FirstUntoleratedTaint(node.taints, pod.tolerations)) {
     if (untolerated) *untolerated = t;
     return FilterFailure::kTaint;
   }
+  if (!MatchesNodeSelector(pod.node_selector, node.labels)) return FilterFailure::kNodeSelector;
+  if (!MatchesRequiredAffinity(pod.required_affinity, node)) return FilterFailure::kAffinity;
   return FilterFailure::kNone;
 }
 
@@ -62,6 +61,10 @@ FilterFailure ResourceFailure(ResourceId first_exceeding) {
 }
 
 }  // namespace
+
+FilterFailure CheckNodeSpec(const Pod& pod, const Node& node, const Taint** untolerated) {
+  return SpecFailure(pod, node, untolerated);
+}
 
 FilterFailure CheckNode(const Pod& pod, const NodeState& st, const ResourceVec& free, const Taint** untolerated) {
   if (FilterFailure f = SpecFailure(pod, st.node, untolerated); f != FilterFailure::kNone) return f;

@@ -37,6 +37,10 @@ FilterFailure CheckNode(const Pod& pod, const NodeState& node, const ResourceVec
 // The same with free = allocatable - used - *held (held may be null), without a copy.
 FilterFailure CheckNodeFree(const Pod& pod, const NodeState& node, const ResourceVec* held,
                             const Taint** untolerated = nullptr);
+// The checks that read the node's spec only, in kube-scheduler's Filter order:
+// readiness, NodeUnschedulable, TaintToleration, then NodeAffinity (selector, then
+// required affinity). kNone if the node passes them all.
+FilterFailure CheckNodeSpec(const Pod& pod, const Node& node, const Taint** untolerated = nullptr);
 // True if the pod's devices fit on the node's devices.
 bool DevicesFit(const Pod& pod, const NodeState& node);
 

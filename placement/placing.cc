@@ -50,6 +50,23 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
   return !(limit > 0 && ++*feasible >= limit);
 }
 
+bool Engine::TallySpec(const Pod& pod, NodeId id, FilterFailure otherwise, FailureTally* tally) const {
+  const NodeState& st = snapshot_.node(id);
+  const Taint* taint = nullptr;
+  const FilterFailure f = CheckNodeSpec(pod, st.node, &taint);
+  tally->Add(f == FilterFailure::kNone ? otherwise : f, st, taint, catalog_);
+  return f == FilterFailure::kNone;
+}
+
+int Engine::TallySpecOfType(const Pod& pod, GpuTypeId t, FailureTally* tally) const {
+  int passed = 0;
+  index_.Visit(t, 0, true, [&](NodeId id) {
+    passed += TallySpec(pod, id, FilterFailure::kGpuType, tally);
+    return true;
+  });
+  return passed;
+}
+
 bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally) {
   const int min_free = pod.gpu_milli_per_device >= 1000 ? pod.gpu_devices : 0;
   const bool ascending = policy_->PrefersFullNodes();
@@ -76,9 +93,12 @@ bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTa
     ++visited;
     return Consider(pod, id, choice, tally, &feasible, &best);
   });
-  if (choice->node == kNoNode) {
-    tally->AddCount(FilterFailure::kInsufficientGpu, static_cast<int>(index_.nodes_of_type(t)) - visited,
-                    catalog_.type(t).name);
+  if (choice->node == kNoNode && visited < static_cast<int>(index_.nodes_of_type(t))) {
+    // Nodes with too few free GPUs were not offered: counted under the first filter
+    // that turns the pod away, as kube-scheduler would.
+    for (int free = 0; free < min_free; ++free) {
+      for (NodeId id : index_.Bucket(t, free)) TallySpec(pod, id, FilterFailure::kInsufficientGpu, tally);
+    }
   }
   return choice->node != kNoNode;
 }
@@ -121,29 +141,27 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
   }
   std::string error;
   const GpuTypeMask mask = AllowedGpuTypes(pod, catalog_, &error);
-  tally->AddCount(FilterFailure::kInsufficientGpu, static_cast<int>(index_.cpu_nodes().size()), "");
+  for (NodeId id : index_.cpu_nodes()) TallySpec(pod, id, FilterFailure::kInsufficientGpu, tally);
   // Lowest-ranked allowed type first: keep the big GPUs for those who need them.
   for (GpuTypeId t : catalog_.AllByRank()) {
     const int n = static_cast<int>(index_.nodes_of_type(t));
     if (n == 0) continue;
     if (!(mask & (GpuTypeMask{1} << t))) {
-      tally->AddCount(FilterFailure::kGpuType, n, "");
+      TallySpecOfType(pod, t, tally);
       continue;
     }
-    if (!tree_->MayUseType(leaf, t)) {
-      tally->AddQueueReason(StrCat("queue ", tree_->queue(leaf).path, " has no quota for ", catalog_.type(t).name));
-      tally->AddCount(FilterFailure::kGpuType, n, "");
-      continue;
-    }
+    std::string refused;
     absl::StatusOr<Charge> c = tree_->ChargeFor(pod, t);
-    if (!c.ok()) {
-      tally->AddQueueReason(std::string(c.status().message()));
-      tally->AddCount(FilterFailure::kGpuType, n, "");
-      continue;
+    if (!tree_->MayUseType(leaf, t)) {
+      refused = StrCat("queue ", tree_->queue(leaf).path, " has no quota for ", catalog_.type(t).name);
+    } else if (!c.ok()) {
+      refused = std::string(c.status().message());
+    } else {
+      refused = tree_->CheckAdmit(leaf, *c, tier);
     }
-    if (std::string why = tree_->CheckAdmit(leaf, *c, tier); !why.empty()) {
-      tally->AddQueueReason(why);
-      tally->AddCount(FilterFailure::kGpuType, n, "");
+    if (!refused.empty()) {
+      // The queue clause names only types the pod could otherwise run on.
+      if (TallySpecOfType(pod, t, tally) > 0) tally->AddQueueReason(refused);
       continue;
     }
     tally->NoteAdmitted();

@@ -136,3 +136,47 @@ TEST_CASE("queue_position_counts_every_pending_workload_of_the_leaf_in_order", "
     CHECK(list[4].message.rfind("rejected: ", 0) == 0);
   }
 }
+
+TEST_CASE("pending_reason_counts_each_node_under_its_first_failing_filter", "[placement][pending]") {
+  // H100 is at max for the queue; the pod's node selector asks for B200, which no node has.
+  constexpr const char* kQueues = R"(
+queues:
+  children:
+    - name: team
+      max: {gpu: {H100: 1}}
+)";
+  Harness h(kQueues, NoReservations());
+  h.AddNode(GpuNode("a100-0", kA100, 8));
+  h.AddNode(GpuNode("h100-0", kH100, 8));
+  h.AddRunning(GpuPod("h100-run", "team", 1, "H100"), "h100-0");
+  drover::Node cpu = CpuNode("cpu-0");
+  h.AddNode(cpu);
+  drover::Node tainted = GpuNode("a100-t", kA100, 8);
+  tainted.taints.push_back(Taint{"gpu", "reserved", TaintEffect::kNoSchedule});
+  h.AddNode(tainted);
+  Pod p = GpuPod("b200", "team", 1);
+  p.node_selector.Set("nvidia.com/gpu.product", "NVIDIA-B200");
+  h.AddPod(p);
+  Decisions d = h.Cycle();
+  const PendingReason* r = ReasonFor(d, "ns/b200");
+  REQUIRE(r != nullptr);
+  INFO(r->message);
+  CHECK(r->message.find("0/4 nodes are available") != std::string::npos);
+  CHECK(r->message.find("3 node(s) didn't match Pod's node selector") != std::string::npos);
+  // kube-scheduler checks taints before the selector.
+  CHECK(r->message.find("1 node(s) had untolerated taint {gpu: reserved}") != std::string::npos);
+  // No type the pod could run on is refused by its queue: no queue clause, no "Insufficient".
+  CHECK(r->message.find("H100") == std::string::npos);
+  CHECK(r->message.find("Insufficient") == std::string::npos);
+  CHECK(r->code == PendingCode::kUnschedulable);
+
+  // A pod that could run on H100 but for its queue is told about the queue.
+  Pod q = GpuPod("h100", "team", 1, "H100");
+  h.AddPod(q);
+  d = h.Cycle();
+  const PendingReason* rq = ReasonFor(d, "ns/h100");
+  REQUIRE(rq != nullptr);
+  INFO(rq->message);
+  CHECK(rq->message.find("H100") != std::string::npos);
+  CHECK(rq->code == PendingCode::kQueueAtMax);
+}
