@@ -132,6 +132,27 @@ void LeaderElector::Run() {
   SetLeader(false);
 }
 
+void LeaderElector::WarnOnce(const std::string& message) {
+  {
+    MutexLock lock(&mu_);
+    if (last_warning_ == message) return;
+    last_warning_ = message;
+  }
+  spdlog::warn("leader election: {} (said once until it changes or the Lease is written)", message);
+}
+
+void LeaderElector::AnnounceStandingBy(const std::string& holder) {
+  {
+    MutexLock lock(&mu_);
+    if (announced_holder_ == holder) return;
+    announced_holder_ = holder;
+  }
+  spdlog::info(
+      "leader election: Lease {}/{} is held by {}; {} stands by and schedules nothing until that Lease is released "
+      "or expires",
+      opts_.namespace_, opts_.name, holder, opts_.identity);
+}
+
 bool LeaderElector::TryAcquireOrRenew() {
   const absl::Time attempt = clock_->Now();
   const std::string now = FormatMicroTime(absl::Now());
@@ -148,7 +169,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   } else if (resp->status == 200) {
     absl::StatusOr<LeaseRecord> rec = ParseLease(resp->body);
     if (!rec.ok()) {
-      spdlog::warn("leader election: {}", Msg(rec.status()));
+      WarnOnce(std::string(Msg(rec.status())));
       return false;
     }
     absl::Time observed_at;
@@ -161,7 +182,10 @@ bool LeaderElector::TryAcquireOrRenew() {
       observed_at = observed_at_;
     }
     const bool held_by_other = !rec->holder.empty() && rec->holder != opts_.identity;
-    if (held_by_other && attempt < observed_at + absl::Seconds(rec->lease_duration_seconds)) return false;
+    if (held_by_other && attempt < observed_at + absl::Seconds(rec->lease_duration_seconds)) {
+      AnnounceStandingBy(rec->holder);
+      return false;
+    }
     if (rec->holder == opts_.identity) {
       mine.acquire_time = rec->acquire_time;
       mine.transitions = rec->transitions;
@@ -171,11 +195,12 @@ bool LeaderElector::TryAcquireOrRenew() {
     mine.resource_version = rec->resource_version;
     written = Write("PUT", mine);
   } else {
-    spdlog::warn("leader election: {}", Msg(ApiError(*resp, "get lease")));
+    WarnOnce(std::string(Msg(ApiError(*resp, "get lease"))));
     return false;
   }
   if (!written) return false;
   MutexLock lock(&mu_);
+  last_warning_.clear();
   observed_ = *written;
   observed_at_ = attempt;
   renewed_at_ = attempt;
@@ -197,7 +222,13 @@ std::optional<LeaseRecord> LeaderElector::Write(const std::string& method, const
                                                               .timeout = timeout});
   if (!resp.ok()) return std::nullopt;
   if (resp->status != 200 && resp->status != 201) {
-    if (resp->status != 409) spdlog::warn("leader election: {}", Msg(ApiError(*resp, StrCat(method, " lease"))));
+    if (resp->status == 404 && method == "POST") {
+      WarnOnce(StrCat("namespace ", opts_.namespace_, " does not exist, so Lease ", opts_.namespace_, "/", opts_.name,
+                      " cannot be created and this replica cannot lead: create it (kubectl create namespace ",
+                      opts_.namespace_, ") or pass --lease-namespace"));
+    } else if (resp->status != 409) {
+      WarnOnce(std::string(Msg(ApiError(*resp, StrCat(method, " lease")))));
+    }
     return std::nullopt;  // 409: another candidate wrote first
   }
   absl::StatusOr<LeaseRecord> out = ParseLease(resp->body);

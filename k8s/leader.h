@@ -87,6 +87,10 @@ class LeaderElector {
   void Run();
   // One attempt; true if we hold the lease afterwards.
   bool TryAcquireOrRenew();
+  // Logs once per holder that another replica holds the Lease and this one waits.
+  void AnnounceStandingBy(const std::string& holder);
+  // Logs a warning unless it repeats the last one (cleared when the Lease is written).
+  void WarnOnce(const std::string& message);
   // PUT (update) or POST (create) `rec`; the new record (with its resourceVersion)
   // on success, nullopt on a conflict or error.
   std::optional<LeaseRecord> Write(const std::string& method, const LeaseRecord& rec);
@@ -106,6 +110,8 @@ class LeaderElector {
   mutable Mutex mu_;
   LeaseRecord observed_ ABSL_GUARDED_BY(mu_);
   absl::Time observed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // when observed_ last changed
+  std::string announced_holder_ ABSL_GUARDED_BY(mu_);
+  std::string last_warning_ ABSL_GUARDED_BY(mu_);  // last holder AnnounceStandingBy logged
   absl::Time renewed_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();   // the last successful write
   std::atomic<bool> leader_{false};
   std::atomic<int64_t> times_acquired_{0};

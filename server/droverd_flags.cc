@@ -48,7 +48,7 @@ void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
                        "and follow its changes; --queues is then only the fallback at start"));
   kube(app->add_option("--leader-elect", k.leader_elect, "use a coordination.k8s.io Lease so only one replica acts")
            ->default_val(true));
-  kube(app->add_option("--lease-namespace", k.lease_namespace, "namespace of the Lease (default: the kubeconfig's)"));
+  kube(app->add_option("--lease-namespace", k.lease_namespace, "namespace of the Lease: deploy/'s by default, so a droverd run from a laptop waits while the cluster's replicas lead")->capture_default_str());
   kube(app->add_option("--lease-name", k.lease_name, "name of the Lease")->capture_default_str());
   kube(app->add_option("--identity", k.identity, "leader election identity (default: $POD_NAME, else the host name: a restarted replica takes its own Lease back at once; give two droverd on one host an identity each)"));
   kube(app->add_option("--kube-api-qps", k.qps,
@@ -113,7 +113,7 @@ absl::Status FinishDroverdFlags(DroverdFlags* f) {
   p.config_poll = absl::Milliseconds(poll_ms);
   if (f->cluster) {
     RETURN_IF_ERROR(CheckDnsSubdomain("--lease-name", p.kube.lease_name));
-    if (!p.kube.lease_namespace.empty()) RETURN_IF_ERROR(CheckDnsSubdomain("--lease-namespace", p.kube.lease_namespace));
+    RETURN_IF_ERROR(CheckDnsSubdomain("--lease-namespace", p.kube.lease_namespace));
     const std::vector<std::pair<const char*, bool>> sim_only = {
         {"--cluster", !f->sim_input.cluster_path.empty()}, {"--workload", !f->sim_input.workload_path.empty()},
         {"--generate", !f->sim_input.generate.empty()},    {"--until", !f->until.empty()},

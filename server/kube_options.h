@@ -10,7 +10,7 @@ struct KubeRunOptions {
   std::string context;
   bool in_cluster = false;      // service account config, ignoring kubeconfig files
   bool leader_elect = true;
-  std::string lease_namespace;  // "" = the config's namespace
+  std::string lease_namespace = "drover-system";  // deploy/'s: a droverd run from a laptop sees the cluster's Lease
   std::string lease_name = "drover";
   std::string identity;         // "" = hostname + random suffix
   double qps = 50;              // kube-scheduler's defaults; <= 0 = unlimited

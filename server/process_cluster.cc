@@ -49,8 +49,14 @@ absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> MakeElector(const KubeRunOpt
   lo.namespace_ = o.lease_namespace.empty() ? rest.namespace_ : o.lease_namespace;
   lo.name = o.lease_name;
   lo.identity = identity;
-  lo.on_started_leading = [id = lo.identity] { spdlog::info("leader election: {} is now the leader", id); };
-  lo.on_stopped_leading = [id = lo.identity] { spdlog::info("leader election: {} stopped leading", id); };
+  // The elector logs each change of leadership itself (once).
+  if (!o.in_cluster) {
+    spdlog::info(
+        "leader election is on (Lease {}/{}) and droverd runs outside the cluster: if a droverd in the cluster "
+        "holds the Lease, this one only stands by. To schedule from here alone, stop the other one and pass "
+        "--leader-elect=false",
+        lo.namespace_, lo.name);
+  }
   if (absl::Status s = k8s::LeaderElector::Validate(lo); !s.ok()) return s;
   return std::make_unique<k8s::LeaderElector>(http, lo);
 }

@@ -312,6 +312,19 @@ void RunTakeover(int sig) {
   CHECK(BindRequestsOf(s, standby) == 0);
   CHECK(PodWritesOf(s, standby) == 0);  // no binds, status patches or events
   CHECK(sp.Running());
+  // Each says once what it is: the leader, and the standby that waits (both run from a kubeconfig, as on a laptop).
+  auto count = [](const std::string& log, std::string_view what) {
+    int n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  const std::string standing_by = StrCat("is held by ", leader, "; ", standby, " stands by");
+  CHECK(WaitUntil([&] { return count(sp.Log(), standing_by) > 0; }, kBindTimeout));
+  const std::string leader_log = lp.Log(), standby_log = sp.Log();
+  INFO("standby log:\n" << standby_log);
+  CHECK(count(leader_log, "is now the leader") == 1);
+  CHECK(count(standby_log, standing_by) == 1);
+  CHECK(count(standby_log, "droverd runs outside the cluster") == 1);
 
   lp.Signal(sig);
   const std::optional<int> code = lp.Wait(absl::Seconds(30));
