@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "core/quantity.h"
 #include "core/strings.h"
@@ -41,26 +42,38 @@ int64_t PeakRssKb() {
 
 namespace {
 
-// "A100=16 T4=8": the GPU dimensions of `v` above 0, or "-".
-std::string GpuSummary(const GpuCatalog& catalog, const QVec& v) {
-  std::string out;
+using GpuAmounts = RunReport::QueueRow::GpuAmounts;
+
+// The GPU dimensions of `v` above 0, as GPUs per type.
+GpuAmounts GpuAmountsOf(const GpuCatalog& catalog, const QVec& v) {
+  GpuAmounts out;
   for (int d = 2; d < kQDims; ++d) {
     if (v[d] <= 0 || d - 2 >= catalog.size()) continue;
-    StrAppend(&out, out.empty() ? "" : " ", catalog.type(d - 2).name, "=", FormatAmount(Res::kGpu, v[d]));
+    out.emplace_back(catalog.type(d - 2).name, static_cast<double>(v[d]) / 1000.0);
   }
-  return out.empty() ? "-" : out;
+  return out;
 }
 
 // The effective GPU max where it binds: types whose max is below what the cluster
-// has (0 = the queue may not use the type). "cluster" when nothing is below it.
-std::string MaxSummary(const GpuCatalog& catalog, const QVec& max, const QVec& cluster, bool root) {
-  if (root) return GpuSummary(catalog, max);
-  std::string out;
+// has (0 = the queue may not use the type). Root: its whole max.
+GpuAmounts MaxAmountsOf(const GpuCatalog& catalog, const QVec& max, const QVec& cluster, bool root) {
+  if (root) return GpuAmountsOf(catalog, max);
+  GpuAmounts out;
   for (int d = 2; d < kQDims; ++d) {
     if (d - 2 >= catalog.size() || cluster[d] <= 0 || max[d] >= cluster[d]) continue;
-    StrAppend(&out, out.empty() ? "" : " ", catalog.type(d - 2).name, "=", FormatAmount(Res::kGpu, max[d]));
+    out.emplace_back(catalog.type(d - 2).name, static_cast<double>(std::max<int64_t>(max[d], 0)) / 1000.0);
   }
-  return out.empty() ? "cluster" : out;
+  return out;
+}
+
+// "A100=16 T4=0.5", or `none` when empty.
+std::string Summary(const GpuAmounts& amounts, const char* none) {
+  std::string out;
+  for (const auto& [type, gpus] : amounts) {
+    StrAppend(&out, out.empty() ? "" : " ", type, "=",
+              FormatAmount(Res::kGpu, static_cast<int64_t>(std::llround(gpus * 1000))));
+  }
+  return out.empty() ? none : out;
 }
 
 // The leaf a finished or pending pod belonged to: its queue annotation, else the
@@ -89,8 +102,14 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
   std::map<int, std::vector<double>> by_tier;
   const QueueTree& tree = engine.queues();
   std::vector<std::array<std::vector<double>, 3>> by_queue_tier(static_cast<size_t>(tree.size()));
+  const std::string& ours = engine.options().scheduler_name;
   for (const PodRecord& rec : sim.records()) {
+    if (rec.scheduler_name != ours) {
+      if (!rec.resubmission) ++r.other_schedulers[rec.scheduler_name.empty() ? "(none)" : rec.scheduler_name];
+      continue;
+    }
     ++r.submitted;
+    ++(rec.resubmission ? r.resubmitted : r.workload_pods);
     const double wait = static_cast<double>((rec.bound_ms >= 0 ? rec.bound_ms : end) - rec.submit_ms) / 1000.0;
     waits.push_back(wait);
     const int tier = rec.tier < 0 ? 1 : rec.tier;
@@ -104,12 +123,16 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
   r.preemptions = sim.totals().evictions;
   r.preemptions_in_queue = engine.stats().preemptions_in_queue;
   r.preemptions_reclaim = engine.stats().preemptions_reclaim;
-  r.pending = static_cast<int64_t>(sim.pending_count());
+  int64_t others = 0;
+  for (const auto& [name, n] : r.other_schedulers) others += n;
+  r.pending = static_cast<int64_t>(sim.pending_count()) - others;  // the simulator never binds theirs
   r.rejected = engine.stats().rejected;
   r.pending_s = ComputePercentiles(waits);
   for (auto& [tier, v] : by_tier) r.pending_by_tier.emplace_back(tier, ComputePercentiles(v));
   const SimTotals& t = sim.totals();
-  r.gpu_alloc_mean = t.gpu_capacity_integral > 0 ? t.gpu_alloc_integral / t.gpu_capacity_integral : 0;
+  r.gpu_alloc_mean_defined = t.gpu_capacity_integral > 0;
+  r.gpu_alloc_end = sim.AllocationNow();
+  r.gpu_alloc_mean = r.gpu_alloc_mean_defined ? t.gpu_alloc_integral / t.gpu_capacity_integral : r.gpu_alloc_end;
   r.gpu_alloc_peak = t.peak_alloc_ratio;
   r.nodes = engine.snapshot().live_nodes();
   r.gpu_nodes_free = sim.FreeGpuNodes();
@@ -124,13 +147,19 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
     if (q.path.empty()) continue;
     RunReport::QueueRow row;
     row.path = q.path;
-    row.guaranteed = GpuSummary(engine.catalog(), q.guaranteed);
-    row.max = MaxSummary(engine.catalog(), q.max, tree.cluster_capacity(), id == tree.root());
-    row.peak = GpuSummary(engine.catalog(), q.peak_usage);
+    const GpuCatalog& catalog = engine.catalog();
+    row.guaranteed_gpus = GpuAmountsOf(catalog, q.guaranteed);
+    row.max_gpus = MaxAmountsOf(catalog, q.max, tree.cluster_capacity(), id == tree.root());
+    row.peak_gpus = GpuAmountsOf(catalog, q.peak_usage);
     QVec borrowed{};
     for (int d = 0; d < kQDims; ++d) borrowed[d] = tree.Borrowed(id, d);
-    row.borrowed = GpuSummary(engine.catalog(), borrowed);
-    row.peak_borrowed = GpuSummary(engine.catalog(), q.peak_borrowed);
+    row.borrowed_gpus = GpuAmountsOf(catalog, borrowed);
+    row.peak_borrowed_gpus = GpuAmountsOf(catalog, q.peak_borrowed);
+    row.guaranteed = Summary(row.guaranteed_gpus, "-");
+    row.max = Summary(row.max_gpus, id == tree.root() ? "-" : "cluster");
+    row.peak = Summary(row.peak_gpus, "-");
+    row.borrowed = Summary(row.borrowed_gpus, "-");
+    row.peak_borrowed = Summary(row.peak_borrowed_gpus, "-");
     if (q.draining) {
       row.note = "draining";
     } else if (q.over_max_by_config) {
@@ -140,7 +169,12 @@ RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_s
     r.queues.push_back(std::move(row));
   }
   std::map<std::string, int64_t> reasons;
+  absl::flat_hash_set<std::string> theirs;
+  for (const PodRecord& rec : sim.records()) {
+    if (rec.scheduler_name != ours) theirs.insert(rec.key);
+  }
   for (const std::string& key : sim.PendingKeys()) {
+    if (theirs.contains(key)) continue;
     auto it = sim.pending_reasons().find(key);
     std::string why = it != sim.pending_reasons().end() ? it->second : engine.WhyPending(key);
     ++reasons[why.empty() ? StrCat("(no reason recorded, e.g. ", key, ")") : why];
@@ -163,7 +197,10 @@ std::string FormatReportTable(const RunReport& r) {
   StrAppend(&out, "Drover simulation report (policy ", r.policy, ")\n");
   line("virtual time simulated", absl::StrFormat("%.1f h", r.virtual_end_s / 3600.0));
   line("wall time / peak memory", absl::StrFormat("%.2f s / %.1f MiB", r.wall_seconds, r.peak_rss_kb / 1024.0));
-  line("pods submitted", StrCat(r.submitted));
+  line("pods in the workload", StrCat(r.workload_pods));
+  line("pods submitted", r.resubmitted == 0 ? StrCat(r.submitted)
+                                            : StrCat(r.submitted, "  (", r.workload_pods, " + ", r.resubmitted,
+                                                     " recreated after preemption or a lost node, as a controller would)"));
   line("pods scheduled", StrCat(r.scheduled));
   line("pods completed", StrCat(r.completed));
   line("pods still pending", StrCat(r.pending));
@@ -172,7 +209,20 @@ std::string FormatReportTable(const RunReport& r) {
                               r.preemptions_reclaim, " reclaim of borrowed capacity)"));
   line("pending time (all)", pct(r.pending_s));
   for (const auto& [tier, p] : r.pending_by_tier) line(StrCat("pending time (tier ", tier, ")"), pct(p));
-  line("GPU allocation (time-weighted)", absl::StrFormat("mean %.1f%%  peak %.1f%%", 100 * r.gpu_alloc_mean, 100 * r.gpu_alloc_peak));
+  line("GPU allocation (time-weighted)",
+       r.gpu_alloc_mean_defined
+           ? absl::StrFormat("mean %.1f%%  peak %.1f%%", 100 * r.gpu_alloc_mean, 100 * r.gpu_alloc_peak)
+           : absl::StrFormat("at end %.1f%%  peak %.1f%%  (no mean: no virtual time passed; give pods %s)",
+                             100 * r.gpu_alloc_end, 100 * r.gpu_alloc_peak, "sim.drover.io/duration"));
+  if (!r.other_schedulers.empty()) {
+    std::string names;
+    int64_t n = 0;
+    for (const auto& [name, k] : r.other_schedulers) {
+      StrAppend(&names, names.empty() ? "" : ", ", name, " ", k);
+      n += k;
+    }
+    line("pods of other schedulers", StrCat(n, "  (", names, "; left alone, not in the figures)"));
+  }
   line("nodes at end", StrCat(r.nodes));
   line("GPU nodes entirely free", absl::StrFormat("mean %.1f  at end %d", r.gpu_nodes_free_mean, r.gpu_nodes_free));
   line("nodes with idle GPUs at end", StrCat(r.nodes_idle_gpus));
@@ -229,7 +279,9 @@ std::string FormatReportJson(const RunReport& r) {
   w.Key("policy"); w.String(r.policy.c_str());
   w.Key("virtual_end_seconds"); w.Int64(r.virtual_end_s);
   w.Key("pods"); w.StartObject();
+  w.Key("workload"); w.Int64(r.workload_pods);
   w.Key("submitted"); w.Int64(r.submitted);
+  w.Key("resubmitted"); w.Int64(r.resubmitted);
   w.Key("scheduled"); w.Int64(r.scheduled);
   w.Key("completed"); w.Int64(r.completed);
   w.Key("pending"); w.Int64(r.pending);
@@ -237,13 +289,18 @@ std::string FormatReportJson(const RunReport& r) {
   w.Key("preemptions"); w.Int64(r.preemptions);
   w.Key("preemptions_in_queue"); w.Int64(r.preemptions_in_queue);
   w.Key("preemptions_reclaim"); w.Int64(r.preemptions_reclaim);
+  w.Key("other_schedulers"); w.StartObject();
+  for (const auto& [name, n] : r.other_schedulers) { w.Key(name.c_str()); w.Int64(n); }
+  w.EndObject();
   w.EndObject();
   w.Key("pending_seconds"); pct(r.pending_s);
   w.Key("pending_seconds_by_tier"); w.StartObject();
   for (const auto& [tier, p] : r.pending_by_tier) { w.Key(StrCat(tier).c_str()); pct(p); }
   w.EndObject();
   w.Key("gpu_allocation"); w.StartObject();
-  w.Key("mean"); w.Double(r.gpu_alloc_mean);
+  w.Key("mean");
+  if (r.gpu_alloc_mean_defined) w.Double(r.gpu_alloc_mean); else w.Null();
+  w.Key("end"); w.Double(r.gpu_alloc_end);
   w.Key("peak"); w.Double(r.gpu_alloc_peak);
   w.EndObject();
   w.Key("nodes"); w.StartObject();
@@ -258,11 +315,20 @@ std::string FormatReportJson(const RunReport& r) {
   for (const auto& q : r.queues) {
     w.StartObject();
     w.Key("path"); w.String(q.path.c_str());
-    w.Key("guaranteed"); w.String(q.guaranteed.c_str());
-    w.Key("max"); w.String(q.max.c_str());
-    w.Key("peak_usage"); w.String(q.peak.c_str());
-    w.Key("borrowed"); w.String(q.borrowed.c_str());
-    w.Key("peak_borrowed"); w.String(q.peak_borrowed.c_str());
+    auto gpus = [&w](const char* key, const GpuAmounts& amounts) {  // {"A100": 16, "T4": 0.5}
+      w.Key(key);
+      w.StartObject();
+      for (const auto& [type, n] : amounts) {
+        w.Key(type.c_str());
+        w.Double(n);
+      }
+      w.EndObject();
+    };
+    gpus("guaranteed_gpus", q.guaranteed_gpus);
+    gpus("max_gpus", q.max_gpus);  // types where max is below the cluster's ({} = the cluster); root: all
+    gpus("peak_usage_gpus", q.peak_gpus);
+    gpus("borrowed_gpus", q.borrowed_gpus);
+    gpus("peak_borrowed_gpus", q.peak_borrowed_gpus);
     w.Key("note"); w.String(q.note.c_str());
     w.Key("pending_seconds_by_tier"); w.StartArray();  // tiers 0, 1, 2; the subtree's pods
     for (int k = 0; k < 3; ++k) pct(q.p_tier[k]);

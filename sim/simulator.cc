@@ -47,7 +47,7 @@ Pod SimCluster::PodFor(size_t pod_index, const std::string& node) const {
   return p;
 }
 
-void SimCluster::Submit(size_t pod_index) {
+void SimCluster::Submit(size_t pod_index, bool resubmission) {
   const SimPod& sp = input_.pods[pod_index];
   const std::string key = sp.pod.Key();
   if (pending_.contains(key) || running_.contains(key)) {
@@ -62,6 +62,8 @@ void SimCluster::Submit(size_t pod_index) {
   }
   r.gpu_milli = sp.pod.requests[Res::kGpu];
   r.submit_ms = now_ms_;
+  r.resubmission = resubmission;
+  r.scheduler_name = sp.pod.scheduler_name;
   records_.push_back(r);
   pending_[key] = records_.size() - 1;
   events_.push_back(ClusterEvent{ClusterEvent::Kind::kPodUpsert, {}, PodFor(pod_index, "")});
@@ -193,7 +195,7 @@ void SimCluster::Complete(const std::string& key, uint64_t generation, bool evic
   events_.push_back(std::move(done));
   const int preemptions = records_[live.record].preemptions + 1;
   records_[live.record].finished_ms = now_ms_;
-  Submit(live.pod_index);  // the controller recreates it
+  Submit(live.pod_index, true);  // the controller recreates it
   records_.back().preemptions = preemptions;
 }
 

@@ -65,6 +65,8 @@ struct PodRecord {
   int64_t bound_ms = -1;
   int64_t finished_ms = -1;
   int preemptions = 0;
+  bool resubmission = false;   // recreated after an eviction or a lost node
+  std::string scheduler_name;  // spec.schedulerName
 };
 
 struct SimTotals {
@@ -120,6 +122,10 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   int NodesWithIdleGpus() const;
   int FreeGpuNodes() const;      // GPU nodes with nothing on them
   int64_t StrandedGpus() const;  // whole idle GPUs on nodes that are partly in use
+  // GPUs allocated over GPUs present now (0 without GPUs).
+  double AllocationNow() const {
+    return gpu_capacity_ > 0 ? static_cast<double>(gpu_allocated_) / static_cast<double>(gpu_capacity_) : 0;
+  }
   // Finishes accounting at the current time.
   void Finish();
 
@@ -150,7 +156,7 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
 
   void Schedule(int64_t at, Kind kind, size_t index, uint64_t generation = 0);
   void Fire(const Timed& t);
-  void Submit(size_t pod_index);
+  void Submit(size_t pod_index, bool resubmission = false);
   void Complete(const std::string& key, uint64_t generation, bool evicted);
   void Accrue(int64_t to_ms);
   // Adds (sign +1) or takes away (-1) what `nl` counts in free_gpu_nodes_ and

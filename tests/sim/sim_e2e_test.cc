@@ -41,6 +41,10 @@ TEST_CASE("example_run_completes_every_pod_without_over_commit", "[e2e]") {
   // is resubmitted (as its controller would) and counts as a new submission.
   CHECK(r.completed == 470);
   CHECK(r.submitted == 470 + r.preemptions);
+  CHECK(r.workload_pods == 470);
+  CHECK(r.resubmitted == r.preemptions);
+  const std::string table = FormatReportTable(r);
+  CHECK(table.find(StrCat(r.submitted, "  (470 + ", r.resubmitted, " recreated after preemption")) != std::string::npos);
   CHECK(r.pending == 0);
   CHECK(r.rejected == 0);
 }
@@ -197,4 +201,58 @@ TEST_CASE("simulator_runs_a_cycle_when_the_preemption_delay_ends_with_no_event",
   // Evicted at 46 s; the victim's pod is gone at once in the simulator, so the
   // preemptor binds in the same instant.
   CHECK(bound_ms == 46 * 1000);
+}
+
+TEST_CASE("report_groups_other_schedulers_and_has_no_mean_without_time", "[sim][report]") {
+  // Pods without durations, all at time 0, and two pods for another scheduler.
+  constexpr const char* kYaml = R"(
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {nvidia.com/gpu.product: NVIDIA-A100-SXM4-80GB}}
+status: {allocatable: {cpu: "64", memory: 512Gi, nvidia.com/gpu: "8", pods: "110"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: ns, annotations: {drover.io/gpu-type: A100}}
+spec:
+  schedulerName: drover
+  containers: [{name: m, resources: {limits: {nvidia.com/gpu: "4"}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: ns}
+spec:
+  containers: [{name: m, resources: {requests: {cpu: "1"}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: ns}
+spec:
+  schedulerName: other
+  containers: [{name: m, resources: {requests: {cpu: "1"}}}]
+)";
+  QueueConfig cfg = drover::testing::ParseOrDie("queues: {max: {gpu: {A100: 6}}}");
+  SimInput in;
+  REQUIRE(LoadSimYaml(kYaml, "w.yaml", cfg.catalog, &in).ok());
+  auto engine = Engine::Create(cfg, EngineOptions{});
+  REQUIRE(engine.ok());
+  SimCluster sim(std::move(in));
+  const RunReport r = RunSimulation(engine->get(), &sim, SimRunOptions{}).report;
+  const std::string table = FormatReportTable(r);
+  INFO(table);
+  CHECK(r.submitted == 1);
+  CHECK(r.pending == 0);
+  CHECK(r.other_schedulers == std::map<std::string, int64_t>{{"default-scheduler", 1}, {"other", 1}});
+  CHECK(table.find("pods of other schedulers           2  (default-scheduler 1, other 1; left alone") !=
+        std::string::npos);
+  CHECK(table.find("no reason recorded") == std::string::npos);
+  CHECK_FALSE(r.gpu_alloc_mean_defined);
+  CHECK(r.gpu_alloc_end == Approx(0.5));
+  CHECK(table.find("at end 50.0%") != std::string::npos);
+  const std::string json = FormatReportJson(r);
+  CHECK(json.find("\"mean\":null") != std::string::npos);
+  CHECK(json.find("\"other_schedulers\":{\"default-scheduler\":1,\"other\":1}") != std::string::npos);
+  // Quotas are objects of GPUs per type.
+  CHECK(json.find("\"max_gpus\":{\"A100\":6.0}") != std::string::npos);
+  CHECK(json.find("\"peak_usage_gpus\":{\"A100\":4.0}") != std::string::npos);
 }
