@@ -67,21 +67,24 @@ void MaxInPlace(ResourceVec& a, const ResourceVec& b) {
 
 ResourceVec EffectiveRequests(const std::vector<ContainerRequests>& init_containers,
                               const std::vector<ContainerRequests>& containers, const ResourceVec& overhead) {
+  // Sums saturate: containers asking 2^62 each must not wrap into a request that fits anywhere.
   ResourceVec app;
-  for (const ContainerRequests& c : containers) app += c.requests;
+  for (const ContainerRequests& c : containers) app.AddSaturating(c.requests);
   ResourceVec sidecars;  // sidecars started so far
   ResourceVec init_peak;
   for (const ContainerRequests& c : init_containers) {
     if (c.sidecar) {
-      sidecars += c.requests;
+      sidecars.AddSaturating(c.requests);
       MaxInPlace(init_peak, sidecars);
     } else {
-      MaxInPlace(init_peak, sidecars + c.requests);
+      ResourceVec with = sidecars;
+      MaxInPlace(init_peak, with.AddSaturating(c.requests));
     }
   }
-  ResourceVec total = app + sidecars;
+  ResourceVec total = app;
+  total.AddSaturating(sidecars);
   MaxInPlace(total, init_peak);
-  total += overhead;
+  total.AddSaturating(overhead);
   total[Res::kPods] = 1;
   return total;
 }

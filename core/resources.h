@@ -62,6 +62,15 @@ class ResourceVec {
     for (int i = 0; i < Res::kMax; ++i) v_[i] -= o.v_[i];
     return *this;
   }
+  // += whose sums stop at INT64_MAX / INT64_MIN instead of wrapping: for totals of
+  // amounts read from input (a pod's containers), where a wrapped, negative request
+  // would fit anywhere.
+  ResourceVec& AddSaturating(const ResourceVec& o) {
+    for (int i = 0; i < Res::kMax; ++i) {
+      if (__builtin_add_overflow(v_[i], o.v_[i], &v_[i])) v_[i] = o.v_[i] > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return *this;
+  }
   friend ResourceVec operator+(ResourceVec a, const ResourceVec& b) { return a += b; }
   friend ResourceVec operator-(ResourceVec a, const ResourceVec& b) { return a -= b; }
   bool operator==(const ResourceVec& o) const { return v_ == o.v_; }

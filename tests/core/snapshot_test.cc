@@ -136,6 +136,13 @@ TEST_CASE("pod_requests_follow_kubernetes_rules", "[model]") {
   // a sidecar runs beside the app containers and the later init containers
   r = EffectiveRequests({{sidecar, true}, {init_big, false}}, {{a, false}}, {});
   CHECK(r[Res::kCpu] == 2300);
+  // Sums never wrap into a (negative) request that fits anywhere: they stop at the int64 end.
+  ResourceVec huge;
+  huge[Res::kMemory] = INT64_MAX / 2 + 1;
+  r = EffectiveRequests({}, {{huge, false}, {huge, false}, {a, false}}, huge);
+  CHECK(r[Res::kMemory] == INT64_MAX);
+  r = EffectiveRequests({{huge, true}, {huge, false}}, {{huge, false}}, {});
+  CHECK(r[Res::kMemory] == INT64_MAX);
 }
 
 TEST_CASE("taints_tolerations_and_affinity_match_like_kubernetes", "[model]") {
