@@ -40,6 +40,11 @@ struct Binding {
   std::string pod_uid;
   std::string node;
   std::vector<int> gpu_devices;  // for the device plugin (annotation drover.io/gpu-devices)
+  // For metrics and logs: the leaf queue charged, the tier, and how long the pod
+  // waited (decision time minus its creation time).
+  std::string queue;
+  int tier = 1;
+  int64_t waited_ms = 0;
 };
 
 struct Eviction {

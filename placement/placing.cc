@@ -187,7 +187,8 @@ void Engine::Commit(const std::string& key, PodId pid, const Choice& c, Decision
   // Space held for this pod as a preemptor is released wherever it lands (a gang's
   // once all its members are placed: TryPlace may still roll them back).
   if (w.gang.empty() && DropNominationsOf(key)) capacity_freed_ = true;
-  out->binds.push_back(Binding{key, e.pod.uid, snapshot_.node(c.node).node.name, c.devices});
+  out->binds.push_back(Binding{key, e.pod.uid, snapshot_.node(c.node).node.name, c.devices, tree_->queue(tr.leaf).path,
+                               tr.tier, std::max<int64_t>(0, now_ms_ - e.pod.creation_ms)});
 }
 
 void Engine::Rollback(const std::string& key) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Drover's build dependencies from Debian 12 packages. Idempotent: it
+# Installs Drover's build dependencies from Debian 12 packages (with --test, the test tools too). Idempotent: it
 # installs only what is missing, and says what it needs when it cannot install.
 set -euo pipefail
 PACKAGES=(
@@ -8,6 +8,8 @@ PACKAGES=(
   libspdlog-dev libcli11-dev catch2 libcpp-httplib-dev libssl-dev openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler librocksdb-dev prometheus-cpp-dev
 )
+# With --test, also what the tests use beside the build: promtool and a real Prometheus.
+if [ "${1:-}" = "--test" ]; then PACKAGES+=(prometheus); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"  # as scripts/build.sh: cache hits across clones
-scripts/setup.sh
+scripts/setup.sh --test
 labels=""
 if [ "${DROVER_SANITIZE:-0}" = 1 ]; then
   scripts/build.sh build-asan -DDROVER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug

@@ -1,5 +1,7 @@
 #include "server/daemon.h"
 
+#include <chrono>
+
 #include "absl/strings/str_join.h"
 #include "spdlog/spdlog.h"
 
@@ -7,7 +9,8 @@ namespace drover {
 
 void Daemon::LogDecisions(const Decisions& d) const {
   for (const Binding& b : d.binds) {
-    spdlog::info("bind pod={} node={} gpus=[{}]", b.pod_key, b.node, absl::StrJoin(b.gpu_devices, ","));
+    spdlog::info("bind pod={} node={} gpus=[{}] queue={} tier={} waited={}s", b.pod_key, b.node,
+                 absl::StrJoin(b.gpu_devices, ","), b.queue, b.tier, b.waited_ms / 1000);
   }
   for (const Eviction& e : d.evictions) {
     spdlog::info("evict pod={} preemptor={} reason=\"{}\"", e.pod_key, e.preemptor_key, e.reason);
@@ -43,12 +46,16 @@ StepResult Daemon::Step(bool act) {
   actuator_->CollectEvictionOutcomes(&eviction_outcomes_);
   for (const EvictionOutcome& o : eviction_outcomes_) engine_->OnEvictionOutcome(o);
   if (!act || !synced) return r;  // like kube-scheduler: nothing before the caches sync
-  Decisions d = engine_->RunCycle(clock_->NowMillis());
+  const int64_t now_ms = clock_->NowMillis();
+  const auto start = std::chrono::steady_clock::now();
+  Decisions d = engine_->RunCycle(now_ms);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.cycled = true;
   if (log_decisions_) LogDecisions(d);
   for (const Eviction& e : d.evictions) actuator_->Evict(e);
   for (const Binding& b : d.binds) actuator_->Bind(b);
   for (const PendingReason& p : d.pending) actuator_->RecordPending(p);
+  for (const auto& observe : observers_) observe(CycleRecord{d, now_ms, seconds});
   r.binds = d.binds.size();
   r.evictions = d.evictions.size();
   r.pending_updates = d.pending.size();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <functional>
 #include <vector>
 
 #include "core/cluster.h"
@@ -39,6 +40,15 @@ class Daemon {
   // debug (droverd in a cluster; the simulator reports instead).
   void set_log_decisions(bool on) { log_decisions_ = on; }
   const std::vector<std::string>& violations() const { return violations_; }
+  // One scheduling cycle as observers see it (on the loop thread, after the
+  // decisions went to the actuator).
+  struct CycleRecord {
+    const Decisions& decisions;
+    int64_t now_ms;
+    double seconds;  // wall time of RunCycle
+  };
+  // Called after every cycle, in the order added. Observers must be quick: they run on the loop thread.
+  void AddObserver(std::function<void(const CycleRecord&)> observer) { observers_.push_back(std::move(observer)); }
 
  private:
   Engine* engine_;
@@ -53,6 +63,7 @@ class Daemon {
   std::vector<BindOutcome> outcomes_;
   std::vector<EvictionOutcome> eviction_outcomes_;
   std::vector<std::string> violations_;
+  std::vector<std::function<void(const CycleRecord&)>> observers_;
 };
 
 }  // namespace drover

@@ -59,6 +59,8 @@ class SchedulingLoop {
   // list whatever its age.
   void Publish(bool fresh_pending = false);
   const std::vector<std::string>& violations() const { return daemon_.violations(); }
+  // See Daemon::AddObserver. Before the loop runs.
+  void AddObserver(std::function<void(const Daemon::CycleRecord&)> observer) { daemon_.AddObserver(std::move(observer)); }
 
  private:
   using SteadyClock = std::chrono::steady_clock;

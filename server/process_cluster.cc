@@ -14,6 +14,7 @@
 #include "server/configmap_source.h"
 #include "server/droverd_flags.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 #include "server/status_json.h"
 #include "server/process.h"
 #include "spdlog/spdlog.h"
@@ -121,6 +122,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   if (*elector) act_opts.may_act = [e = elector->get()] { return e->IsLeader(); };
   k8s::KubeActuator actuator(http->get(), &clock, act_opts);
 
+  Metrics metrics(&board_);  // before the server, which serves it: destroyed after it
   std::unique_ptr<HttpServer> server;
   if (options_.http_port >= 0) {
     server = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
@@ -138,9 +140,12 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
     server->Get("/api/v1/status", [this](const HttpRequest& req) {
       return StatusResponse(*board_.Get(), req);
     });
+    server->Get("/metrics", [&metrics](const HttpRequest&) {
+      return HttpResponse{200, metrics.Render(), kMetricsContentType};
+    });
     absl::StatusOr<int> port = server->Start();
     if (!port.ok()) return port.status();
-    spdlog::info("health: /healthz and /readyz on port {}", *port);
+    spdlog::info("http: /healthz, /readyz, /metrics and /api/v1/status on port {}", *port);
   }
 
   source.Start();
@@ -156,6 +161,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   LoopOptions loop_options = options_.loop;
   loop_options.log_decisions = true;
   SchedulingLoop loop(engine_.get(), &source, &actuator, &clock, &mailbox_, &board_, inputs, loop_options);
+  loop.AddObserver([&metrics](const Daemon::CycleRecord& c) { metrics.ObserveCycle(c); });
   bool was_synced = false;
   while (!stop.load()) {
     source.WaitForEvents(absl::Milliseconds(100));

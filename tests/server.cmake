@@ -9,6 +9,7 @@ drover_add_tests(server_tests SOURCES
   LIBS drover_process)
 target_sources(server_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/server/status_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/server/metrics_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/process_sim_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/flags_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/configmap_source_test.cc)
