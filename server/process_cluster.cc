@@ -145,7 +145,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
     });
     absl::StatusOr<int> port = server->Start();
     if (!port.ok()) return port.status();
-    spdlog::info("http: /healthz, /readyz, /metrics and /api/v1/status on port {}", *port);
+    spdlog::info("http: /healthz, /metrics, /api/v1/status and /readyz on port {}", *port);
   }
 
   source.Start();

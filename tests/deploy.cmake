@@ -12,3 +12,9 @@ set_tests_properties(deploy_image_builds PROPERTIES LABELS "deploy" TIMEOUT 1800
 add_test(NAME monitoring_alert_rules
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/deploy/check_monitoring.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(monitoring_alert_rules PROPERTIES LABELS "deploy" TIMEOUT 120 SKIP_RETURN_CODE 77)
+# A real Prometheus (Debian's prometheus) scrapes droverd running against the test API server;
+# every dashboard query and alert expression is evaluated through its HTTP API. Skipped (77) without it.
+add_test(NAME monitoring_prometheus_scrape
+         COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/monitoring/prometheus_scrape_test.py ${PROJECT_SOURCE_DIR}
+                 $<TARGET_FILE:droverd>)
+set_tests_properties(monitoring_prometheus_scrape PROPERTIES LABELS "monitoring" TIMEOUT 300 SKIP_RETURN_CODE 77)
