@@ -301,6 +301,10 @@ int HttpClient::Perform(const HttpRequest& req, Transfer* t) {
   CURLcode code = curl_easy_perform(h);
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  {
+    MutexLock lock(&counts_mu_);
+    ++request_counts_[{req.method.empty() ? "GET" : req.method, status > 0 ? std::to_string(status) : "error"}];
+  }
   if (code == CURLE_OK && t->on_line != nullptr && status == 200 && !t->line_buf.empty()) {
     t->SplitLines("", 0, /*flush=*/true);
   }
@@ -315,6 +319,11 @@ int HttpClient::Perform(const HttpRequest& req, Transfer* t) {
   if (t->body.capacity() < t->body.size() + kBodyPadding) t->body.reserve(t->body.size() + kBodyPadding);
   t->status = status;
   return code;
+}
+
+std::map<std::pair<std::string, std::string>, int64_t> HttpClient::RequestCounts() const {
+  MutexLock lock(&counts_mu_);
+  return request_counts_;
 }
 
 absl::Duration HttpClient::Backoff(int attempt) const {

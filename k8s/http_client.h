@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -111,6 +112,8 @@ class HttpClient {
   const HttpOptions& options() const { return opts_; }
   int64_t requests_sent() const { return requests_sent_.load(); }
   int64_t retries() const { return retries_.load(); }
+  // Attempts so far by (verb, HTTP status or "error" for a transport failure), for metrics.
+  std::map<std::pair<std::string, std::string>, int64_t> RequestCounts() const;
 
   struct Transfer;  // internal: one transfer's state, seen by libcurl callbacks
 
@@ -137,6 +140,8 @@ class HttpClient {
   Notification shutdown_;
   std::atomic<int64_t> requests_sent_{0};
   std::atomic<int64_t> retries_{0};
+  mutable Mutex counts_mu_;
+  std::map<std::pair<std::string, std::string>, int64_t> request_counts_ ABSL_GUARDED_BY(counts_mu_);
 };
 
 }  // namespace drover::k8s

@@ -217,6 +217,9 @@ std::string Metrics::Render() const {
   AddGpuFamilies(*s, &families);
   AddEngineCounters(*s, &families);
   AddProcessFamilies(*s, &families);
+  for (const auto& collect : collectors_) {
+    for (MetricFamily& f : collect()) families.push_back(std::move(f));
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 

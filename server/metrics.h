@@ -16,11 +16,14 @@
 // or node name. server/README.md lists every series.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "server/daemon.h"
 #include "server/status.h"
@@ -38,12 +41,29 @@ class Metrics {
   void ObserveCycle(const Daemon::CycleRecord& cycle);
   // The text exposition of every series (any thread).
   std::string Render() const;
+  // Adds families computed at each scrape by `collect` (any thread; must be thread-safe).
+  // Before the HTTP server starts.
+  void AddCollector(std::function<std::vector<prometheus::MetricFamily>()> collect) {
+    collectors_.push_back(std::move(collect));
+  }
 
  private:
   const StatusBoard* board_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Histogram>* cycle_seconds_;
   prometheus::Family<prometheus::Histogram>* wait_seconds_;
+  std::vector<std::function<std::vector<prometheus::MetricFamily>()>> collectors_;
 };
+
+namespace k8s {
+class HttpClient;
+class KubeClusterSource;
+}  // namespace k8s
+
+// API client requests by verb and code, and the informers' lists, watches,
+// relists and errors by resource: `drover_apiserver_requests_total{verb,code}`,
+// `drover_watch_*_total{resource}`. Both must outlive the collector's use.
+std::function<std::vector<prometheus::MetricFamily>()> KubeClientCollector(const k8s::HttpClient* http,
+                                                                          const k8s::KubeClusterSource* source);
 
 }  // namespace drover

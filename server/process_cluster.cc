@@ -123,6 +123,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   k8s::KubeActuator actuator(http->get(), &clock, act_opts);
 
   Metrics metrics(&board_);  // before the server, which serves it: destroyed after it
+  metrics.AddCollector(KubeClientCollector(http->get(), &source));
   std::unique_ptr<HttpServer> server;
   if (options_.http_port >= 0) {
     server = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});

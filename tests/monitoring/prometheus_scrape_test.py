@@ -162,6 +162,11 @@ def main():
             for name in set(re.findall(r"\b(drover_[a-z0-9_]+)", e)):
                 if not query(f"count({name})"):
                     failures.append(f"alert expression {e!r}: no data for {name}")
+        # The adapter's counters: API requests by verb and code, informer lists.
+        for q in ('sum(drover_apiserver_requests_total{verb="GET",code="200"}) > 0',
+                  'drover_watch_lists_total{resource="pods"} > 0', 'drover_binds_total > 0'):
+            if not query(q):
+                failures.append(f"no data for {q}")
         rules_state = request(f"http://127.0.0.1:{prom_port}/api/v1/rules")
         loaded = sum(len(g["rules"]) for g in rules_state["data"]["groups"])
         if loaded != len(exprs):
