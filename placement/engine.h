@@ -165,12 +165,16 @@ class Engine {
 
  private:
   using Tracked = TrackedPod;
+  // Space freed by a preemption, held for its preemptor on one node (like
+  // kube-scheduler's nominated node) until it binds, leaves, or expires_ms.
   struct Nomination {
     std::string pod_key;
     ResourceVec reserve;
     int64_t expires_ms = 0;
     uint64_t gang_workload = 0;  // a gang's nominations are its members' together, and end together
+    uint64_t workload = 0;       // the preemptor's workload (Workload::nominations counts it)
   };
+  using Nominations = absl::flat_hash_map<NodeId, Nomination>;
   struct Workload {
     uint64_t id = 0;
     std::string gang;            // "" for a single pod
@@ -193,6 +197,7 @@ class Engine {
     NodeId reserved_node = kNoNode;
     bool app_limited = false;        // last attempt: held by max_running_apps (no shape group, no reservation)
     int64_t gang_preempt_after_ms = 0;  // a gang's next preemption search, at the earliest
+    int nominations = 0;             // nodes held for it (nominations_ whose workload it is)
   };
   // Why a workload waits: a code and a message (PendingReason's).
   struct Wait {
@@ -216,6 +221,15 @@ class Engine {
   void ChargeRunning(const std::string& key, Tracked& tr);
   void AdoptPodsOf(NodeId node);  // charges our pods bound to `node` that arrived before it
   bool DropNominationsOf(const std::string& pod_key);  // true if it held any (a gang member: the gang's)
+  // Holds `node` for workload `w` (its pod `pod_key`; `gang_id` for a gang, else 0)
+  // until nomination_ttl_ms from now, with nothing reserved yet; a nomination the
+  // node had ends.
+  void Nominate(NodeId node, Workload& w, const std::string& pod_key, uint64_t gang_id);
+  // Ends the nomination at `it` (valid, erased); its workload, if still pending, holds one fewer.
+  void EndNomination(Nominations::iterator it);
+  // True if `w` holds a nomination on a node where a pod of ours being evicted
+  // still runs: its victims are leaving, and it waits for them.
+  bool AwaitingVictims(const Workload& w) const;
   // `new_arrival` false: a pod back from a failed bind (not a new application).
   void AddPending(const Pod& pod, Tracked& tr, bool new_arrival = true);
   // Why `w` may not start running now because of max_running_apps; nullopt if it may.
@@ -304,7 +318,7 @@ class Engine {
   bool index_dirty_ = true;
   NodeIndex index_;
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
-  absl::flat_hash_map<NodeId, Nomination> nominations_;  // node -> preemptor it is held for
+  Nominations nominations_;  // node -> preemptor it is held for
   drover::Reservations reservations_;  // nodes draining for pending workloads
   uint64_t placing_workload_ = 0;  // the workload TryPlace is placing (may use its reserved node)
   Preemptor preemptor_;  // victim search, preemption history, evictions under way

@@ -1,0 +1,135 @@
+// Nominations: the space a preemptor holds while its victims leave. Like
+// kube-scheduler's nominated node, a preemptor whose victims are still terminating
+// waits for them rather than preempting again.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/placement/harness.h"
+
+using namespace drover;
+using namespace drover::testing;
+
+namespace {
+
+EngineOptions AtOnceNoReservations(uint64_t seed = 1) {
+  EngineOptions o = PreemptAtOnce();
+  o.reservation_after_ms = 0;
+  o.seed = seed;
+  return o;
+}
+
+// `nodes` A100 nodes of `gpus` each, every GPU taken by a 1-GPU pod of `queue`
+// (b0, b1, ... in node order).
+void FillWith1GpuPods(Harness& h, int nodes, int gpus, const std::string& queue) {
+  for (int n = 0; n < nodes; ++n) {
+    const std::string node = "a100-" + std::to_string(n);
+    h.AddNode(GpuNode(node, kA100, gpus));
+    for (int g = 0; g < gpus; ++g) h.AddRunning(GpuPod("b" + std::to_string(n * gpus + g), queue, 1), node);
+  }
+}
+
+int FreeGpus(const Harness& h, int nodes) {
+  int free = 0;
+  for (int n = 0; n < nodes; ++n) free += h.FreeGpus("a100-" + std::to_string(n));
+  return free;
+}
+
+const PendingReason* ReasonFor(const Decisions& d, const std::string& key) {
+  for (const PendingReason& p : d.pending) {
+    if (p.pod_key == key) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// Issue 21, item 9: four 1-GPU pods of a team below its guaranteed evicted 7 pods
+// of the borrowing team (one preemptor's events named four victims) when victims
+// took a while to terminate: a preemptor retried before its victims were gone
+// dropped its hold and evicted again.
+TEST_CASE("reclaim_evicts_only_what_its_preemptors_need_while_victims_terminate", "[placement][preemption]") {
+  Harness h(kTwoTeamsAndScratch, AtOnceNoReservations());
+  // team-b borrows: 16 1-GPU pods on 16 GPUs, 8 above its guaranteed.
+  FillWith1GpuPods(h, 4, 4, "team-b");
+  // team-a, with nothing running and 8 guaranteed, needs 4.
+  for (int i = 0; i < 4; ++i) h.AddPod(GpuPod("a" + std::to_string(i), "team-a", 1));
+  // Each victim terminates a while, each a little longer than the one before (the
+  // k-th eviction leaves 2 + 2k cycles after it was decided), so preemptors are
+  // retried while their own victims are still on their nodes.
+  std::map<int, std::vector<std::string>> leave_before;  // cycle -> victims removed before it
+  std::map<std::string, int> victims_of;                  // preemptor -> evictions naming it
+  int evictions = 0;
+  for (int cycle = 0; cycle < 40; ++cycle) {
+    for (const std::string& v : leave_before[cycle]) h.DeletePod(v);
+    const Decisions d = h.CycleVictimsTerminate();
+    for (const Eviction& e : d.evictions) {
+      ++victims_of[e.preemptor_key];
+      leave_before[cycle + 2 + 2 * evictions++].push_back(e.pod_key);
+    }
+  }
+  CHECK(evictions == 4);
+  CHECK(h.engine->stats().preemptions == 4);
+  for (const auto& [preemptor, n] : victims_of) {
+    INFO(preemptor);
+    CHECK(n == 1);
+  }
+  for (int i = 0; i < 4; ++i) CHECK(h.Bound("ns/a" + std::to_string(i)));
+  CHECK(FreeGpus(h, 4) == 0);  // no GPU left idle: team-b keeps the 12 it still may
+}
+
+TEST_CASE("a_preemptor_retried_while_its_victims_terminate_evicts_nothing_new", "[placement][preemption]") {
+  SECTION("a single pod keeps its nomination and binds there once its victim is gone") {
+    Harness h(kTwoTeamsAndScratch, AtOnceNoReservations());
+    FillWith1GpuPods(h, 2, 8, "team-b");
+    h.AddPod(GpuPod("a", "team-a", 1));
+    Decisions d = h.CycleVictimsTerminate();
+    REQUIRE(d.evictions.size() == 1);
+    const std::string victim = d.evictions[0].pod_key;
+    const std::string node = h.NodeOf(victim);
+    const PendingReason* why = ReasonFor(d, "ns/a");
+    REQUIRE(why != nullptr);
+    CHECK(why->nominated_node == node);
+    // Something unrelated changes each cycle (a CPU node joins), so the blocked
+    // preemptor is retried while its victim still terminates on `node`.
+    for (int i = 0; i < 3; ++i) {
+      h.AddNode(CpuNode("cpu-" + std::to_string(i)));
+      const int64_t attempts = h.engine->stats().unschedulable_attempts;
+      d = h.CycleVictimsTerminate();
+      CHECK(h.engine->stats().unschedulable_attempts == attempts + 1);  // it was retried
+      CHECK(d.evictions.empty());
+      CHECK_THAT(h.engine->WhyPending("ns/a"), Catch::Contains("on node " + node));
+    }
+    CHECK(h.engine->stats().preemptions == 1);
+    h.DeletePod(victim);
+    h.CycleVictimsTerminate();
+    CHECK(h.NodeOf("ns/a") == node);
+    CHECK(h.engine->stats().preemptions == 1);
+  }
+  SECTION("a gang keeps its nominations while its victims terminate") {
+    Harness h(R"(
+queues:
+  children:
+    - name: train
+      guaranteed: {gpu: {A100: 16}}
+    - name: batch
+)", AtOnceNoReservations());
+    FillWith1GpuPods(h, 2, 8, "batch");
+    h.AddPod(GangMember("job", 0, 2, "train", 4));
+    h.AddPod(GangMember("job", 1, 2, "train", 4));
+    Decisions d = h.CycleVictimsTerminate();
+    REQUIRE(d.evictions.size() == 8);
+    std::vector<std::string> victims;
+    for (const Eviction& e : d.evictions) victims.push_back(e.pod_key);
+    for (int i = 0; i < 3; ++i) {
+      h.AddNode(CpuNode("cpu-" + std::to_string(i)));
+      CHECK(h.CycleVictimsTerminate().evictions.empty());
+    }
+    CHECK(h.engine->stats().preemptions == 8);
+    for (const std::string& v : victims) h.DeletePod(v);
+    h.CycleVictimsTerminate();
+    CHECK(h.Bound("ns/job-0"));
+    CHECK(h.Bound("ns/job-1"));
+    CHECK(h.engine->stats().preemptions == 8);
+  }
+}
