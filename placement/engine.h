@@ -253,7 +253,9 @@ class Engine {
   bool TryPlace(Workload& w, Decisions* out, Wait* why);
   // Evicts the smallest set of victims that lets `w` run (Preemptor::Search), if
   // it is entitled (see placement/README.md); a gang only when complete, at most
-  // once per gang_preemption_retry_ms. True if evictions were made; *why gains them.
+  // once per gang_preemption_retry_ms. True if a plan was made: `w` is nominated
+  // to its nodes, and evictions were made unless pods already being evicted
+  // there suffice; *why says which.
   bool TryPreempt(Workload& w, Decisions* out, std::string* why);
   // A gang's search is due and the gang is complete (sets its next search time).
   bool GangMayPreempt(Workload& w);

@@ -58,8 +58,9 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
                       }};
   std::optional<PreemptionPlan> plan = preemptor_.Search(view, req, now_ms_);
   if (!plan) return false;
+  // Pods already being evicted may be all it needs: then it evicts nobody and waits for them.
   const size_t evicted = Evict(std::move(plan->victims), w, w.members[0], plan->type, out);
-  ++stats_.preemptors;
+  if (evicted > 0) ++stats_.preemptors;
   // The freed space is held for the preemptor: one nomination per node (a gang's
   // open to all its members, dropped together). One it still had (its victims
   // there gone, yet it did not fit) is released, or it would keep that space from
@@ -71,12 +72,14 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
     if (held.insert(node).second) Nominate(node, w, members[i], gang_id);
     nominations_.at(node).reserve += req.members[i]->requests;  // (a reference would not survive the next insert)
   }
-  if (gang) {
-    *why = StrCat(*why, " Preempting ", evicted, " pod(s) on ", held.size(), " node(s) for the gang.");
-    w.gang_preempt_after_ms = 0;
+  const std::string where = gang ? StrCat(held.size(), " node(s) for the gang")
+                                 : StrCat("node ", snapshot_.node(plan->member_nodes[0]).node.name);
+  if (evicted > 0) {
+    *why = StrCat(*why, " Preempting ", evicted, " pod(s) on ", where, ".");
   } else {
-    *why = StrCat(*why, " Preempting ", evicted, " pod(s) on node ", snapshot_.node(plan->member_nodes[0]).node.name, ".");
+    *why = StrCat(*why, " Waiting for ", plan->leaving.size(), " pod(s) already being evicted on ", where, ".");
   }
+  if (gang) w.gang_preempt_after_ms = 0;
   return true;
 }
 

@@ -1,6 +1,7 @@
 // Nominations: the space a preemptor holds while its victims leave. Like
 // kube-scheduler's nominated node, a preemptor whose victims are still terminating
-// waits for them rather than preempting again.
+// waits for them rather than preempting again, and other preemptors count the
+// space already being freed before they choose victims.
 #include <map>
 #include <string>
 #include <vector>
@@ -132,4 +133,37 @@ queues:
     CHECK(h.Bound("ns/job-1"));
     CHECK(h.engine->stats().preemptions == 8);
   }
+}
+
+// A preemptor that found space elsewhere leaves its victims' space, still being
+// freed, to nobody: the next preemptor of its queue waits for that space instead
+// of evicting another pod for the same need.
+TEST_CASE("a_preemptor_counts_on_pods_already_being_evicted_before_choosing_victims", "[placement][preemption]") {
+  Harness h(kTwoTeamsAndScratch, AtOnceNoReservations());
+  FillWith1GpuPods(h, 4, 4, "team-b");
+  h.AddPod(GpuPod("a0", "team-a", 1));
+  Decisions d = h.CycleVictimsTerminate();
+  REQUIRE(d.evictions.size() == 1);
+  const std::string victim = d.evictions[0].pod_key;
+  const std::string node = h.NodeOf(victim);
+  // A GPU frees on its own on another node, and a second pod of team-a arrives.
+  std::string other;
+  for (int i = 0; i < 16 && other.empty(); ++i) {
+    const std::string key = "ns/b" + std::to_string(i);
+    if (h.NodeOf(key) != node) other = key;
+  }
+  const std::string other_node = h.NodeOf(other);
+  h.DeletePod(other);
+  h.AddPod(GpuPod("a1", "team-a", 1));
+  d = h.CycleVictimsTerminate();
+  CHECK(h.NodeOf("ns/a0") == other_node);  // a0 takes the GPU that freed; its hold on `node` ends
+  CHECK(d.evictions.empty());               // a1 counts on the GPU still being freed on `node`
+  const PendingReason* why = ReasonFor(d, "ns/a1");
+  REQUIRE(why != nullptr);
+  CHECK(why->nominated_node == node);
+  CHECK(why->code == PendingCode::kWaitingForPreemption);
+  h.DeletePod(victim);
+  h.CycleVictimsTerminate();
+  CHECK(h.NodeOf("ns/a1") == node);
+  CHECK(h.engine->stats().preemptions == 1);
 }
