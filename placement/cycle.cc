@@ -68,8 +68,9 @@ void Engine::Attempt(Workload& w, Decisions* out) {
   uint64_t shape = w.shape;
   Wait why;
   bool preempting = false;  // evicting for it, or waiting for pods evicted for it
-  // A pod holding a reservation sees more room than its shape-mates: never skipped.
-  if (w.reserved_node != kNoNode) shape = 0;
+  // A pod holding a reservation or a nomination sees more room than its
+  // shape-mates: never skipped, and its failure says nothing about theirs.
+  if (w.reserved_node != kNoNode || w.nominations > 0) shape = 0;
   if (std::optional<std::string> apps = RunningAppLimit(w)) {
     // Waits for a running application of its queue to end, holding nothing: no
     // shape group (pods of running applications with its shape are not held
@@ -333,6 +334,11 @@ void Engine::UnblockAfterCapacityChange() {
   reservations_.ForEach([&](NodeId, const drover::Reservations::Held& r) {
     if (auto it = workloads_.find(r.workload); it != workloads_.end()) UnblockWorkload(it->second);
   });
+  // So does a preemptor holding a nomination: its victims may be gone. It need not
+  // head its shape group, whose head, without the held space, may fail every time.
+  for (const auto& [node, nom] : nominations_) {
+    if (auto it = workloads_.find(nom.workload); it != workloads_.end()) UnblockWorkload(it->second);
+  }
 }
 
 uint64_t Engine::GangShape(const Workload& w) const {
