@@ -189,6 +189,7 @@ class Engine {
     uint64_t shape = 0;          // ShapeKey of a single pod, GangShape of a blocked complete gang; else 0
     uint64_t seq = 0;            // arrival order
     bool blocked = false;        // tried and set aside until capacity frees
+    int nominations = 0;         // nodes held for it (nominations_ whose workload it is); beside `blocked`: no padding
     uint64_t reason_sig = 0;     // FailureTally signature behind `reason`
     bool never_fits = false;     // rejected as too large for any node or for its queue's max
     int64_t waiting_since_ms = -1;   // first failed attempt, or the last reservation's expiry
@@ -197,7 +198,6 @@ class Engine {
     NodeId reserved_node = kNoNode;
     bool app_limited = false;        // last attempt: held by max_running_apps (no shape group, no reservation)
     int64_t gang_preempt_after_ms = 0;  // a gang's next preemption search, at the earliest
-    int nominations = 0;             // nodes held for it (nominations_ whose workload it is)
   };
   // Why a workload waits: a code and a message (PendingReason's).
   struct Wait {
