@@ -39,7 +39,7 @@ void Engine::ExpireHolds() {
   for (auto it = nominations_.begin(); it != nominations_.end();) {
     auto next = std::next(it);
     if (it->second.expires_ms <= now_ms_) {
-      nominations_.erase(it);
+      EndNomination(it);
       capacity_freed_ = true;
     }
     it = next;
@@ -67,8 +67,10 @@ void Engine::Attempt(Workload& w, Decisions* out) {
   // fails the same way: skip the work (kube-scheduler's equivalence idea).
   uint64_t shape = w.shape;
   Wait why;
-  // A pod holding a reservation sees more room than its shape-mates: never skipped.
-  if (w.reserved_node != kNoNode) shape = 0;
+  bool preempting = false;  // evicting for it, or waiting for pods evicted for it
+  // A pod holding a reservation or a nomination sees more room than its
+  // shape-mates: never skipped, and its failure says nothing about theirs.
+  if (w.reserved_node != kNoNode || w.nominations > 0) shape = 0;
   if (std::optional<std::string> apps = RunningAppLimit(w)) {
     // Waits for a running application of its queue to end, holding nothing: no
     // shape group (pods of running applications with its shape are not held
@@ -88,8 +90,15 @@ void Engine::Attempt(Workload& w, Decisions* out) {
   } else if (TryPlace(w, out, &why)) {
     Placed(w);
     return;
+  } else if (AwaitingVictims(w)) {
+    // Like kube-scheduler's nominated node with victims still terminating: no new
+    // preemption; its hold stays until they are gone (or it expires), and so does
+    // the explanation that named them.
+    why = Wait{PendingCode::kWaitingForPreemption, w.reason.empty() ? std::move(why.message) : w.reason};
+    preempting = true;
   } else if (MightPreempt(w, head()) && PreemptionDue(w) && TryPreempt(w, out, &why.message)) {
     why.code = PendingCode::kWaitingForPreemption;
+    preempting = true;
     shape = 0;  // its evictions change the picture for the same shape
   } else if (shape != 0) {
     failed_shapes_.emplace(shape, why);
@@ -97,7 +106,6 @@ void Engine::Attempt(Workload& w, Decisions* out) {
   ++stats_.unschedulable_attempts;
   if (w.waiting_since_ms < 0) w.waiting_since_ms = now_ms_;
   if (w.first_failed_ms < 0) w.first_failed_ms = now_ms_;
-  const bool preempting = !out->evictions.empty() && out->evictions.back().preemptor_key == w.members[0];
   if (!preempting) {
     if (std::optional<std::string> never = NeverFits(w, head())) {
       // Not pending forever: rejected with the reason, until the cluster or config changes.
@@ -334,6 +342,11 @@ void Engine::UnblockAfterCapacityChange() {
   reservations_.ForEach([&](NodeId, const drover::Reservations::Held& r) {
     if (auto it = workloads_.find(r.workload); it != workloads_.end()) UnblockWorkload(it->second);
   });
+  // So does a preemptor holding a nomination: its victims may be gone. It need not
+  // head its shape group, whose head, without the held space, may fail every time.
+  for (const auto& [node, nom] : nominations_) {
+    if (auto it = workloads_.find(nom.workload); it != workloads_.end()) UnblockWorkload(it->second);
+  }
 }
 
 uint64_t Engine::GangShape(const Workload& w) const {
@@ -416,6 +429,17 @@ std::vector<std::string> Engine::CheckInvariants() const {
   for (std::string& p : tree_->CheckInvariants()) problems.push_back(std::move(p));
   // Application counts (max_*_apps) agree with the pods behind them, leaf by leaf.
   for (std::string& p : apps_.CheckAgainst(*tree_)) problems.push_back(std::move(p));
+  // Each pending workload counts the nodes nominated for it.
+  absl::flat_hash_map<uint64_t, int> held;
+  for (const auto& [node, nom] : nominations_) ++held[nom.workload];
+  for (const auto& [id, w] : workloads_) {
+    const auto it = held.find(id);
+    const int n = it == held.end() ? 0 : it->second;
+    if (w.nominations != n) {
+      problems.push_back(StrCat("workload of pod ", w.members.empty() ? "(none)" : w.members[0], ": nominations = ",
+                                w.nominations, ", but ", n, " node(s) are nominated for it"));
+    }
+  }
   return problems;
 }
 

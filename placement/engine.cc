@@ -264,7 +264,7 @@ bool Engine::DropNominationsOf(const std::string& key) {
   }
   for (auto n = nominations_.begin(); n != nominations_.end();) {
     if (n->second.pod_key == key || (gang != 0 && n->second.gang_workload == gang)) {
-      nominations_.erase(n++);
+      EndNomination(n++);
       dropped = true;
     } else {
       ++n;

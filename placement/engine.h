@@ -165,12 +165,16 @@ class Engine {
 
  private:
   using Tracked = TrackedPod;
+  // Space freed by a preemption, held for its preemptor on one node (like
+  // kube-scheduler's nominated node) until it binds, leaves, or expires_ms.
   struct Nomination {
     std::string pod_key;
     ResourceVec reserve;
     int64_t expires_ms = 0;
     uint64_t gang_workload = 0;  // a gang's nominations are its members' together, and end together
+    uint64_t workload = 0;       // the preemptor's workload (Workload::nominations counts it)
   };
+  using Nominations = absl::flat_hash_map<NodeId, Nomination>;
   struct Workload {
     uint64_t id = 0;
     std::string gang;            // "" for a single pod
@@ -185,6 +189,7 @@ class Engine {
     uint64_t shape = 0;          // ShapeKey of a single pod, GangShape of a blocked complete gang; else 0
     uint64_t seq = 0;            // arrival order
     bool blocked = false;        // tried and set aside until capacity frees
+    int nominations = 0;         // nodes held for it (nominations_ whose workload it is); beside `blocked`: no padding
     uint64_t reason_sig = 0;     // FailureTally signature behind `reason`
     bool never_fits = false;     // rejected as too large for any node or for its queue's max
     int64_t waiting_since_ms = -1;   // first failed attempt, or the last reservation's expiry
@@ -216,6 +221,15 @@ class Engine {
   void ChargeRunning(const std::string& key, Tracked& tr);
   void AdoptPodsOf(NodeId node);  // charges our pods bound to `node` that arrived before it
   bool DropNominationsOf(const std::string& pod_key);  // true if it held any (a gang member: the gang's)
+  // Holds `node` for workload `w` (its pod `pod_key`; `gang_id` for a gang, else 0)
+  // until nomination_ttl_ms from now, with nothing reserved yet; a nomination the
+  // node had ends.
+  void Nominate(NodeId node, Workload& w, const std::string& pod_key, uint64_t gang_id);
+  // Ends the nomination at `it` (valid, erased); its workload, if still pending, holds one fewer.
+  void EndNomination(Nominations::iterator it);
+  // True if `w` holds a nomination on a node where a pod of ours being evicted
+  // still runs: its victims are leaving, and it waits for them.
+  bool AwaitingVictims(const Workload& w) const;
   // `new_arrival` false: a pod back from a failed bind (not a new application).
   void AddPending(const Pod& pod, Tracked& tr, bool new_arrival = true);
   // Why `w` may not start running now because of max_running_apps; nullopt if it may.
@@ -245,7 +259,9 @@ class Engine {
   bool TryPlace(Workload& w, Decisions* out, Wait* why);
   // Evicts the smallest set of victims that lets `w` run (Preemptor::Search), if
   // it is entitled (see placement/README.md); a gang only when complete, at most
-  // once per gang_preemption_retry_ms. True if evictions were made; *why gains them.
+  // once per gang_preemption_retry_ms. True if a plan was made: `w` is nominated
+  // to its nodes, and evictions were made unless pods already being evicted
+  // there suffice; *why says which.
   bool TryPreempt(Workload& w, Decisions* out, std::string* why);
   // A gang's search is due and the gang is complete (sets its next search time).
   bool GangMayPreempt(Workload& w);
@@ -315,7 +331,7 @@ class Engine {
   bool index_dirty_ = true;
   NodeIndex index_;
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
-  absl::flat_hash_map<NodeId, Nomination> nominations_;  // node -> preemptor it is held for
+  Nominations nominations_;  // node -> preemptor it is held for
   drover::Reservations reservations_;  // nodes draining for pending workloads
   uint64_t placing_workload_ = 0;  // the workload TryPlace is placing (may use its reserved node)
   Preemptor preemptor_;  // victim search, preemption history, evictions under way

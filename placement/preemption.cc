@@ -9,6 +9,7 @@
 // and an outranked pod never outranks the pod that outranked it.
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "core/strings.h"
 #include "placement/engine.h"
 
@@ -57,26 +58,28 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
                       }};
   std::optional<PreemptionPlan> plan = preemptor_.Search(view, req, now_ms_);
   if (!plan) return false;
+  // Pods already being evicted may be all it needs: then it evicts nobody and waits for them.
   const size_t evicted = Evict(std::move(plan->victims), w, w.members[0], plan->type, out);
-  ++stats_.preemptors;
+  if (evicted > 0) ++stats_.preemptors;
   // The freed space is held for the preemptor: one nomination per node (a gang's
-  // open to all its members, dropped together). One it still had elsewhere (its
-  // victims there not gone yet) is released, or it would keep that space from
+  // open to all its members, dropped together). One it still had (its victims
+  // there gone, yet it did not fit) is released, or it would keep that space from
   // others until expiry.
   for (const std::string& m : members) DropNominationsOf(m);
-  absl::flat_hash_map<NodeId, size_t> first_on;
+  absl::flat_hash_set<NodeId> held;
   for (size_t i = 0; i < members.size(); ++i) {
     const NodeId node = plan->member_nodes[i];
-    Nomination& n = nominations_[node];
-    if (first_on.emplace(node, i).second) n = Nomination{members[i], ResourceVec(), now_ms_ + options_.nomination_ttl_ms, gang_id};
-    n.reserve += req.members[i]->requests;
+    if (held.insert(node).second) Nominate(node, w, members[i], gang_id);
+    nominations_.at(node).reserve += req.members[i]->requests;  // (a reference would not survive the next insert)
   }
-  if (gang) {
-    *why = StrCat(*why, " Preempting ", evicted, " pod(s) on ", first_on.size(), " node(s) for the gang.");
-    w.gang_preempt_after_ms = 0;
+  const std::string where = gang ? StrCat(held.size(), " node(s) for the gang")
+                                 : StrCat("node ", snapshot_.node(plan->member_nodes[0]).node.name);
+  if (evicted > 0) {
+    *why = StrCat(*why, " Preempting ", evicted, " pod(s) on ", where, ".");
   } else {
-    *why = StrCat(*why, " Preempting ", evicted, " pod(s) on node ", snapshot_.node(plan->member_nodes[0]).node.name, ".");
+    *why = StrCat(*why, " Waiting for ", plan->leaving.size(), " pod(s) already being evicted on ", where, ".");
   }
+  if (gang) w.gang_preempt_after_ms = 0;
   return true;
 }
 
@@ -111,6 +114,30 @@ size_t Engine::Evict(std::vector<std::string> victims, const Workload& w, const 
     out->evictions.push_back(Eviction{v, snapshot_.pod(snapshot_.FindPod(v)).pod.uid, reason, preemptor});
   }
   return victims.size();
+}
+
+void Engine::Nominate(NodeId node, Workload& w, const std::string& pod_key, uint64_t gang_id) {
+  if (auto old = nominations_.find(node); old != nominations_.end()) EndNomination(old);
+  ++w.nominations;
+  nominations_.emplace(node, Nomination{pod_key, ResourceVec(), now_ms_ + options_.nomination_ttl_ms, gang_id, w.id});
+}
+
+void Engine::EndNomination(Nominations::iterator it) {
+  if (auto w = workloads_.find(it->second.workload); w != workloads_.end()) --w->second.nominations;
+  nominations_.erase(it);
+}
+
+bool Engine::AwaitingVictims(const Workload& w) const {
+  if (w.nominations == 0) return false;
+  for (const auto& [node, nom] : nominations_) {
+    if (nom.workload != w.id) continue;
+    // Nominated nodes are the preemptor's alone: a pod leaving one leaves for it.
+    for (PodId p : snapshot_.node(node).pods) {
+      auto tr = tracked_.find(snapshot_.pod(p).pod.Key());
+      if (tr != tracked_.end() && tr->second.evicting) return true;
+    }
+  }
+  return false;
 }
 
 int64_t Engine::NominatedGpu(QueueId leaf, int dim, const std::string& except, uint64_t except_gang) const {

@@ -1,6 +1,8 @@
 #include "placement/preemptor.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <tuple>
 
 #include "placement/filters.h"
@@ -44,6 +46,10 @@ void TakeDevices(const Pod& pod, NodeSim* sim) {
 // What a node's victims cost: fewest, least important, youngest, least GPU.
 using Cost = std::tuple<size_t, int, int64_t, int64_t>;
 
+bool Contains(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
 }  // namespace
 
 struct Preemptor::Search1 {
@@ -55,7 +61,14 @@ struct Preemptor::Search1 {
   absl::flat_hash_map<NodeId, NodeSim> sims;  // nodes touched so far
   Taken taken;                                // by the victims chosen so far
   std::vector<std::string> victims;
+  std::vector<std::string> leaving;           // pods already being evicted, counted on
   std::vector<NodeId> nodes;                  // per member placed
+};
+
+struct Preemptor::Offer {
+  std::vector<std::string> victims;  // new evictions, in the order chosen
+  std::vector<std::string> leaving;  // pods already being evicted whose space it counts on
+  Cost cost{0, 0, 0, 0};
 };
 
 std::optional<PreemptionPlan> Preemptor::Search(const PreemptionView& view, const PreemptionRequest& req,
@@ -81,16 +94,18 @@ std::optional<PreemptionPlan> Preemptor::Search(const PreemptionView& view, cons
     const Queue& lq = tree.queue(req.leaf);
     const int64_t held = req.nominated_gpu ? req.nominated_gpu(s.dim) : 0;
     s.reclaim = lq.usage[s.dim] + held + total.gpu_millis <= lq.guaranteed[s.dim];
-    if (!PlaceMembers(&s, t) || s.victims.empty()) continue;  // no victims needed: it failed for other reasons
-    // The queues must admit the workload once the victims are gone (their usage
-    // counts in common ancestors, up to the root).
+    // Nothing to free: it failed for other reasons.
+    if (!PlaceMembers(&s, t) || (s.victims.empty() && s.leaving.empty())) continue;
+    // The queues must admit the workload once the victims and the pods it counts
+    // on are gone (their usage counts in common ancestors, up to the root).
     std::vector<const TrackedPod*> gone;
     for (const std::string& v : s.victims) gone.push_back(&view.pods->at(v));
+    for (const std::string& l : s.leaving) gone.push_back(&view.pods->at(l));
     for (const TrackedPod* tv : gone) tree.Remove(tv->leaf, tv->charge, tv->tier);
     const std::string admit = tree.CheckAdmit(req.leaf, total, req.tier);
     for (const TrackedPod* tv : gone) tree.Add(tv->leaf, tv->charge, tv->tier);
     if (!admit.empty()) continue;
-    return PreemptionPlan{t, std::move(s.victims), std::move(s.nodes)};
+    return PreemptionPlan{t, std::move(s.victims), std::move(s.nodes), std::move(s.leaving)};
   }
   return std::nullopt;
 }
@@ -100,50 +115,17 @@ bool Preemptor::PlaceMembers(Search1* s, GpuTypeId t) const {
   for (const Pod* member : s->req.members) {
     const Pod& pod = *member;
     NodeId best_node = kNoNode;
-    std::vector<std::string> best_victims;
-    Cost best_cost;
+    Offer best;
     s->view.index->Visit(t, 0, true, [&](NodeId id) {
       if (s->view.held_for_other && s->view.held_for_other(id)) return true;
       const NodeState& st = snap.node(id);
       // Everything but resources must already allow the pod here.
       const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
       if (f != FilterFailure::kNone && f < FilterFailure::kInsufficientCpu) return true;
-      auto it = s->sims.find(id);
-      NodeSim sim = it == s->sims.end() ? NodeSim{st.device_used, snap.Free(id)} : it->second;
-      std::vector<std::string> mine;
-      Cost cost{0, 0, 0, 0};
-      if (s->req.each_member_evicts || !FitsOn(pod, sim)) {
-        Candidates candidates;
-        for (PodId p : st.pods) {
-          const std::string vkey = snap.pod(p).pod.Key();
-          if (std::find(s->victims.begin(), s->victims.end(), vkey) != s->victims.end()) continue;
-          auto tv = s->view.pods->find(vkey);
-          if (tv != s->view.pods->end() && MayEvict(*s, vkey, tv->second, s->taken)) {
-            candidates.emplace_back(&tv->second, vkey);
-          }
-        }
-        SortVictims(&candidates);
-        Taken node_taken = s->taken;
-        bool fits = false;
-        for (const auto& [v, vkey] : candidates) {
-          if (best_node != kNoNode && mine.size() >= best_victims.size()) return true;  // cannot beat the best
-          if (!MayEvict(*s, vkey, *v, node_taken)) continue;
-          const PodEntry& e = snap.pod(snap.FindPod(vkey));
-          Free(e, &sim);
-          mine.push_back(vkey);
-          std::get<1>(cost) += 2 - v->tier;
-          std::get<2>(cost) += s->now_ms - v->started_ms;
-          std::get<3>(cost) += e.pod.requests[Res::kGpu];
-          if (v->leaf != s->req.leaf) NoteTaken(*s->view.tree, *v, s->req.leaf, &node_taken);
-          if ((fits = FitsOn(pod, sim))) break;
-        }
-        if (!fits) return true;
-      }
-      std::get<0>(cost) = mine.size();
-      if (best_node == kNoNode || cost < best_cost) {
+      std::optional<Offer> offer = OfferOn(*s, pod, id, best_node == kNoNode ? SIZE_MAX : best.victims.size());
+      if (offer && (best_node == kNoNode || offer->cost < best.cost)) {
         best_node = id;
-        best_victims = std::move(mine);
-        best_cost = cost;
+        best = *std::move(offer);
       }
       return true;
     });
@@ -153,7 +135,11 @@ bool Preemptor::PlaceMembers(Search1* s, GpuTypeId t) const {
     if (it == s->sims.end()) {
       it = s->sims.emplace(best_node, NodeSim{snap.node(best_node).device_used, snap.Free(best_node)}).first;
     }
-    for (std::string& v : best_victims) {
+    for (std::string& l : best.leaving) {
+      Free(snap.pod(snap.FindPod(l)), &it->second);
+      s->leaving.push_back(std::move(l));
+    }
+    for (std::string& v : best.victims) {
       Free(snap.pod(snap.FindPod(v)), &it->second);
       const TrackedPod& tv = s->view.pods->at(v);
       if (tv.leaf != s->req.leaf) NoteTaken(*s->view.tree, tv, s->req.leaf, &s->taken);
@@ -165,6 +151,62 @@ bool Preemptor::PlaceMembers(Search1* s, GpuTypeId t) const {
   return true;
 }
 
+std::optional<Preemptor::Offer> Preemptor::OfferOn(const Search1& s, const Pod& pod, NodeId id, size_t bound) const {
+  const Snapshot& snap = *s.view.snapshot;
+  auto it = s.sims.find(id);
+  NodeSim sim = it == s.sims.end() ? NodeSim{snap.node(id).device_used, snap.Free(id)} : it->second;
+  Offer offer;
+  if (!s.req.each_member_evicts && FitsOn(pod, sim)) return offer;  // (a gang member) room already
+  Candidates leaving, candidates;
+  for (PodId p : snap.node(id).pods) {
+    const std::string key = snap.pod(p).pod.Key();
+    if (Contains(s.victims, key) || Contains(s.leaving, key)) continue;
+    auto tv = s.view.pods->find(key);
+    if (tv == s.view.pods->end()) continue;
+    if (MayCountOn(s, key, tv->second)) {
+      leaving.emplace_back(&tv->second, key);
+    } else if (MayEvict(s, key, tv->second, s.taken)) {
+      candidates.emplace_back(&tv->second, key);
+    }
+  }
+  // Pods already being evicted leave anyway: their space is counted first, at no cost.
+  for (const auto& [v, key] : leaving) {
+    Free(snap.pod(snap.FindPod(key)), &sim);
+    offer.leaving.push_back(key);
+    if (FitsOn(pod, sim)) return offer;
+  }
+  SortVictims(&candidates);
+  Taken node_taken = s.taken;
+  bool fits = false;
+  for (const auto& [v, key] : candidates) {
+    if (offer.victims.size() >= bound) return std::nullopt;  // cannot beat the best
+    if (!MayEvict(s, key, *v, node_taken)) continue;
+    const PodEntry& e = snap.pod(snap.FindPod(key));
+    Free(e, &sim);
+    offer.victims.push_back(key);
+    std::get<1>(offer.cost) += 2 - v->tier;
+    std::get<2>(offer.cost) += s.now_ms - v->started_ms;
+    std::get<3>(offer.cost) += e.pod.requests[Res::kGpu];
+    if (v->leaf != s.req.leaf) NoteTaken(*s.view.tree, *v, s.req.leaf, &node_taken);
+    if ((fits = FitsOn(pod, sim))) break;
+  }
+  if (!fits) return std::nullopt;
+  std::get<0>(offer.cost) = offer.victims.size();
+  return offer;
+}
+
+bool Preemptor::MayCountOn(const Search1& s, const std::string& key, const TrackedPod& v) const {
+  if (!v.charged || !v.evicting) return false;
+  if (v.leaf == s.req.leaf) return Outranks(s, key, v);
+  return s.reclaim && v.charge.gpu_type != kNoGpuType && QGpu(v.charge.gpu_type) == s.dim;
+}
+
+bool Preemptor::Outranks(const Search1& s, const std::string& key, const TrackedPod& v) const {
+  if (s.req.tier < v.tier) return true;
+  const Snapshot& snap = *s.view.snapshot;
+  return s.req.tier == v.tier && s.req.priority > snap.pod(snap.FindPod(key)).pod.priority;
+}
+
 bool Preemptor::MayEvict(const Search1& s, const std::string& key, const TrackedPod& v, const Taken& taken) const {
   if (!v.charged || v.evicting || v.tier == 0) return false;
   if (auto c = preempted_.find(key); c != preempted_.end() && c->second.count >= options_.max_preemptions_per_pod) {
@@ -172,11 +214,7 @@ bool Preemptor::MayEvict(const Search1& s, const std::string& key, const Tracked
   }
   if (auto b = pdb_blocked_until_.find(key); b != pdb_blocked_until_.end() && b->second > s.now_ms) return false;
   const PreemptionRequest& req = s.req;
-  if (v.leaf == req.leaf) {
-    if (req.tier < v.tier) return true;
-    const Snapshot& snap = *s.view.snapshot;
-    return req.tier == v.tier && req.priority > snap.pod(snap.FindPod(key)).pod.priority;
-  }
+  if (v.leaf == req.leaf) return Outranks(s, key, v);
   if (!s.reclaim || v.charge.gpu_type == kNoGpuType || QGpu(v.charge.gpu_type) != s.dim) return false;
   // Only borrowed capacity: the victim's leaf and its branch stay at or above
   // guaranteed after everything taken from them so far, in this decision and in

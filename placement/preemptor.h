@@ -20,6 +20,10 @@
 //    number, or the same tier and a higher priority of its first member);
 //  - never Tier 0, a pod being evicted, one a PDB protected within pdb_backoff_ms,
 //    or one preempted max_preemptions_per_pod times;
+//  - pods already being evicted (NoteEvicting) are never chosen again; on a node,
+//    their space counts first, at no cost, where the workload could have chosen
+//    them itself (reclaim, or outranked in its leaf): no new victim for space
+//    already being freed;
 //  - per node, victims are taken Tier 2 before Tier 1, single pods before gang
 //    members, then youngest first, and the shortest prefix that frees enough wins;
 //  - members are placed one by one on one GPU type (lowest rank first), each on
@@ -76,8 +80,9 @@ struct PreemptionRequest {
 
 struct PreemptionPlan {
   GpuTypeId type = kNoGpuType;
-  std::vector<std::string> victims;  // in the order chosen (gang siblings not added)
+  std::vector<std::string> victims;  // in the order chosen (gang siblings not added); may be empty if `leaving` is not
   std::vector<NodeId> member_nodes;  // per member of the request, the node it goes to
+  std::vector<std::string> leaving;  // pods already being evicted whose space it counts on
 };
 
 class Preemptor {
@@ -91,7 +96,8 @@ class Preemptor {
 
   // The smallest victim set that lets every member of `req` run (rules above), on
   // the lowest-ranked GPU type where one exists; nullopt if none does, or if
-  // every member fits without victims. Reads `view`; changes nothing.
+  // every member fits without victims or pods already leaving. A plan may have no
+  // victims when pods already leaving make room. Reads `view`; changes nothing.
   std::optional<PreemptionPlan> Search(const PreemptionView& view, const PreemptionRequest& req, int64_t now_ms) const;
 
   // History. An eviction of `pod_key` was decided.
@@ -120,13 +126,22 @@ class Preemptor {
   using Candidates = std::vector<std::pair<const TrackedPod*, std::string>>;  // victim, its key
   using Taken = absl::flat_hash_map<QueueId, int64_t>;  // GPUs a queue gives up in this decision
   struct Search1;  // one search's state (preemptor.cc)
+  struct Offer;    // what one node would take for one member (preemptor.cc)
 
   bool MayEvict(const Search1& s, const std::string& key, const TrackedPod& v, const Taken& taken) const;
+  // `v` is being evicted already and the search may count on its space (it could have chosen it).
+  bool MayCountOn(const Search1& s, const std::string& key, const TrackedPod& v) const;
+  // The request outranks `v`, a pod of its own leaf: a lower tier, or the same tier and a higher priority.
+  bool Outranks(const Search1& s, const std::string& key, const TrackedPod& v) const;
   static void SortVictims(Candidates* c);
   static QueueId BranchBelowCommonAncestor(const QueueTree& tree, QueueId victim_leaf, QueueId leaf);
   static void NoteTaken(const QueueTree& tree, const TrackedPod& v, QueueId leaf, Taken* taken);
-  // Places every member on type `t`; true with s->victims and s->nodes filled.
+  // Places every member on type `t`; true with s->victims, s->leaving and s->nodes filled.
   bool PlaceMembers(Search1* s, GpuTypeId t) const;
+  // What `pod` needs freed on node `id` given the search so far: pods already
+  // leaving, then the fewest victims; nullopt if it cannot fit there, or only with
+  // more than `bound` victims.
+  std::optional<Offer> OfferOn(const Search1& s, const Pod& pod, NodeId id, size_t bound) const;
 
   Options options_;
   struct Count {

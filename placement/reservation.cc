@@ -76,7 +76,7 @@ std::string Engine::ReservationNote(const Workload& w) const {
 
 void Engine::DropNodeHolds(NodeId node) {
   if (node == kNoNode) return;
-  nominations_.erase(node);
+  if (auto n = nominations_.find(node); n != nominations_.end()) EndNomination(n);
   ReleaseReservation(node);
 }
 

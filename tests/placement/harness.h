@@ -42,7 +42,17 @@ struct Harness {
   }
   // Runs a cycle at now_ms (then advances it by step_ms), confirms every bind as
   // the cluster would and deletes every evicted pod. Checks the engine's invariants.
-  Decisions Cycle(int64_t step_ms = 1000) {
+  Decisions Cycle(int64_t step_ms = 1000) { return CycleAndCarry(step_ms, /*evicted_leave=*/true); }
+  // Like Cycle, but an evicted pod only starts terminating, as an API server shows
+  // it during its grace period: deletionTimestamp set, still on its node. The test
+  // removes it later (DeletePod).
+  Decisions CycleVictimsTerminate(int64_t step_ms = 1000) { return CycleAndCarry(step_ms, /*evicted_leave=*/false); }
+  void MarkTerminating(const std::string& key) {
+    drover::Pod p = engine->snapshot().pod(engine->snapshot().FindPod(key)).pod;
+    p.deleting = true;
+    AddPod(p);
+  }
+  Decisions CycleAndCarry(int64_t step_ms, bool evicted_leave) {
     Decisions d = engine->RunCycle(now_ms);
     now_ms += step_ms;
     for (const Binding& b : d.binds) {
@@ -53,7 +63,13 @@ struct Harness {
       bound.gpu_device_ids = b.gpu_devices;
       AddPod(bound);
     }
-    for (const Eviction& ev : d.evictions) DeletePod(ev.pod_key);
+    for (const Eviction& ev : d.evictions) {
+      if (evicted_leave) {
+        DeletePod(ev.pod_key);
+      } else {
+        MarkTerminating(ev.pod_key);
+      }
+    }
     const std::vector<std::string> problems = engine->CheckInvariants();
     INFO((problems.empty() ? std::string() : problems[0]));
     REQUIRE(problems.empty());

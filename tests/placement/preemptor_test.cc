@@ -141,11 +141,22 @@ TEST_CASE("preemptor_counts_evictions_under_way_on_every_ancestor", "[placement]
   CHECK(p.EvictingGpu(b4.leaf, dim) == 4000);
   CHECK(p.EvictingGpu(0, dim) == 4000);  // the root
   // A pod being evicted is no victim; team-b, counting it gone, has 4 GPUs left to
-  // give above its guaranteed: two 2-GPU pods on a100-0.
+  // give above its guaranteed: two 2-GPU pods on a100-0 (a100-1, where b4 leaves,
+  // is held for the preemptor it leaves for).
   const Pod a = Decoded(GpuPod("a", "team-a", 4));
-  std::optional<PreemptionPlan> plan = p.Search(c.View(), c.Request({&a}, true), 10000);
+  const NodeId held = c.snap.FindNode("a100-1");
+  std::optional<PreemptionPlan> plan =
+      p.Search(c.View([&](NodeId id) { return id == held; }), c.Request({&a}, true), 10000);
   REQUIRE(plan);
   CHECK(plan->victims.size() == 2);
+  CHECK(plan->leaving.empty());
+  // Held for nobody (its preemptor went elsewhere), the space b4 leaves is counted
+  // on: no new victim for it.
+  plan = p.Search(c.View(), c.Request({&a}, true), 10000);
+  REQUIRE(plan);
+  CHECK(plan->victims.empty());
+  CHECK(plan->leaving == std::vector<std::string>{"ns/b4"});
+  CHECK(c.NodeName(plan->member_nodes[0]) == "a100-1");
   p.NoteEvicting(c.tree, b4, false);
   CHECK(p.EvictingGpu(b4.leaf, dim) == 0);
 }
