@@ -238,7 +238,9 @@ StoreStats RecordStore::Stats() const {
     st.timeline_events = event_count_;
   }
   st.usage_points = kv_->EstimateCount(Family::kUsageMinute) + kv_->EstimateCount(Family::kUsageHour);
-  st.timers = kv_->EstimateCount(Family::kTimers);
+  (void)kv_->Scan(Family::kTimers, "", "", false, [&](std::string_view, std::string_view) {
+    return ++st.timers < options_.max_timers;  // exact, and bounded like AllTimers
+  });
   MutexLock lock(&err_mu_);
   st.decode_errors = decode_errors_;
   st.last_decode_error = last_decode_error_;
