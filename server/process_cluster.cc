@@ -109,8 +109,10 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   if (absl::Status s = BuildEngine(*std::move(config)); !s.ok()) return s;
   // Timers from before a restart, so a pod keeps the preemption delay it waited
   // and its preemption count; usage is sampled from the published status.
-  StoreRecorder* recorder =
-      StartRecorder(RecorderOptions{}, [this](const Engine&, int64_t) { return board_.Get(); }, /*restore_timers=*/true);
+  RecorderOptions recorder_options;
+  recorder_options.write_usage_async = true;
+  StoreRecorder* recorder = StartRecorder(
+      recorder_options, [this](const Engine&, int64_t) { return board_.Get(); }, /*restore_timers=*/true);
 
   absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> elector = MakeElector(o, *rest, identity, http->get());
   if (!elector.ok()) return elector.status();

@@ -17,7 +17,49 @@ std::string WorkloadKey(const Pod& pod) {
 }  // namespace
 
 StoreRecorder::StoreRecorder(Store* store, StoreHealth* health, RecorderOptions options, StatusFn status)
-    : store_(store), health_(health), options_(options), status_(std::move(status)) {}
+    : store_(store), health_(health), options_(options), status_(std::move(status)) {
+  if (options_.write_usage_async) usage_writer_ = std::thread([this] { UsageWriterLoop(); });
+}
+
+StoreRecorder::~StoreRecorder() {
+  {
+    MutexLock lock(&usage_mu_);
+    usage_stop_ = true;
+  }
+  usage_cv_.SignalAll();
+  if (usage_writer_.joinable()) usage_writer_.join();
+}
+
+void StoreRecorder::WriteUsage(std::vector<UsageSample> samples) {
+  if (!options_.write_usage_async) {
+    health_->Note(store_->RecordUsage(samples), "usage");
+    return;
+  }
+  {
+    MutexLock lock(&usage_mu_);
+    if (usage_queued_.has_value()) {
+      ++usage_dropped_;
+      spdlog::warn("store: a usage pass was dropped: the previous one is still being written ({} so far)",
+                   usage_dropped_);
+    }
+    usage_queued_ = std::move(samples);
+  }
+  usage_cv_.Signal();
+}
+
+void StoreRecorder::UsageWriterLoop() {
+  while (true) {
+    std::vector<UsageSample> pass;
+    {
+      MutexLock lock(&usage_mu_);
+      while (!usage_queued_.has_value() && !usage_stop_) usage_cv_.Wait(&usage_mu_);
+      if (!usage_queued_.has_value()) return;  // stopping, nothing left
+      pass = std::move(*usage_queued_);
+      usage_queued_.reset();
+    }
+    health_->Note(store_->RecordUsage(pass), "usage");
+  }
+}
 
 std::string StoreRecorder::WorkloadOf(const std::string& pod_key) const {
   auto it = known_.find(pod_key);
@@ -196,8 +238,8 @@ void StoreRecorder::Maintain(const Engine& engine, int64_t now_ms) {
     next_sample_ms_ = (now_ms / interval + 1) * interval;
     if (std::shared_ptr<const ClusterStatus> status = status_(engine, now_ms)) {
       std::vector<UsageSample> samples = UsageSamples(*status, options_.time_base_ms + now_ms);
-      health_->Note(store_->RecordUsage(samples), "usage");
       counts_.usage_samples += static_cast<int64_t>(samples.size());
+      WriteUsage(std::move(samples));
       ++counts_.usage_passes;
     }
   }

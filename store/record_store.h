@@ -23,6 +23,9 @@ namespace drover {
 
 class RecordStore : public Store {
  public:
+  // Writes the hour points still in memory (see RecordUsage), unsynced.
+  ~RecordStore() override;
+
   absl::StatusOr<Revision> Apply(int64_t expected_active, Revision record) override;
   absl::StatusOr<Revision> Rollback(int64_t to, std::string author, std::string comment, int64_t expected_active,
                                     int64_t now_unix_ms) override;
@@ -59,6 +62,7 @@ class RecordStore : public Store {
   // The current point of one series in one tier (sums over `samples`).
   struct Point {
     int64_t bucket = -1;
+    int64_t newest = -1;  // the latest bucket held since open: later ones are new
     UsageSample sums;
   };
   struct Series {
@@ -70,9 +74,15 @@ class RecordStore : public Store {
   absl::Status LoadRevisions();
   absl::Status LoadSequences();
   absl::Status LoadSeries();
-  // Folds `s` into `point` (tier `family`, buckets of `width_ms`) and adds the write to `batch`.
-  absl::Status Fold(Family family, int64_t width_ms, const std::string& prefix, const UsageSample& s, Point* point,
-                    KvBatch* batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(usage_mu_);
+  // Folds `s` into its minute point and adds the write to `batch`.
+  absl::Status FoldMinute(const std::string& prefix, const UsageSample& s, Point* point, KvBatch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(usage_mu_);
+  // Folds `s` into its hour point, kept in memory and written when the hour
+  // ends (or at close); after a restart it is rebuilt from the minute points.
+  absl::Status FoldHour(const std::string& prefix, const UsageSample& s, Point* point, KvBatch* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(usage_mu_);
+  // Starts `point` at `bucket` for the series of `s`.
+  static void StartPoint(const UsageSample& s, int64_t bucket, Point* point);
   // Deletes the oldest events of `workload` beyond the per-workload cap.
   absl::Status CapWorkload(const std::string& workload) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tl_mu_);
   // Deletes timeline events older than `cutoff_ms`, then the oldest while over the overall cap.

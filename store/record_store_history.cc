@@ -1,5 +1,6 @@
 // RecordStore: usage roll-ups, workload timelines, timers and pruning.
 #include <algorithm>
+#include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "core/strings.h"
@@ -10,7 +11,7 @@ namespace drover {
 namespace {
 
 constexpr int64_t kMinuteMs = 60'000;
-constexpr int64_t kHourMs = 3'600'000;
+constexpr int64_t kHourMs = 3'600'000;  // minute retention must be at least this (hour points are rebuilt from minutes)
 constexpr int64_t kMaxUsagePoints = int64_t{kMaxPage} * 10;
 // Text fields of a timeline event are cut to this many bytes.
 constexpr size_t kMaxEventFieldBytes = 1024;
@@ -79,32 +80,94 @@ absl::Status RecordStore::LoadSeries() {
   return absl::OkStatus();
 }
 
-absl::Status RecordStore::Fold(Family family, int64_t width_ms, const std::string& prefix, const UsageSample& s,
-                               Point* point, KvBatch* batch) {
-  const int64_t bucket = BucketStart(s.unix_ms(), width_ms);
+void RecordStore::StartPoint(const UsageSample& s, int64_t bucket, Point* point) {
+  point->bucket = bucket;
+  point->newest = std::max(point->newest, bucket);
+  point->sums.Clear();
+  point->sums.set_schema_version(kSchemaVersion);
+  point->sums.set_queue(s.queue());
+  point->sums.set_gpu_type(s.gpu_type());
+  point->sums.set_unix_ms(bucket);
+}
+
+absl::Status RecordStore::FoldMinute(const std::string& prefix, const UsageSample& s, Point* point, KvBatch* batch) {
+  const int64_t bucket = BucketStart(s.unix_ms(), kMinuteMs);
   std::string key = prefix + EncodeU64(static_cast<uint64_t>(std::max<int64_t>(0, bucket)));
   if (point->bucket != bucket) {
-    // A bucket not in memory: continue the stored point if there is one (after a restart).
-    point->bucket = bucket;
-    point->sums.Clear();
-    absl::StatusOr<std::optional<std::string>> stored = kv_->Get(family, key);
-    if (!stored.ok()) return stored.status();
-    if (stored->has_value() && !Decode(family, key, **stored, &point->sums)) point->sums.Clear();
-    point->sums.set_schema_version(kSchemaVersion);
-    point->sums.set_queue(s.queue());
-    point->sums.set_gpu_type(s.gpu_type());
-    point->sums.set_unix_ms(bucket);
+    // A bucket later than any held since open is new (this store is the only
+    // writer); any other continues the stored point if there is one.
+    const bool look = bucket <= point->newest || point->newest < 0;
+    StartPoint(s, bucket, point);
+    if (look) {
+      absl::StatusOr<std::optional<std::string>> stored = kv_->Get(Family::kUsageMinute, key);
+      if (!stored.ok()) return stored.status();
+      if (stored->has_value() && !Decode(Family::kUsageMinute, key, **stored, &point->sums)) StartPoint(s, bucket, point);
+    }
   }
   AddInto(&point->sums, s);
-  batch->Put(family, std::move(key), point->sums.SerializeAsString());
+  batch->Put(Family::kUsageMinute, std::move(key), point->sums.SerializeAsString());
   return absl::OkStatus();
 }
 
+absl::Status RecordStore::FoldHour(const std::string& prefix, const UsageSample& s, Point* point, KvBatch* batch) {
+  const int64_t bucket = BucketStart(s.unix_ms(), kHourMs);
+  if (point->bucket != bucket) {
+    if (point->bucket >= 0) {  // the hour held so far is complete
+      batch->Put(Family::kUsageHour, prefix + EncodeU64(static_cast<uint64_t>(point->bucket)),
+                 point->sums.SerializeAsString());
+    }
+    const bool look = bucket <= point->newest || point->newest < 0;
+    StartPoint(s, bucket, point);
+    if (look) {
+      // The minute points already stored for this hour hold all of it (the
+      // stored hour point, if any, only what was written at a close).
+      int64_t minutes = 0;
+      absl::Status st = kv_->Scan(Family::kUsageMinute, prefix + EncodeU64(static_cast<uint64_t>(bucket)),
+                                  prefix + EncodeU64(static_cast<uint64_t>(bucket + kHourMs)), false,
+                                  [&](std::string_view k, std::string_view v) {
+                                    UsageSample m;
+                                    if (Decode(Family::kUsageMinute, k, v, &m)) AddInto(&point->sums, m);
+                                    ++minutes;
+                                    return true;
+                                  });
+      if (!st.ok()) return st;
+      const std::string key = prefix + EncodeU64(static_cast<uint64_t>(bucket));
+      absl::StatusOr<std::optional<std::string>> stored = minutes > 0 ? std::optional<std::string>() : kv_->Get(Family::kUsageHour, key);
+      if (!stored.ok()) return stored.status();
+      if (stored->has_value() && !Decode(Family::kUsageHour, key, **stored, &point->sums)) StartPoint(s, bucket, point);
+    }
+  }
+  AddInto(&point->sums, s);
+  return absl::OkStatus();
+}
+
+RecordStore::~RecordStore() {
+  KvBatch batch;
+  {
+    MutexLock lock(&usage_mu_);
+    for (const auto& [prefix, series] : series_) {
+      if (series.hour.bucket < 0) continue;
+      batch.Put(Family::kUsageHour, prefix + EncodeU64(static_cast<uint64_t>(series.hour.bucket)),
+                series.hour.sums.SerializeAsString());
+    }
+  }
+  if (!batch.empty() && kv_) (void)kv_->Write(batch, /*sync=*/false);  // best effort: rebuilt from minutes anyway
+}
+
 absl::Status RecordStore::RecordUsage(const std::vector<UsageSample>& samples) {
+  // In key order: RocksDB's memtable inserts ascending keys far faster than scattered ones.
+  std::vector<const UsageSample*> sorted;
+  sorted.reserve(samples.size());
+  for (const UsageSample& s : samples) sorted.push_back(&s);
+  std::sort(sorted.begin(), sorted.end(), [](const UsageSample* a, const UsageSample* b) {
+    return std::forward_as_tuple(a->queue(), a->gpu_type(), a->unix_ms()) <
+           std::forward_as_tuple(b->queue(), b->gpu_type(), b->unix_ms());
+  });
   MutexLock lock(&usage_mu_);
   KvBatch batch;
   int64_t dropped = 0;
-  for (const UsageSample& s : samples) {
+  for (const UsageSample* sample : sorted) {
+    const UsageSample& s = *sample;
     std::string prefix = UsageSeriesPrefix(s.queue(), s.gpu_type());
     auto it = series_.find(prefix);
     if (it == series_.end()) {
@@ -114,8 +177,8 @@ absl::Status RecordStore::RecordUsage(const std::vector<UsageSample>& samples) {
       }
       it = series_.try_emplace(prefix).first;
     }
-    if (absl::Status st = Fold(Family::kUsageMinute, kMinuteMs, prefix, s, &it->second.minute, &batch); !st.ok()) return st;
-    if (absl::Status st = Fold(Family::kUsageHour, kHourMs, prefix, s, &it->second.hour, &batch); !st.ok()) return st;
+    if (absl::Status st = FoldMinute(prefix, s, &it->second.minute, &batch); !st.ok()) return st;
+    if (absl::Status st = FoldHour(prefix, s, &it->second.hour, &batch); !st.ok()) return st;
   }
   if (absl::Status st = kv_->Write(batch, /*sync=*/false); !st.ok()) return st;
   if (dropped > 0) {
@@ -148,22 +211,31 @@ absl::StatusOr<std::vector<UsageSample>> RecordStore::QueryUsage(const UsageQuer
     if (step_index >= 0 && sums.samples() > 0) out.push_back(MeanOf(sums, q.from_unix_ms + step_index * q.step_ms));
     sums.Clear();
   };
+  // The hour being filled is in memory, not yet stored (FoldHour).
+  Point current;
+  if (hourly) {
+    MutexLock lock(&usage_mu_);
+    if (auto it = series_.find(prefix); it != series_.end()) current = it->second.hour;
+  }
+  auto add = [&](const UsageSample& p) {
+    const int64_t idx = (std::max(p.unix_ms(), q.from_unix_ms) - q.from_unix_ms) / q.step_ms;
+    if (idx != step_index) {
+      flush();
+      step_index = idx;
+      sums.set_queue(q.queue);
+      sums.set_gpu_type(q.gpu_type);
+    }
+    AddInto(&sums, p);
+  };
   absl::Status s = kv_->Scan(family, prefix + EncodeU64(static_cast<uint64_t>(first)),
                              prefix + EncodeU64(static_cast<uint64_t>(q.to_unix_ms)), false,
                              [&](std::string_view k, std::string_view v) {
                                UsageSample p;
-                               if (!Decode(family, k, v, &p)) return true;
-                               const int64_t idx = (std::max(p.unix_ms(), q.from_unix_ms) - q.from_unix_ms) / q.step_ms;
-                               if (idx != step_index) {
-                                 flush();
-                                 step_index = idx;
-                                 sums.set_queue(q.queue);
-                                 sums.set_gpu_type(q.gpu_type);
-                               }
-                               AddInto(&sums, p);
+                               if (Decode(family, k, v, &p) && p.unix_ms() != current.bucket) add(p);
                                return true;
                              });
   if (!s.ok()) return s;
+  if (current.bucket >= first && current.bucket < q.to_unix_ms) add(current.sums);
   flush();
   return out;
 }
