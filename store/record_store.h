@@ -81,6 +81,9 @@ class RecordStore : public Store {
   // ends (or at close); after a restart it is rebuilt from the minute points.
   absl::Status FoldHour(const std::string& prefix, const UsageSample& s, Point* point, KvBatch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(usage_mu_);
+  // After an open: writes hour points for the hours before `bucket` that have
+  // minute points but no stored hour point (a crash lost them from memory).
+  absl::Status RepairHours(const std::string& prefix, const UsageSample& s, int64_t bucket, KvBatch* batch);
   // Starts `point` at `bucket` for the series of `s`.
   static void StartPoint(const UsageSample& s, int64_t bucket, Point* point);
   // Deletes the oldest events of `workload` beyond the per-workload cap.

@@ -117,6 +117,9 @@ absl::Status RecordStore::FoldHour(const std::string& prefix, const UsageSample&
                  point->sums.SerializeAsString());
     }
     const bool look = bucket <= point->newest || point->newest < 0;
+    if (point->newest < 0) {
+      if (absl::Status st = RepairHours(prefix, s, bucket, batch); !st.ok()) return st;
+    }
     StartPoint(s, bucket, point);
     if (look) {
       // The minute points already stored for this hour hold all of it (the
@@ -139,6 +142,38 @@ absl::Status RecordStore::FoldHour(const std::string& prefix, const UsageSample&
   }
   AddInto(&point->sums, s);
   return absl::OkStatus();
+}
+
+absl::Status RecordStore::RepairHours(const std::string& prefix, const UsageSample& s, int64_t bucket,
+                                      KvBatch* batch) {
+  int64_t newest_hour = -1;
+  absl::Status st = kv_->Scan(Family::kUsageHour, prefix, prefix + EncodeU64(static_cast<uint64_t>(bucket)), true,
+                              [&](std::string_view k, std::string_view) {
+                                if (k.size() >= 8) newest_hour = static_cast<int64_t>(DecodeU64(k.substr(k.size() - 8)));
+                                return false;
+                              });
+  if (!st.ok()) return st;
+  const int64_t from = std::max<int64_t>({0, newest_hour + kHourMs, bucket - options_.usage_minute_retention_ms});
+  if (from >= bucket) return absl::OkStatus();
+  Point hour;
+  auto flush = [&] {
+    if (hour.bucket >= 0) {
+      batch->Put(Family::kUsageHour, prefix + EncodeU64(static_cast<uint64_t>(hour.bucket)), hour.sums.SerializeAsString());
+    }
+  };
+  st = kv_->Scan(Family::kUsageMinute, prefix + EncodeU64(static_cast<uint64_t>(from)),
+                 prefix + EncodeU64(static_cast<uint64_t>(bucket)), false, [&](std::string_view k, std::string_view v) {
+                   UsageSample m;
+                   if (!Decode(Family::kUsageMinute, k, v, &m)) return true;
+                   if (const int64_t b = BucketStart(m.unix_ms(), kHourMs); b != hour.bucket) {
+                     flush();
+                     StartPoint(s, b, &hour);
+                   }
+                   AddInto(&hour.sums, m);
+                   return true;
+                 });
+  flush();
+  return st;
 }
 
 RecordStore::~RecordStore() {

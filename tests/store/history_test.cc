@@ -219,6 +219,29 @@ TEST_CASE("rocks_store_reopens_with_usage_timelines_and_timers", "[store]") {
   CHECK(store->Stats().timeline_events == 2);
 }
 
+TEST_CASE("rocks_store_rebuilds_hour_points_a_crash_lost_from_the_minute_points", "[store]") {
+  RocksFactory f;
+  const int64_t t0 = 1000 * kDay;
+  {
+    auto store = f.Open();
+    for (int m = 0; m < 30; ++m) REQUIRE(store->RecordUsage({Sample("root.a", "A100", t0 + m * kMin, 4000)}).ok());
+  }  // a clean close writes the hour point; delete it as a crash would have lost it
+  {
+    auto store = f.Open();
+    KvBatch lose;
+    lose.Delete(Family::kUsageHour, UsageSeriesPrefix("root.a", "A100") + EncodeU64(static_cast<uint64_t>(t0)));
+    REQUIRE(store->kv_for_testing()->Write(lose, true).ok());
+  }
+  auto store = f.Open();
+  REQUIRE(store->RecordUsage({Sample("root.a", "A100", t0 + 3 * kHour, 1000)}).ok());
+  std::vector<UsageSample> h = *store->QueryUsage({"root.a", "A100", t0, t0 + 4 * kHour, kHour});
+  REQUIRE(h.size() == 2);
+  CHECK(h[0].unix_ms() == t0);
+  CHECK(h[0].samples() == 30);
+  CHECK(h[0].allocated() == 4000);
+  CHECK(h[1].allocated() == 1000);
+}
+
 TEST_CASE("rocks_store_corrupt_records_survive_reopen_and_are_skipped", "[store]") {
   RocksFactory f;
   {
