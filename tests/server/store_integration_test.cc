@@ -150,3 +150,30 @@ TEST_CASE("store_health_is_degraded_after_a_failed_write_until_one_succeeds", "[
 
 }  // namespace
 }  // namespace drover
+
+namespace drover {
+namespace {
+
+TEST_CASE("the_recorder_restores_stored_timers_for_the_engine", "[server][store]") {
+  MemoryStore store;
+  StoreHealth health;
+  WorkloadTimers a;
+  a.set_workload("team-a/p1");
+  a.set_waiting_since_unix_ms(1'700'000'000'000);
+  a.set_preemption_count(2);
+  WorkloadTimers b;
+  b.set_workload("team-b/p2");
+  b.set_waiting_since_unix_ms(-1);
+  b.set_preemption_count(1);
+  REQUIRE(store.PutTimers({a, b}).ok());
+  StoreRecorder recorder(&store, &health, RecorderOptions{}, nullptr);
+  absl::flat_hash_map<std::string, PodTimers> t = recorder.LoadTimers();
+  REQUIRE(t.size() == 2);
+  CHECK(t["team-a/p1"].waiting_since_ms == 1'700'000'000'000);
+  CHECK(t["team-a/p1"].preemptions == 2);
+  CHECK(t["team-b/p2"].waiting_since_ms == -1);
+  CHECK(recorder.counts().timers_restored == 2);
+}
+
+}  // namespace
+}  // namespace drover
