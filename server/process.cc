@@ -71,7 +71,7 @@ std::string Process::StoreSummary() const {
     StrAppend(&out, "this run wrote ", c.usage_samples, " usage samples in ", c.usage_passes, " passes, ",
               c.timeline_events, " timeline events, ", c.audit, " preemption audits, ", c.timers_written, " timers; ");
   }
-  StrAppend(&out, "held: ", st.timeline_events, " timeline events, ~", st.usage_points, " usage points, ~", st.timers,
+  StrAppend(&out, "held: ", st.timeline_events, " timeline events, ", st.usage_points, " usage points (estimate), ", st.timers,
             " timers");
   if (st.decode_errors > 0) StrAppend(&out, "; ", st.decode_errors, " undecodable records skipped");
   if (store_health_.degraded()) StrAppend(&out, "; DEGRADED: ", store_health_.Check().detail);

@@ -79,7 +79,7 @@ struct UsageQuery {
 struct StoreStats {
   int64_t revisions = 0;
   int64_t audit_records = 0;
-  int64_t usage_points = 0;     // minute + hour points
+  int64_t usage_points = 0;     // minute + hour points: RocksDB's estimate on disk (exact in memory)
   int64_t timeline_events = 0;
   int64_t timers = 0;
   int64_t decode_errors = 0;    // records skipped because they did not decode
