@@ -42,7 +42,7 @@ inline constexpr uint32_t kSchemaVersion = 1;
 
 // Retention and caps. Durations in milliseconds.
 struct StoreOptions {
-  int64_t usage_minute_retention_ms = int64_t{14} * 24 * 3600 * 1000;  // 1-minute points
+  int64_t usage_minute_retention_ms = int64_t{14} * 24 * 3600 * 1000;  // 1-minute points; at least 1 h (hour points are rebuilt from them)
   int64_t usage_hour_retention_ms = int64_t{400} * 24 * 3600 * 1000;   // 1-hour points
   int64_t timeline_max_age_ms = int64_t{7} * 24 * 3600 * 1000;
   int timeline_max_events_per_workload = 64;  // the oldest go first
@@ -72,7 +72,7 @@ struct UsageQuery {
   std::string gpu_type;
   int64_t from_unix_ms = 0;
   int64_t to_unix_ms = 0;
-  int64_t step_ms = 60'000;  // >= 60 s; from the hour points when >= 1 h or the window starts before the minute retention
+  int64_t step_ms = 60'000;  // >= 60 s; from the hour points when >= 1 h, else the minute points
 };
 
 // Counts per record kind, and what could not be read.
@@ -125,8 +125,10 @@ class Store {
 
   // Adds one sampling pass (not synced: usage is derivable from the cluster).
   // Each sample is folded into its minute's point and its hour's point (sums
-  // and a sample count). Samples of a series beyond max_usage_series are
-  // dropped (counted in the returned status message when any were).
+  // and a sample count); the hour being filled is held in memory and written
+  // when it ends or at close (after a crash it is rebuilt from the minute
+  // points). Samples of a series beyond max_usage_series are dropped:
+  // ResourceExhausted says how many.
   virtual absl::Status RecordUsage(const std::vector<UsageSample>& samples) = 0;
   // The points of one series over the query's window, the mean of the samples
   // in each step (steps with no sample are absent). At most kMaxPage * 10
