@@ -137,7 +137,7 @@ void StoreRecorder::RecordDecisions(const Decisions& d, int64_t unix_ms) {
     e.set_reason(ev.reason);
     batch_.push_back(std::move(e));
     // The structured line ships the record off the pod whether or not the store takes it.
-    spdlog::info("audit: actor=scheduler action=preempt target=pod/{} reason=\"{}\" result=decided", ev.pod_key,
+    spdlog::debug("audit: actor=scheduler action=preempt target=pod/{} reason=\"{}\" result=decided", ev.pod_key,
                  ev.reason);
     AuditRecord a;
     a.set_unix_ms(unix_ms);
