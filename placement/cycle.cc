@@ -32,6 +32,7 @@ Decisions Engine::RunCycle(int64_t now_ms) {
   SetQueuePositions(&out, explained_from);
   ExplainRejections(&out);
   tree_->PruneDrained();
+  restored_waiting_.clear();  // pods present at start have arrived by the first cycle
   return out;
 }
 
@@ -96,7 +97,10 @@ void Engine::Attempt(Workload& w, Decisions* out) {
   }
   ++stats_.unschedulable_attempts;
   if (w.waiting_since_ms < 0) w.waiting_since_ms = now_ms_;
-  if (w.first_failed_ms < 0) w.first_failed_ms = now_ms_;
+  if (w.first_failed_ms < 0) {
+    w.first_failed_ms = now_ms_;
+    NoteTimersChanged(w);
+  }
   const bool preempting = !out->evictions.empty() && out->evictions.back().preemptor_key == w.members[0];
   if (!preempting) {
     if (std::optional<std::string> never = NeverFits(w, head())) {

@@ -320,6 +320,10 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
     }
     w.seq = wid;
     w.submitted_ms = pod.creation_ms;
+    if (auto r = restored_waiting_.find(pod.Key()); r != restored_waiting_.end()) {
+      w.first_failed_ms = w.waiting_since_ms = r->second;  // waiting before a restart
+      restored_waiting_.erase(r);
+    }
     if (!w.rejection.empty()) unexplained_rejections_.push_back(wid);
     workloads_.emplace(wid, std::move(w));
     if (!gang.empty()) gangs_[gang] = wid;
@@ -395,6 +399,7 @@ void Engine::RemovePending(const std::string& key, Tracked& tr) {
   Workload& w = it->second;
   auto m = std::find(w.members.begin(), w.members.end(), key);
   if (m == w.members.end()) return;
+  if (w.first_failed_ms >= 0) timers_changed_.insert(key);  // no longer waiting
   if (!w.gang.empty()) {
     UnblockWorkload(w);  // leaves its shape group under the old key
     w.shape = 0;
@@ -440,6 +445,34 @@ void Engine::RefreshCapacity() {
     cap[kQMemory] = SaturatingAdd(cap[kQMemory], offered[Res::kMemory]);
   }
   tree_->SetClusterCapacity(cap);
+}
+
+
+void Engine::RestoreTimers(absl::flat_hash_map<std::string, PodTimers> timers) {
+  for (auto& [key, t] : timers) {
+    preemptor_.RestoreCount(key, t.preemptions, now_ms_);
+    if (t.waiting_since_ms >= 0) restored_waiting_[key] = t.waiting_since_ms;
+  }
+}
+
+void Engine::NoteTimersChanged(const Workload& w) {
+  for (const std::string& key : w.members) timers_changed_.insert(key);
+}
+
+std::vector<std::pair<std::string, PodTimers>> Engine::TakeTimerChanges() {
+  std::vector<std::pair<std::string, PodTimers>> out;
+  out.reserve(timers_changed_.size());
+  for (const std::string& key : timers_changed_) {
+    PodTimers t;
+    t.preemptions = preemptor_.PreemptedCount(key);
+    if (auto tr = tracked_.find(key); tr != tracked_.end() && tr->second.workload != 0) {
+      if (auto w = workloads_.find(tr->second.workload); w != workloads_.end()) t.waiting_since_ms = w->second.first_failed_ms;
+    }
+    out.emplace_back(key, t);
+  }
+  timers_changed_.clear();
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 }  // namespace drover

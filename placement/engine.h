@@ -26,6 +26,7 @@
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "core/cluster.h"
 #include "core/snapshot.h"
 #include "placement/app_counter.h"
@@ -71,6 +72,16 @@ struct EngineOptions {
   int64_t reservation_max_hold_ms = 10 * 60 * 1000;
   int max_reservations = 16;              // held at once, cluster-wide
   int reservation_min_gpus = 2;           // only pods of at least this many whole GPUs reserve
+};
+
+// What a restart must not reset for a pod (server/ keeps it in the store): when
+// its workload first failed to place (the preemption delay and reservations
+// count from it) and how often it has been preempted (max_preemptions_per_pod).
+// Its place in line needs nothing: the order is by priority and creation time,
+// which the API server keeps.
+struct PodTimers {
+  int64_t waiting_since_ms = -1;  // -1: has not failed to place yet
+  int preemptions = 0;
 };
 
 // A node held for one pending pod while it drains (for reports and the admin API).
@@ -132,6 +143,15 @@ class Engine {
   // per product), a node over a per-node limit (core/snapshot.h). At most 1,000
   // are kept between calls; further ones are dropped.
   std::vector<std::string> TakeWarnings() { return std::exchange(warnings_, {}); }
+
+  // Seeds timers remembered from before a restart, by pod key: a pod's waiting
+  // time applies when it arrives pending, its preemption count at once. Call
+  // before the first cycle; what no pod claimed by the end of the first cycle
+  // is dropped.
+  void RestoreTimers(absl::flat_hash_map<std::string, PodTimers> timers);
+  // Pods whose timers changed since the last call (started waiting, preempted,
+  // an eviction refused), with their timers now. Bounded by the pods touched.
+  std::vector<std::pair<std::string, PodTimers>> TakeTimerChanges();
 
   // Why a pending pod waits ("" if unknown or not pending).
   std::string WhyPending(const std::string& pod_key) const;
@@ -337,6 +357,10 @@ class Engine {
   std::priority_queue<std::pair<int64_t, uint64_t>, std::vector<std::pair<int64_t, uint64_t>>,
                       std::greater<>> wakeups_;
   std::vector<int> scratch_devices_;
+  // RestoreTimers' waiting times not yet claimed by an arriving pod (cleared after the first cycle).
+  absl::flat_hash_map<std::string, int64_t> restored_waiting_;
+  absl::flat_hash_set<std::string> timers_changed_;  // TakeTimerChanges
+  void NoteTimersChanged(const Workload& w);
   EngineStats stats_;
 };
 

@@ -101,6 +101,7 @@ size_t Engine::Evict(std::vector<std::string> victims, const Workload& w, const 
     Tracked& tv = tracked_[v];
     preemptor_.NoteEvicting(*tree_, tv, true);
     preemptor_.NoteEvicted(v, now_ms_);
+    timers_changed_.insert(v);
     ++stats_.preemptions;
     ++(tv.leaf == w.leaf ? stats_.preemptions_in_queue : stats_.preemptions_reclaim);
     const std::string reason =
@@ -130,6 +131,7 @@ void Engine::OnEvictionOutcome(const EvictionOutcome& o) {
   if (it != tracked_.end() && it->second.evicting) preemptor_.NoteEvicting(*tree_, it->second, false);
   const bool blocked = o.result == EvictionOutcome::Result::kBlocked;
   preemptor_.NoteEvictionRefused(o.pod_key, blocked, now_ms_);
+  timers_changed_.insert(o.pod_key);
   --stats_.preemptions;
   if (blocked) ++stats_.evictions_blocked;
   // The preemptor's hold on the node goes; it chooses again (other victims).

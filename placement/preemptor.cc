@@ -226,6 +226,10 @@ void Preemptor::NoteEvicted(const std::string& pod_key, int64_t now_ms) {
   c.last_ms = now_ms;
 }
 
+void Preemptor::RestoreCount(const std::string& pod_key, int count, int64_t now_ms) {
+  if (count > 0) preempted_[pod_key] = Count{count, now_ms};
+}
+
 void Preemptor::NoteEvictionRefused(const std::string& pod_key, bool blocked, int64_t now_ms) {
   if (auto c = preempted_.find(pod_key); c != preempted_.end() && --c->second.count <= 0) {
     preempted_.erase(c);  // as if never preempted

@@ -105,6 +105,8 @@ class Preemptor {
   void Prune(int64_t now_ms, const std::function<bool(const std::string&)>& live);
   // Entries of history kept (bounded by Prune).
   size_t retained() const { return preempted_.size() + pdb_blocked_until_.size(); }
+  // Sets `pod_key`'s count, remembered from before a restart (as if last preempted at `now_ms`).
+  void RestoreCount(const std::string& pod_key, int count, int64_t now_ms);
   // How often `pod_key` has been preempted (evictions not refused).
   int PreemptedCount(const std::string& pod_key) const;
 

@@ -29,6 +29,8 @@ class ConfigMapConfigSource : public ConfigSource {
   ConfigMapConfigSource(k8s::HttpClient* http, ConfigMapRef ref) : http_(http), ref_(std::move(ref)) {}
   absl::StatusOr<std::string> Read() override;
   std::string Name() const override;
+  std::string Author() const override { return "configmap:" + ref_.namespace_ + "/" + ref_.name; }
+  store::v1::RevisionSource Kind() const override { return store::v1::REVISION_SOURCE_CONFIGMAP; }
 
  private:
   k8s::HttpClient* http_;

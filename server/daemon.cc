@@ -45,7 +45,10 @@ StepResult Daemon::Step(bool act) {
   eviction_outcomes_.clear();
   actuator_->CollectEvictionOutcomes(&eviction_outcomes_);
   for (const EvictionOutcome& o : eviction_outcomes_) engine_->OnEvictionOutcome(o);
-  if (!act || !synced) return r;  // like kube-scheduler: nothing before the caches sync
+  if (!act || !synced) {  // like kube-scheduler: nothing before the caches sync
+    if (observer_ != nullptr) observer_->OnStep(*engine_, events_, Decisions{}, clock_->NowMillis());
+    return r;
+  }
   const int64_t now_ms = clock_->NowMillis();
   const auto start = std::chrono::steady_clock::now();
   Decisions d = engine_->RunCycle(now_ms);
@@ -62,6 +65,7 @@ StepResult Daemon::Step(bool act) {
   if (check_invariants_) {
     for (std::string& v : engine_->CheckInvariants()) violations_.push_back(std::move(v));
   }
+  if (observer_ != nullptr) observer_->OnStep(*engine_, events_, d, now_ms);
   return r;
 }
 

@@ -26,6 +26,18 @@ struct StepResult {
   bool cycled = false;  // a scheduling cycle ran (leader, synced)
 };
 
+// Sees each step's input and output on the loop thread, after the actuator has
+// been handed the decisions (server/store_recorder.h records them). It may call
+// the engine's Take* methods; it must not change what the engine schedules.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  // `events`: what the step took in; `decisions`: its cycle's (empty when no
+  // cycle ran); `now_ms`: the loop clock.
+  virtual void OnStep(Engine& engine, const std::vector<ClusterEvent>& events, const Decisions& decisions,
+                      int64_t now_ms) = 0;
+};
+
 class Daemon {
  public:
   Daemon(Engine* engine, ClusterSource* source, Actuator* actuator, const Clock* clock)
@@ -39,6 +51,8 @@ class Daemon {
   // Logs every bind, eviction and rejection at info, other pending changes at
   // debug (droverd in a cluster; the simulator reports instead).
   void set_log_decisions(bool on) { log_decisions_ = on; }
+  // Told of every step (null: none). Not owned.
+  void set_observer(StepObserver* observer) { observer_ = observer; }
   const std::vector<std::string>& violations() const { return violations_; }
   // One scheduling cycle as observers see it (on the loop thread, after the
   // decisions went to the actuator).
@@ -57,6 +71,7 @@ class Daemon {
   const Clock* clock_;
   void LogDecisions(const Decisions& d) const;
 
+  StepObserver* observer_ = nullptr;
   bool check_invariants_ = false;
   bool log_decisions_ = false;
   std::vector<ClusterEvent> events_;

@@ -1,5 +1,7 @@
 #include "server/droverd_flags.h"
 
+#include <filesystem>
+
 #include "absl/strings/ascii.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
@@ -60,6 +62,27 @@ void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
   kube(app->add_option("--bind-workers", k.bind_workers, "concurrent binds")->capture_default_str()->check(CLI::Range(1, 1024)));
 }
 
+// The simulator's default store: build/state beside the droverd that runs, when
+// it runs from its build tree (an installed droverd has none: in memory).
+std::string DefaultSimStateDir() {
+#ifdef DROVER_BUILD_DIR
+  std::error_code ec;
+  if (std::filesystem::is_directory(DROVER_BUILD_DIR, ec)) return StrCat(DROVER_BUILD_DIR, "/state");
+#endif
+  return "";
+}
+
+absl::StatusOr<std::string> StateDirFlag(const std::string& value, bool cluster) {
+  if (value == "(default)") return cluster ? std::string() : DefaultSimStateDir();
+  if (value.empty() || value == "none") return std::string();
+  if (value.size() > 4096) return absl::InvalidArgumentError(StrCat("--state-dir: ", Quoted(value), " is too long"));
+  std::error_code ec;
+  if (std::filesystem::exists(value, ec) && !std::filesystem::is_directory(value, ec)) {
+    return absl::InvalidArgumentError(StrCat("--state-dir: ", Quoted(value), " exists and is not a directory"));
+  }
+  return value;
+}
+
 }  // namespace
 
 bool IsDnsSubdomain(std::string_view v) {
@@ -93,6 +116,13 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
                   "HTTP port for /healthz, /readyz and /api/v1/status (-1 = off; 0 = any free port); "
                   "default 10251 in a cluster, off in the simulator")
       ->check(CLI::Range(-1, 65535));
+  app->add_option("--state-dir", f->state_dir,
+                  "RocksDB directory for configuration revisions, audit, usage history, timelines and timers "
+                  "(created if missing; 'none' = in memory). Simulator default: build/state; cluster default: none, "
+                  "in memory (see store/README.md)");
+  app->add_option("--usage-interval", f->usage_interval,
+                  "how often usage per queue and GPU type is sampled into the store (virtual time in the simulator)")
+      ->capture_default_str();
   app->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -111,6 +141,8 @@ absl::Status FinishDroverdFlags(DroverdFlags* f) {
   ASSIGN_OR_RETURN(p.engine.preemption_delay_ms, DurationFlag("--preemption-delay", f->preemption_delay, 0));
   ASSIGN_OR_RETURN(int64_t poll_ms, DurationFlag("--config-poll", f->config_poll, 100));
   p.config_poll = absl::Milliseconds(poll_ms);
+  ASSIGN_OR_RETURN(p.usage_interval_ms, DurationFlag("--usage-interval", f->usage_interval, 1000));
+  ASSIGN_OR_RETURN(p.state_dir, StateDirFlag(f->state_dir, f->cluster));
   if (f->cluster) {
     RETURN_IF_ERROR(CheckDnsSubdomain("--lease-name", p.kube.lease_name));
     RETURN_IF_ERROR(CheckDnsSubdomain("--lease-namespace", p.kube.lease_namespace));

@@ -26,6 +26,8 @@ struct DroverdFlags {
   std::string preemption_delay = "30s";
   std::string until;
   std::string config_poll = "5s";
+  std::string usage_interval = "60s";
+  std::string state_dir = "(default)";  // "(default)": the simulator's build/state, a cluster's none
   std::vector<std::string> config_at;  // "DURATION=PATH"
   std::vector<std::string> simulator_flags_given;
 };

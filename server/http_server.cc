@@ -48,8 +48,9 @@ std::pair<bool, std::string> HttpServer::Readiness() const {
   for (const auto& [name, check] : checks_) {
     const CheckResult r = check();
     ready = ready && r.ok;
-    StrAppend(&body, r.ok ? "[+]" : "[-]", name, r.ok ? " ok" : " failed", r.detail.empty() ? "" : ": ", r.detail,
-              "\n");
+    const bool degraded = r.ok && r.degraded;
+    StrAppend(&body, !r.ok ? "[-]" : degraded ? "[!]" : "[+]", name, !r.ok ? " failed" : degraded ? " degraded" : " ok",
+              r.detail.empty() ? "" : ": ", r.detail, "\n");
   }
   StrAppend(&body, ready ? "readyz check passed\n" : "readyz check failed\n");
   return {ready, body};

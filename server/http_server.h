@@ -8,7 +8,8 @@
 //
 //   GET /healthz -> 200 while the process serves.
 //   GET /readyz  -> 200 when every ready check passes, else 503; the body lists
-//                   each check ("[+]name ok: detail" / "[-]name failed: detail"), like the
+//                   each check ("[+]name ok: detail" / "[-]name failed: detail" /
+//                   "[!]name degraded: detail", which does not fail it), like the
 //                   API server's verbose health output.
 //
 // The port is bound exclusively (no SO_REUSEPORT): a second droverd on the same
@@ -52,10 +53,12 @@ struct HttpResponse {
 };
 
 // One readiness check's answer; `detail` is shown either way ("leading",
-// "not synced yet").
+// "not synced yet"). A `degraded` check is shown as such ("[!]store degraded:
+// ...") but does not fail readiness: droverd works on without that part.
 struct CheckResult {
   bool ok = true;
   std::string detail;
+  bool degraded = false;
 };
 // Called from the server's threads: must be thread-safe and cheap.
 using ReadyCheck = std::function<CheckResult()>;

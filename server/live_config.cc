@@ -1,11 +1,8 @@
 #include "server/live_config.h"
 
-#include <openssl/sha.h>
-
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/escaping.h"
 #include "core/strings.h"
 #include "spdlog/spdlog.h"
 
@@ -31,14 +28,10 @@ absl::StatusOr<std::string> FileConfigSource::Read() {
   return text;
 }
 
-std::string ContentHash(std::string_view text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
+std::string ContentHash(std::string_view text) { return Sha256Hex(text); }
 
-LiveConfig::LiveConfig(std::unique_ptr<ConfigSource> source, ApplyFn apply)
-    : source_(std::move(source)), apply_(std::move(apply)) {}
+LiveConfig::LiveConfig(std::unique_ptr<ConfigSource> source, ApplyFn apply, ConfigHistory* history)
+    : source_(std::move(source)), apply_(std::move(apply)), history_(history) {}
 
 LiveConfig::~LiveConfig() { Stop(); }
 
@@ -47,9 +40,11 @@ absl::StatusOr<QueueConfig> LiveConfig::LoadInitial() {
   if (!text.ok()) return text.status();
   absl::StatusOr<QueueConfig> config = ParseQueueConfig(*text, source_->Name());
   if (!config.ok()) return config.status();
+  const int64_t now = UnixMillisNow();
+  const int64_t revision = history_ ? history_->RecordInitial(*text, source_->Author(), source_->Kind(), now) : 1;
   MutexLock lock(&mu_);
-  status_ = ConfigStatus{1, ContentHash(*text), source_->Name(), UnixMillisNow(), ""};
-  spdlog::info("configuration: revision 1 from {} (sha256 {})", source_->Name(), status_.hash.substr(0, 12));
+  status_ = ConfigStatus{revision, ContentHash(*text), source_->Name(), now, ""};
+  spdlog::info("configuration: revision {} from {} (sha256 {})", revision, source_->Name(), status_.hash.substr(0, 12));
   return config;
 }
 
@@ -90,6 +85,11 @@ bool LiveConfig::CheckOnce() {
   absl::StatusOr<QueueConfig> config = ParseQueueConfig(*text, source_->Name());
   absl::StatusOr<std::vector<std::string>> notes =
       config.ok() ? apply_(*std::move(config)) : absl::StatusOr<std::vector<std::string>>(config.status());
+  // The store's record, outside mu_: a synced write must not hold up status() readers.
+  const int64_t now = UnixMillisNow();
+  int64_t stored_revision = 0;
+  if (history_ && notes.ok()) stored_revision = history_->RecordApplied(*text, source_->Author(), source_->Kind(), now);
+  if (history_ && !config.ok()) history_->RecordRefused(*text, source_->Author(), std::string(notes.status().message()), now);
   MutexLock lock(&mu_);
   if (!notes.ok()) {
     // An invalid document is not looked at again until it changes; one the loop
@@ -100,9 +100,9 @@ bool LiveConfig::CheckOnce() {
                   source_->Name(), hash.substr(0, 12), status_.revision, status_.last_error);
     return false;
   }
-  status_.revision += 1;
+  status_.revision = history_ ? stored_revision : status_.revision + 1;
   status_.hash = hash;
-  status_.applied_unix_ms = UnixMillisNow();
+  status_.applied_unix_ms = now;
   status_.last_error.clear();
   refused_hash_.clear();
   spdlog::info("configuration: applied revision {} from {} (sha256 {})", status_.revision, source_->Name(),

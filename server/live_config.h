@@ -11,7 +11,8 @@
 //   ...
 //   live.Stop();
 //
-// Revisions count from 1 in this process; the store (store/) makes them durable.
+// Without a ConfigHistory, revisions count from 1 in this process; with one,
+// they are the store's (server/config_history.h) and continue across restarts.
 #pragma once
 
 #include <atomic>
@@ -25,6 +26,7 @@
 #include "absl/time/time.h"
 #include "core/sync.h"
 #include "queues/config.h"
+#include "server/config_history.h"
 #include "server/status.h"
 
 namespace drover {
@@ -37,6 +39,9 @@ class ConfigSource {
   virtual absl::StatusOr<std::string> Read() = 0;
   // For logs and errors: "file /etc/drover/queues.yaml", "configmap ns/name key queues.yaml".
   virtual std::string Name() const = 0;
+  // The author of its revisions in the store: "file:/etc/drover/queues.yaml", "configmap:ns/name".
+  virtual std::string Author() const { return Name(); }
+  virtual store::v1::RevisionSource Kind() const { return store::v1::REVISION_SOURCE_UNSPECIFIED; }
 };
 
 class FileConfigSource : public ConfigSource {
@@ -44,6 +49,8 @@ class FileConfigSource : public ConfigSource {
   explicit FileConfigSource(std::string path) : path_(std::move(path)) {}
   absl::StatusOr<std::string> Read() override;
   std::string Name() const override { return "file " + path_; }
+  std::string Author() const override { return "file:" + path_; }
+  store::v1::RevisionSource Kind() const override { return store::v1::REVISION_SOURCE_FILE; }
 
  private:
   std::string path_;
@@ -59,7 +66,9 @@ class LiveConfig {
   // means it was not applied.
   using ApplyFn = std::function<absl::StatusOr<std::vector<std::string>>(QueueConfig)>;
 
-  LiveConfig(std::unique_ptr<ConfigSource> source, ApplyFn apply);
+  // `history` (may be null) records every applied and refused document in the
+  // store; revision numbers then come from it.
+  LiveConfig(std::unique_ptr<ConfigSource> source, ApplyFn apply, ConfigHistory* history = nullptr);
   ~LiveConfig();
 
   // Reads and validates the document at start (revision 1). Error: unreadable
@@ -81,6 +90,7 @@ class LiveConfig {
 
   std::unique_ptr<ConfigSource> source_;
   ApplyFn apply_;
+  ConfigHistory* history_;
   std::atomic<bool> check_requested_{false};
   Notification stop_;
   std::thread thread_;

@@ -28,6 +28,7 @@ SchedulingLoop::SchedulingLoop(Engine* engine, ClusterSource* source, Actuator* 
       daemon_(engine, source, actuator, clock) {
   daemon_.set_check_invariants(options.check_invariants);
   daemon_.set_log_decisions(options.log_decisions);
+  daemon_.set_observer(options.observer);
   recent_cycles_.reserve(kRecent);
 }
 

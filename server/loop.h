@@ -34,6 +34,7 @@ struct LoopOptions {
   double publish_budget = 0.02;
   bool check_invariants = false;
   bool log_decisions = false;  // Daemon::set_log_decisions
+  StepObserver* observer = nullptr;  // Daemon::set_observer (not owned)
 };
 
 // When a part of the status that took `last_seconds` to build, `since` ago, may

@@ -7,6 +7,8 @@
 
 #include "core/strings.h"
 #include "spdlog/spdlog.h"
+#include "store/memory_store.h"
+#include "store/rocks_store.h"
 
 namespace drover {
 namespace {
@@ -24,13 +26,67 @@ Process::~Process() {
   mailbox_.Close();
 }
 
+void Process::OpenStore() {
+  if (store_) return;
+  if (options_.state_dir.empty()) {
+    spdlog::info("store: in memory (no --state-dir): revisions, audit, usage and timelines last as long as this process");
+    store_health_.set_where("in memory (no --state-dir)");
+    store_ = std::make_unique<MemoryStore>();
+  } else if (absl::StatusOr<std::unique_ptr<RocksStore>> rocks = RocksStore::Open(options_.state_dir); rocks.ok()) {
+    const StoreStats st = (*rocks)->Stats();
+    spdlog::info("store: {} ({} revisions, {} audit records, about {} usage points, {} timeline events{})",
+                 options_.state_dir, st.revisions, st.audit_records, st.usage_points, st.timeline_events,
+                 st.decode_errors > 0 ? StrCat("; ", st.decode_errors, " records skipped: they did not decode") : "");
+    store_health_.set_where(options_.state_dir);
+    store_ = *std::move(rocks);
+  } else {
+    spdlog::error("store: {}; scheduling goes on with an in-memory store (nothing is kept past this process)",
+                  std::string(rocks.status().message()));
+    store_health_.SetUnavailable(rocks.status());
+    store_ = std::make_unique<MemoryStore>();
+  }
+  history_ = std::make_unique<ConfigHistory>(store_.get(), &store_health_);
+}
+
+StoreRecorder* Process::StartRecorder(RecorderOptions options, StoreRecorder::StatusFn status, bool restore_timers) {
+  OpenStore();
+  options.usage_interval_ms = options_.usage_interval_ms;
+  options.forget_timers_after_ms = options_.engine.forget_preempted_after_ms;
+  recorder_ = std::make_unique<StoreRecorder>(store_.get(), &store_health_, options, std::move(status));
+  if (restore_timers) {
+    absl::flat_hash_map<std::string, PodTimers> timers = recorder_->LoadTimers();
+    if (!timers.empty()) spdlog::info("store: restored the timers of {} pods (waiting since, preemptions)", timers.size());
+    engine_->RestoreTimers(std::move(timers));
+  }
+  return recorder_.get();
+}
+
+std::string Process::StoreSummary() const {
+  if (!store_) return "";
+  const StoreStats st = store_->Stats();
+  std::string out = StrCat(st.path.empty() ? "in memory" : st.path, ": ", st.revisions, " configuration revisions (active ",
+                           history_ ? history_->active() : 0, "), ", st.audit_records, " audit records, ");
+  if (recorder_) {
+    const RecorderCounts& c = recorder_->counts();
+    StrAppend(&out, "this run wrote ", c.usage_samples, " usage samples in ", c.usage_passes, " passes, ",
+              c.timeline_events, " timeline events, ", c.audit, " preemption audits, ", c.timers_written, " timers; ");
+  }
+  StrAppend(&out, "held: ", st.timeline_events, " timeline events, ~", st.usage_points, " usage points, ~", st.timers,
+            " timers");
+  if (st.decode_errors > 0) StrAppend(&out, "; ", st.decode_errors, " undecodable records skipped");
+  if (store_health_.degraded()) StrAppend(&out, "; DEGRADED: ", store_health_.Check().detail);
+  return out;
+}
+
 absl::StatusOr<QueueConfig> Process::LoadQueues() {
+  OpenStore();
   if (options_.queues_path.empty()) {
     static_config_ = ConfigStatus{1, "", "built-in (one root queue)", absl::ToUnixMillis(absl::Now()), ""};
     return DefaultQueueConfig();
   }
   live_ = std::make_unique<LiveConfig>(std::make_unique<FileConfigSource>(options_.queues_path),
-                                       [this](QueueConfig c) { return ApplyThroughMailbox(std::move(c)); });
+                                       [this](QueueConfig c) { return ApplyThroughMailbox(std::move(c)); },
+                                       history_.get());
   return live_->LoadInitial();
 }
 
@@ -59,8 +115,12 @@ int64_t Process::ApplyTimedConfigs(int64_t now_ms, size_t* next) {
   const std::vector<TimedConfig>& timed = options_.sim_configs;
   while (*next < timed.size() && timed[*next].at_ms <= now_ms) {
     const TimedConfig& t = timed[(*next)++];
-    absl::StatusOr<QueueConfig> config = LoadQueueConfigFile(t.path);
+    FileConfigSource source(t.path);
+    absl::StatusOr<std::string> text = source.Read();
+    absl::StatusOr<QueueConfig> config = text.ok() ? ParseQueueConfig(*text, source.Name()) : text.status();
+    const int64_t wall_ms = absl::ToUnixMillis(absl::Now());
     if (!config.ok()) {
+      if (text.ok()) history_->RecordRefused(*text, source.Author(), std::string(config.status().message()), wall_ms);
       static_config_.last_error = std::string(config.status().message());
       spdlog::error("configuration at {} ms: refused {}; revision {} stays:\n{}", now_ms, t.path,
                     static_config_.revision, static_config_.last_error);
@@ -69,7 +129,8 @@ int64_t Process::ApplyTimedConfigs(int64_t now_ms, size_t* next) {
     for (const std::string& note : engine_->ApplyConfig(*std::move(config))) {
       spdlog::warn("configuration at {} ms: {}", now_ms, note);
     }
-    static_config_.revision += 1;
+    static_config_.revision = history_->RecordApplied(*text, source.Author(), source.Kind(), wall_ms);
+    static_config_.hash = ContentHash(*text);
     static_config_.source = "file " + t.path;
     static_config_.last_error.clear();
     spdlog::info("configuration at {} ms: applied revision {} from {}", now_ms, static_config_.revision, t.path);
@@ -91,7 +152,18 @@ absl::StatusOr<SimRunResult> Process::RunSimulated(QueueConfig initial, SimInput
   run.mailbox = &mailbox_;
   run.board = &board_;
   run.inputs = [this] { return StatusInputs{true, true, static_config_, {}}; };
-  return RunSimulation(engine_.get(), &sim, run);
+  // Usage is sampled from a status built at the virtual time (the board's is paced by wall time).
+  // Record times are the run's wall-clock start plus virtual time; timers are not restored: a
+  // simulation starts its virtual clock, and its pods, afresh.
+  RecorderOptions recorder;
+  recorder.time_base_ms = absl::ToUnixMillis(absl::Now());
+  run.observer = StartRecorder(recorder, [this](const Engine& e, int64_t now) {
+    return std::shared_ptr<const ClusterStatus>(
+        BuildStatus(e, now, StatusInputs{true, true, static_config_, {}}, BuildPendingSection(e, now)));
+  }, /*restore_timers=*/false);
+  SimRunResult result = RunSimulation(engine_.get(), &sim, run);
+  result.report.stored = StoreSummary();
+  return result;
 }
 
 }  // namespace drover

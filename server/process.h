@@ -36,6 +36,9 @@
 #include "server/mailbox.h"
 #include "server/sim_runner.h"
 #include "server/status.h"
+#include "server/store_health.h"
+#include "server/store_recorder.h"
+#include "store/store.h"
 
 namespace drover {
 
@@ -55,6 +58,11 @@ struct ProcessOptions {
   KubeRunOptions kube;           // cluster mode
   SimRunOptions sim;             // simulator mode
   std::vector<TimedConfig> sim_configs;  // simulator: documents applied at virtual times
+  // The store's RocksDB directory (--state-dir); "" = in memory, nothing kept
+  // past the process. A store that does not open leaves droverd scheduling with
+  // an in-memory one, degraded on /readyz.
+  std::string state_dir;
+  int64_t usage_interval_ms = 60'000;  // usage sampling (loop clock: virtual in the simulator)
 };
 
 class Process {
@@ -81,14 +89,27 @@ class Process {
   const StatusBoard& board() const { return board_; }
   // The engine, once a Run* has built it (for tests on the loop thread only).
   const Engine* engine() const { return engine_.get(); }
+  // The store, once LoadQueues or RunCluster has opened it.
+  Store* store() const { return store_.get(); }
+  const StoreHealth& store_health() const { return store_health_; }
+  // One line: where the store is and what this run wrote to it.
+  std::string StoreSummary() const;
 
  private:
   absl::Status BuildEngine(QueueConfig config);
+  // Opens the store named by state_dir once (never fails: see ProcessOptions::state_dir).
+  void OpenStore();
+  // The recorder on the engine: timers restored (when `restore_timers`), then observing the loop.
+  StoreRecorder* StartRecorder(RecorderOptions options, StoreRecorder::StatusFn status, bool restore_timers);
   absl::StatusOr<std::vector<std::string>> ApplyThroughMailbox(QueueConfig config);
   // Applies due simulator documents (virtual time `now_ms`); returns the next due time or -1.
   int64_t ApplyTimedConfigs(int64_t now_ms, size_t* next);
 
   ProcessOptions options_;
+  StoreHealth store_health_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ConfigHistory> history_;
+  std::unique_ptr<StoreRecorder> recorder_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<LiveConfig> live_;
   ConfigStatus static_config_;  // when there is no live source

@@ -90,26 +90,36 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
 
   // The quota document: the ConfigMap when named (the file is the fallback at
   // start), else the file. A cluster is never scheduled under a guessed tree.
+  OpenStore();
   auto apply = [this](QueueConfig c) { return ApplyThroughMailbox(std::move(c)); };
   absl::StatusOr<QueueConfig> config = absl::FailedPreconditionError(
       "no quota document: pass --queues FILE or --queues-configmap NAMESPACE/NAME (see deploy/)");
   if (!options_.queues_configmap.empty()) {
     absl::StatusOr<ConfigMapRef> ref = ParseConfigMapRef("--queues-configmap", options_.queues_configmap);
     if (!ref.ok()) return ref.status();
-    live_ = std::make_unique<LiveConfig>(std::make_unique<ConfigMapConfigSource>(http->get(), *ref), apply);
+    live_ = std::make_unique<LiveConfig>(std::make_unique<ConfigMapConfigSource>(http->get(), *ref), apply,
+                                         history_.get());
     config = live_->LoadInitial();
     if (!config.ok() && !options_.queues_path.empty()) {
       spdlog::warn("configuration: {}; starting from {} instead", std::string(config.status().message()),
                    options_.queues_path);
-      live_ = std::make_unique<LiveConfig>(std::make_unique<FileConfigSource>(options_.queues_path), apply);
+      live_ = std::make_unique<LiveConfig>(std::make_unique<FileConfigSource>(options_.queues_path), apply,
+                                           history_.get());
       config = live_->LoadInitial();
     }
   } else if (!options_.queues_path.empty()) {
-    live_ = std::make_unique<LiveConfig>(std::make_unique<FileConfigSource>(options_.queues_path), apply);
+    live_ = std::make_unique<LiveConfig>(std::make_unique<FileConfigSource>(options_.queues_path), apply,
+                                         history_.get());
     config = live_->LoadInitial();
   }
   if (!config.ok()) return config.status();
   if (absl::Status s = BuildEngine(*std::move(config)); !s.ok()) return s;
+  // Timers from before a restart, so a pod keeps the preemption delay it waited
+  // and its preemption count; usage is sampled from the published status.
+  RecorderOptions recorder_options;
+  recorder_options.write_usage_async = true;
+  StoreRecorder* recorder = StartRecorder(
+      recorder_options, [this](const Engine&, int64_t) { return board_.Get(); }, /*restore_timers=*/true);
 
   absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> elector = MakeElector(o, *rest, identity, http->get());
   if (!elector.ok()) return elector.status();
@@ -138,6 +148,8 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
       // A standby is ready: it serves probes and keeps its snapshot warm.
       server->AddReadyCheck("leader", [e = elector->get()] { return CheckResult{true, e->IsLeader() ? "leading" : "standby"}; });
     }
+    // Not fatal: scheduling goes on without the store; /readyz says it is degraded.
+    server->AddReadyCheck("store", [this] { return store_health_.Check(); });
     server->Get("/api/v1/status", [this](const HttpRequest& req) {
       return StatusResponse(*board_.Get(), req);
     });
@@ -161,6 +173,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   };
   LoopOptions loop_options = options_.loop;
   loop_options.log_decisions = true;
+  loop_options.observer = recorder;
   SchedulingLoop loop(engine_.get(), &source, &actuator, &clock, &mailbox_, &board_, inputs, loop_options);
   loop.AddObserver([&metrics](const Daemon::CycleRecord& c) { metrics.ObserveCycle(c); });
   bool was_synced = false;

@@ -20,6 +20,7 @@ SimRunResult RunSimulation(Engine* engine, SimCluster* sim, const SimRunOptions&
   LoopOptions lo;
   lo.check_invariants = options.check_invariants_every_step;
   lo.publish = options.board != nullptr;
+  lo.observer = options.observer;
   SchedulingLoop loop(engine, sim, sim, sim, options.mailbox ? options.mailbox : &own_mailbox,
                       options.board ? options.board : &own_board, options.inputs, lo);
   while (true) {

@@ -26,6 +26,7 @@ struct SimRunOptions {
   Mailbox* mailbox = nullptr;
   StatusBoard* board = nullptr;
   std::function<StatusInputs()> inputs;
+  StepObserver* observer = nullptr;  // told of every step (the store recorder)
 };
 
 struct SimRunResult {

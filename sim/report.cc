@@ -260,6 +260,7 @@ std::string FormatReportTable(const RunReport& r) {
   StrAppend(&out, "\nInvariants (no node over-committed, no queue above max, no pod bound twice): ",
             r.violations.empty() ? "OK" : StrCat(r.violations.size(), " VIOLATIONS"), "\n");
   for (size_t i = 0; i < r.violations.size() && i < 20; ++i) StrAppend(&out, "  ! ", r.violations[i], "\n");
+  if (!r.stored.empty()) StrAppend(&out, "\nStore: ", r.stored, "\n");
   return out;
 }
 
@@ -340,6 +341,7 @@ std::string FormatReportJson(const RunReport& r) {
   w.Key("violations"); w.StartArray();
   for (const auto& v : r.violations) w.String(v.c_str());
   w.EndArray();
+  w.Key("stored"); w.String(r.stored.c_str());
   w.Key("wall_seconds"); w.Double(r.wall_seconds);
   w.Key("peak_rss_kb"); w.Int64(r.peak_rss_kb);
   w.EndObject();

@@ -55,7 +55,8 @@ struct RunReport {
   };
   std::vector<QueueRow> queues;
   std::vector<std::string> violations;
-  std::vector<std::pair<int64_t, std::string>> top_pending_reasons;  // still pending at the end
+  std::vector<std::pair<int64_t, std::string>> top_pending_reasons;
+  std::string stored;  // what the daemon kept in its store, one line ("" = nothing said)  // still pending at the end
 };
 
 RunReport BuildReport(const SimCluster& sim, const Engine& engine, double wall_seconds);

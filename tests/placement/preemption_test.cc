@@ -410,3 +410,42 @@ TEST_CASE("a_gang_searches_for_victims_again_after_the_retry_interval", "[placem
   CHECK(h.Bound("ns/job-0"));
   CHECK(h.Bound("ns/job-1"));
 }
+
+TEST_CASE("restored_timers_keep_the_preemption_delay_waited_and_the_preemption_counts_across_a_restart",
+          "[placement][preemption]") {
+  std::vector<std::pair<std::string, PodTimers>> saved;
+  {
+    Harness h(kQueues, DelayedPreemption());
+    FillWithBorrowedTier2(h);
+    h.AddPod(GpuPod("a", "team-a", 4));
+    CHECK(h.Cycle(20 * 1000).evictions.empty());  // t = 0: first failed attempt
+    saved = h.engine->TakeTimerChanges();
+    REQUIRE(saved.size() == 1);
+    CHECK(saved[0].first == "ns/a");
+    CHECK(saved[0].second.waiting_since_ms == 0);
+    CHECK(h.engine->TakeTimerChanges().empty());  // taken
+  }
+  SECTION("the delay counts from before the restart") {
+    Harness h(kQueues, DelayedPreemption());
+    h.engine->RestoreTimers({saved.begin(), saved.end()});
+    FillWithBorrowedTier2(h);
+    h.AddPod(GpuPod("a", "team-a", 4));
+    h.now_ms = 20 * 1000;
+    CHECK(h.Cycle(10 * 1000).evictions.empty());  // t = 20 s
+    Decisions d = h.Cycle();                      // t = 30 s: 30 s since the first failure, not 10
+    REQUIRE(d.evictions.size() == 1);
+    std::vector<std::pair<std::string, PodTimers>> changes = h.engine->TakeTimerChanges();
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].second.preemptions == 1);  // the victim's count
+  }
+  SECTION("victims preempted max_preemptions_per_pod times before the restart are spared") {
+    Harness h(kQueues, DelayedPreemption());
+    h.engine->RestoreTimers({{"ns/b0", PodTimers{-1, 3}}, {"ns/b1", PodTimers{-1, 3}}});
+    FillWithBorrowedTier2(h);
+    h.AddPod(GpuPod("a", "team-a", 4));
+    h.now_ms = 60 * 1000;
+    CHECK(h.Cycle().evictions.empty());
+    h.now_ms = 120 * 1000;
+    CHECK(h.Cycle().evictions.empty());
+  }
+}

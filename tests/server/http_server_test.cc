@@ -47,6 +47,14 @@ TEST_CASE("readyz_lists_every_check_and_fails_while_any_fails", "[server][http]"
   server.Stop();
 }
 
+TEST_CASE("a_degraded_check_is_shown_but_does_not_fail_readiness", "[server][http]") {
+  HttpServer server({.host = "127.0.0.1", .port = 0});
+  server.AddReadyCheck("store", [] { return CheckResult{true, "usage: the disk is full", /*degraded=*/true}; });
+  auto [ready, body] = server.Readiness();
+  CHECK(ready);
+  CHECK(body.find("[!]store degraded: usage: the disk is full") != std::string::npos);
+}
+
 TEST_CASE("routes_receive_query_parameters", "[server][http]") {
   HttpServer server({.host = "127.0.0.1", .port = 0});
   server.Get("/echo", [](const HttpRequest& req) {
