@@ -482,6 +482,7 @@ int Audit(Client& c, const std::string& actor, const std::string& target, int li
 int main(int argc, char** argv) {
   CLI::App app{"droverctl: administer Drover's queues through droverd's admin API"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (-o, --server, --token) after the verb too; subcommands inherit it
   Globals g;
   app.add_option("--server", g.server, "droverd's admin API, HOST:PORT (env DROVER_SERVER; default localhost:10252)");
   app.add_option("--token", g.token, "bearer token (env DROVER_TOKEN)");

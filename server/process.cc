@@ -54,13 +54,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> Process::StartAdmin() {
   return server;
 }
 
-void Process::NoteConfig(const ConfigStatus& status) {
-  if (live_) {
-    live_->NoteRevision(status.revision, status.hash, status.source);
-  } else {
-    static_config_ = status;
-  }
-}
+void Process::NoteConfig(const ConfigStatus& status) { static_config_ = status; }
 
 absl::StatusOr<AdminApplied> Process::ApplyAdmin(AdminWrite w) {
   MutexLock one_at_a_time(&admin_mu_);
@@ -77,11 +71,9 @@ absl::StatusOr<AdminApplied> Process::ApplyAdmin(AdminWrite w) {
                             w.rolled_back_from > 0 ? StrCat("rollback to ", w.rolled_back_from, " by ", w.author)
                                                    : StrCat("admin-api ", w.author),
                             now, ""};
-  if (live_) {
-    NoteConfig(status);
-  } else {  // static_config_ belongs to the loop thread
-    (void)mailbox_.Post([this, status](Engine&) { NoteConfig(status); });
-  }
+  // The cluster's loop publishes live_'s status, the simulator's static_config_ (the loop thread's).
+  if (live_) live_->NoteRevision(status.revision, status.hash, status.source);
+  (void)mailbox_.Post([this, status](Engine&) { NoteConfig(status); });
   spdlog::info("configuration: applied revision {} from the admin API (author \"{}\")", revision, w.author);
   for (const std::string& n : notes) spdlog::warn("configuration: revision {}: {}", revision, n);
   return AdminApplied{revision, std::move(notes)};

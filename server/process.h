@@ -121,7 +121,7 @@ class Process : public AdminBackend {
   absl::StatusOr<std::vector<std::string>> ApplyThroughMailbox(QueueConfig config);
   // The admin API on options.admin_port (null when off). Error: bad token file, port taken.
   absl::StatusOr<std::unique_ptr<AdminServer>> StartAdmin();
-  // Sets the configuration status the loop publishes (loop thread, or before the loop runs).
+  // Sets the configuration status the simulator's loop publishes (loop thread only).
   void NoteConfig(const ConfigStatus& status);
   // Applies due simulator documents (virtual time `now_ms`); returns the next due time or -1.
   int64_t ApplyTimedConfigs(int64_t now_ms, size_t* next);

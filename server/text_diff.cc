@@ -52,12 +52,12 @@ void DiffMiddle(const std::vector<std::string_view>& a, const std::vector<std::s
     if (i < n && j < m && a[lo_a + i] == b[lo_b + j]) {
       ops.push_back({' ', a[lo_a + i], lo_a + i, lo_b + j});
       ++i, ++j;
-    } else if (j < m && (i == n || at(i, j + 1) >= at(i + 1, j))) {
-      ops.push_back({'+', b[lo_b + j], lo_a + i, lo_b + j});
-      ++j;
-    } else {
+    } else if (i < n && (j == m || at(i + 1, j) >= at(i, j + 1))) {  // removals first, like diff -u
       ops.push_back({'-', a[lo_a + i], lo_a + i, lo_b + j});
       ++i;
+    } else {
+      ops.push_back({'+', b[lo_b + j], lo_a + i, lo_b + j});
+      ++j;
     }
   }
 }
