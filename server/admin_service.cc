@@ -99,8 +99,9 @@ void FillQueue(const QueueStatus& q, const PendingSection& pending, pb::Queue* o
   }
 }
 
-void FillPending(const PendingWorkload& w, pb::PendingWorkload* out) {
-  out->set_workload(w.pod_keys.empty() ? "" : w.pod_keys.front());
+// `key`: the workload's timeline key (PendingSection::workload_keys).
+void FillPending(const PendingWorkload& w, const std::string& key, pb::PendingWorkload* out) {
+  out->set_workload(key);
   for (const std::string& p : w.pod_keys) out->add_pods(p);
   out->set_queue(w.queue);
   out->set_tier(w.tier);
@@ -138,6 +139,25 @@ std::string KindName(store::v1::TimelineEventKind k) {
   if (name.starts_with(kPrefix)) name = name.substr(kPrefix.size());
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
   return name;
+}
+
+// The timeline key of `w`, an element of `p.workloads`.
+std::string KeyAt(const PendingSection& p, const PendingWorkload* w) {
+  const size_t i = static_cast<size_t>(w - p.workloads.data());
+  if (i < p.workload_keys.size()) return p.workload_keys[i];
+  return w->pod_keys.empty() ? "" : w->pod_keys.front();
+}
+
+void AddTimeline(const std::vector<TimelineEvent>& events, pb::Explanation* out) {
+  for (const TimelineEvent& e : events) {
+    pb::TimelineEvent* t = out->add_timeline();
+    t->set_unix_ms(e.unix_ms());
+    t->set_kind(KindName(e.kind()));
+    t->set_reason(e.reason());
+    t->set_message(e.message());
+    t->set_node(e.node());
+    t->set_by(e.by());
+  }
 }
 
 bool InSubtree(const std::string& queue, const std::string& root) {
@@ -252,7 +272,7 @@ class AdminServer::Service final : public pb::Admin::Service {
     for (const PendingWorkload& w : st->pending->workloads) {
       if (!InSubtree(w.queue, req->queue()) || (req->has_tier() && w.tier != req->tier())) continue;
       if (!req->reason().empty() && PendingCodeName(w.code) != req->reason()) continue;
-      if (matched >= offset && out->workloads_size() < size) FillPending(w, out->add_workloads());
+      if (matched >= offset && out->workloads_size() < size) FillPending(w, KeyAt(*st->pending, &w), out->add_workloads());
       ++matched;
     }
     out->set_total(matched);
@@ -268,18 +288,11 @@ class AdminServer::Service final : public pb::Admin::Service {
     out->set_pod(key);
     std::shared_ptr<const ClusterStatus> st = backend_->CurrentStatus();
     FillWaiting(*st, key, out);
-    absl::StatusOr<std::vector<TimelineEvent>> events = backend_->AdminStore()->Timeline(key, kMaxPage);
-    if (events.ok()) {
-      for (const TimelineEvent& e : *events) {
-        pb::TimelineEvent* t = out->add_timeline();
-        t->set_unix_ms(e.unix_ms());
-        t->set_kind(KindName(e.kind()));
-        t->set_reason(e.reason());
-        t->set_message(e.message());
-        t->set_node(e.node());
-        t->set_by(e.by());
-      }
-    }
+    // A gang's events are kept under the gang ("ns/gang"), each naming its member.
+    const std::string& workload = out->pending() ? out->workload().workload() : key;
+    absl::StatusOr<std::vector<TimelineEvent>> events = backend_->AdminStore()->Timeline(workload, kMaxPage);
+    if (events.ok()) AddTimeline(*events, out);
+    if (workload != key && (events = backend_->AdminStore()->Timeline(key, kMaxPage)).ok()) AddTimeline(*events, out);
     if (!out->pending() && out->timeline_size() == 0) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, StrCat("pod ", key, ": not pending and no timeline in the store"));
     }
@@ -367,7 +380,7 @@ class AdminServer::Service final : public pb::Admin::Service {
     }
     if (mine == nullptr) return;
     out->set_pending(true);
-    FillPending(*mine, out->mutable_workload());
+    FillPending(*mine, KeyAt(*st.pending, mine), out->mutable_workload());
     std::vector<const PendingWorkload*> ahead;
     int64_t in_queue = 0;
     for (const PendingWorkload& w : st.pending->workloads) {
@@ -378,7 +391,7 @@ class AdminServer::Service final : public pb::Admin::Service {
     std::sort(ahead.begin(), ahead.end(), [](auto* a, auto* b) { return a->position < b->position; });
     out->set_queue_pending(in_queue);
     for (size_t i = 0; i < ahead.size() && i < kAheadListed; ++i) {
-      out->add_ahead(ahead[i]->pod_keys.empty() ? "" : ahead[i]->pod_keys.front());
+      out->add_ahead(KeyAt(*st.pending, ahead[i]));
     }
   }
 
