@@ -627,7 +627,8 @@ bool AnySubmit(const QueueSpec& q) {
 
 void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
   const Fields f = MapFields(
-      doc, "", {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement", "queues"}, errors);
+      doc, "", {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement", "admins", "queues"},
+      errors);
   auto section = [&f](std::string_view key) {
     const Field* s = Find(f, key);
     return s ? s->value : YAML::Node();
@@ -642,17 +643,27 @@ void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
   ReadPlacement(section("placement"), config_internal::QueuePaths(root), out, errors);
   out.root = config_internal::BuildQueueSpec(root);
   out.submit_enforced = AnySubmit(out.root);
+  if (Find(f, "admins") != nullptr) out.cluster_admins = config_internal::ReadAdmins(section("admins"), "admins", errors);
 }
 
 }  // namespace
 
 absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::string_view source) {
+  return ParseQueueConfig(yaml_text, source, nullptr);
+}
+
+absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::string_view source,
+                                             std::vector<ConfigError>* structured) {
   Errors errors(source);
+  auto fail = [&errors, structured] {
+    if (structured != nullptr) *structured = errors.Structured();
+    return errors.ToStatus();
+  };
   if (yaml_text.size() > kMaxDocumentBytes) {
     errors.Add(YAML::Mark::null_mark(), "",
                StrCat("the document is ", yaml_text.size(), " bytes; the limit is ", kMaxDocumentBytes,
                       " bytes (16 MiB)"));
-    return errors.ToStatus();
+    return fail();
   }
   QueueConfig config;
   try {
@@ -660,7 +671,7 @@ absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::st
   } catch (const std::exception& e) {  // yaml-cpp on input we did not foresee: still an error, not a crash
     errors.Add(YAML::Mark::null_mark(), "", StrCat("could not read the document: ", e.what()));
   }
-  if (!errors.empty()) return errors.ToStatus();
+  if (!errors.empty()) return fail();
   return config;
 }
 

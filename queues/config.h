@@ -60,6 +60,15 @@ struct SubmitAcl {
   std::vector<std::string> groups;      // Kubernetes group names (checked at admission)
 };
 
+// Who administers a queue subtree through the admin API (server/admin_auth.h):
+// they may change the queues below it, never its own entry. On the document's
+// top level, the cluster admins, who may change anything.
+struct AdminAcl {
+  std::vector<std::string> users;   // principal names (token file or Kubernetes user)
+  std::vector<std::string> groups;
+  bool empty() const { return users.empty() && groups.empty(); }
+};
+
 struct QueueSpec {
   std::string name;  // last path element: "prod"
   std::string path;  // full path: "root.safety.prod"
@@ -68,6 +77,7 @@ struct QueueSpec {
   QuotaSpec max;
   QueueLimits limits;
   SubmitAcl submit;
+  AdminAcl admins;
   std::vector<QueueSpec> children;  // empty = leaf
 };
 
@@ -91,12 +101,26 @@ struct QueueConfig {
   // True when some queue has a `submit` key: a queue named by annotation then needs a
   // grant on its path. False (no `submit` anywhere): root admits everyone.
   bool submit_enforced = false;
+  AdminAcl cluster_admins;  // the top-level `admins` section
+};
+
+// One error of a document, as ParseQueueConfig found it. line and column are
+// 1-based; 0 when the error has no position (a missing key, an empty document).
+struct ConfigError {
+  std::string path;     // "root.research.max.gpu.A100"; "" for the document
+  std::string message;
+  int line = 0;
+  int column = 0;
 };
 
 // Parses and validates a quota-as-code document. `source` names the document in
 // errors. On any error, returns InvalidArgument whose message lists every error,
 // one per line; nothing is half-built.
 absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::string_view source);
+// The same, and on error also every error structured into `errors` (not null),
+// in document order, at most kMaxErrorsListed.
+absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::string_view source,
+                                             std::vector<ConfigError>* errors);
 absl::StatusOr<QueueConfig> LoadQueueConfigFile(const std::string& path);
 
 // A config with only a root queue and the default catalog: every pod that names

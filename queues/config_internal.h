@@ -36,11 +36,14 @@ class Errors {
   // InvalidArgument listing every error, one per line, in document order; past
   // kMaxErrorsListed, a last line says how many more there were.
   absl::Status ToStatus() const;
+  // Every listed error, structured, in document order.
+  std::vector<ConfigError> Structured() const;
 
  private:
   struct Entry {
     int line;
     std::string text;
+    ConfigError error;
   };
   std::string source_;
   std::vector<Entry> entries_;
@@ -107,6 +110,7 @@ struct QueueDraft {
   QuotaDraft max;
   QueueLimits limits;
   SubmitAcl submit;
+  AdminAcl admins;
   std::vector<QueueDraft> children;
 };
 
@@ -118,5 +122,7 @@ void CheckQueueTree(const QueueDraft& root, Errors& errors);
 // Path -> whether it is a leaf, for every queue with a valid name.
 std::map<std::string, bool> QueuePaths(const QueueDraft& root);
 QueueSpec BuildQueueSpec(const QueueDraft& draft);
+// Reads an `admins: {users: [...], groups: [...]}` mapping.
+AdminAcl ReadAdmins(const YAML::Node& node, const std::string& path, Errors& errors);
 
 }  // namespace drover::config_internal

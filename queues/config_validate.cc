@@ -24,7 +24,20 @@ void Errors::Add(const YAML::Mark& at, std::string_view path, std::string_view m
   // Values in messages are quoted cut (Quote); a path may still hold a huge key.
   StrAppend(&text, ": ", CutForMessage(path, 2 * kMaxQuotedBytes), path.empty() ? "" : ": ",
             CutForMessage(message, 8 * kMaxQuotedBytes));
-  entries_.push_back({at.line, std::move(text)});
+  ConfigError e{std::string(CutForMessage(path, 2 * kMaxQuotedBytes)), std::string(CutForMessage(message, 8 * kMaxQuotedBytes)),
+                at.line >= 0 ? at.line + 1 : 0, at.line >= 0 ? at.column + 1 : 0};
+  entries_.push_back({at.line, std::move(text), std::move(e)});
+}
+
+std::vector<ConfigError> Errors::Structured() const {
+  std::vector<Entry> sorted = entries_;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) { return a.line < b.line; });
+  std::vector<ConfigError> out;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i > 0 && sorted[i].text == sorted[i - 1].text) continue;
+    out.push_back(sorted[i].error);
+  }
+  return out;
 }
 
 absl::Status Errors::ToStatus() const {
@@ -449,7 +462,7 @@ QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, siz
   q.mark = node.Mark();
   ReadQueueName(node, parent_path, index, q, errors);
   const bool is_root = parent_path.empty();
-  const Fields fields = MapFields(node, q.path, {"name", "weight", "guaranteed", "max", "limits", "submit", "children"}, errors);
+  const Fields fields = MapFields(node, q.path, {"name", "weight", "guaranteed", "max", "limits", "submit", "admins", "children"}, errors);
   for (const Field& f : fields) {
     const std::string path = Join(q.path, f.key);
     if (f.key == "weight") {
@@ -470,6 +483,8 @@ QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, siz
       q.limits = ReadLimits(f.value, path, errors);
     } else if (f.key == "submit") {
       q.submit = ReadSubmit(f.value, path, errors);
+    } else if (f.key == "admins") {
+      q.admins = ReadAdmins(f.value, path, errors);
     } else if (f.key == "children") {
       walk.ancestors.push_back(node);
       ReadChildren(f.value, q, walk, errors);
@@ -613,6 +628,19 @@ std::map<std::string, bool> QueuePaths(const QueueDraft& root) {
   return out;
 }
 
+AdminAcl ReadAdmins(const YAML::Node& node, const std::string& path, Errors& errors) {
+  AdminAcl out;
+  for (const Field& f : MapFields(node, path, {"users", "groups"}, errors)) {
+    const std::string field = Join(path, f.key);
+    if (f.key == "users") {
+      out.users = ReadNames(f.value, field, IsPrincipalName, "a user name", errors);
+    } else {
+      out.groups = ReadNames(f.value, field, IsPrincipalName, "a group name", errors);
+    }
+  }
+  return out;
+}
+
 QueueSpec BuildQueueSpec(const QueueDraft& draft) {
   QueueSpec spec;
   spec.name = draft.name;
@@ -622,6 +650,7 @@ QueueSpec BuildQueueSpec(const QueueDraft& draft) {
   spec.max = BuildQuota(draft.max);
   spec.limits = draft.limits;
   spec.submit = draft.submit;
+  spec.admins = draft.admins;
   for (const QueueDraft& c : draft.children) spec.children.push_back(BuildQueueSpec(c));
   return spec;
 }

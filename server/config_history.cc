@@ -30,8 +30,16 @@ int64_t ConfigHistory::RecordApplied(const std::string& text, const std::string&
   return Append(text, author, source, now_unix_ms);
 }
 
+int64_t ConfigHistory::RecordAdmin(const std::string& text, const std::string& author, const std::string& comment,
+                                   int64_t rolled_back_from, int64_t now_unix_ms) {
+  MutexLock lock(&mu_);
+  return Append(text, author,
+                rolled_back_from > 0 ? store::v1::REVISION_SOURCE_ROLLBACK : store::v1::REVISION_SOURCE_ADMIN_API,
+                now_unix_ms, comment, rolled_back_from);
+}
+
 int64_t ConfigHistory::Append(const std::string& text, const std::string& author, store::v1::RevisionSource source,
-                              int64_t now_unix_ms) {
+                              int64_t now_unix_ms, const std::string& comment, int64_t rolled_back_from) {
   const std::string hash = Sha256Hex(text);
   if (store_ == nullptr) return ++active_;
   Revision r;
@@ -39,6 +47,8 @@ int64_t ConfigHistory::Append(const std::string& text, const std::string& author
   r.set_source(source);
   r.set_document(text);
   r.set_applied_unix_ms(now_unix_ms);
+  r.set_comment(comment);
+  r.set_rolled_back_from(rolled_back_from);
   absl::StatusOr<Revision> stored = store_->Apply(active_, r);
   if (stored.status().code() == absl::StatusCode::kAborted) {
     // Another writer moved the active revision (a later admin API): the document
@@ -47,7 +57,10 @@ int64_t ConfigHistory::Append(const std::string& text, const std::string& author
   }
   health_->Note(stored.status(), "configuration revision");
   active_ = stored.ok() ? stored->revision() : active_ + 1;
-  Audit(author, "config.apply", StrCat("sha256 ", hash.substr(0, 12)),
+  const bool rollback = source == store::v1::REVISION_SOURCE_ROLLBACK;
+  Audit(author, rollback ? "config.rollback" : "config.apply",
+        StrCat(rollback ? StrCat("to revision ", rolled_back_from, ", ") : "", "sha256 ", hash.substr(0, 12),
+               comment.empty() ? "" : StrCat(": ", comment)),
         stored.ok() ? StrCat("revision ", active_) : StrCat("revision ", active_, " not stored: ", stored.status().message()),
         now_unix_ms);
   return active_;

@@ -34,6 +34,11 @@ class ConfigHistory {
   // A document the engine has applied: a new revision. Thread-safe.
   int64_t RecordApplied(const std::string& text, const std::string& author, store::v1::RevisionSource source,
                         int64_t now_unix_ms);
+  // A document an admin applied through the admin API: a new revision (source
+  // ADMIN_API, or ROLLBACK with `rolled_back_from`), author `author`, with
+  // `comment`, and an audit record. Thread-safe.
+  int64_t RecordAdmin(const std::string& text, const std::string& author, const std::string& comment,
+                      int64_t rolled_back_from, int64_t now_unix_ms);
   // A document that was refused (invalid, or the loop did not take it).
   void RecordRefused(const std::string& text, const std::string& author, const std::string& errors,
                      int64_t now_unix_ms);
@@ -41,7 +46,8 @@ class ConfigHistory {
 
  private:
   int64_t Append(const std::string& text, const std::string& author, store::v1::RevisionSource source,
-                 int64_t now_unix_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                 int64_t now_unix_ms, const std::string& comment = "", int64_t rolled_back_from = 0)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Audit(const std::string& author, const std::string& action, const std::string& reason,
              const std::string& result, int64_t now_unix_ms);
 

@@ -1,50 +1,563 @@
-// droverctl: Drover's admin CLI. This round it validates quota-as-code files
-// offline (`droverctl validate -f queues.yaml`, or `-f -` for standard input);
-// the commands that talk to a running droverd arrive with the gRPC admin API.
+// droverctl: Drover's admin CLI, a client of droverd's admin API
+// (proto/drover/admin/v1/admin.proto), like kubectl for queues:
+//
+//   droverctl get queues [-o wide|json|yaml]      droverctl describe queue root.research
+//   droverctl get pending [--queue Q]              droverctl explain pod NS/NAME
+//   droverctl diff -f queues.yaml                  droverctl apply -f queues.yaml [--dry-run] [--yes]
+//   droverctl history                              droverctl rollback --to 3
+//   droverctl top gpus [--nodes]                   droverctl audit [--actor alice]
+//   droverctl validate -f queues.yaml              (offline: no server needed)
+//
+// Server and credentials: --server HOST:PORT (env DROVER_SERVER, default
+// localhost:10252), --token TOKEN or --token-file FILE (env DROVER_TOKEN).
+// Exit codes: 0 ok, 1 error, 2 bad usage, 3 conflict (the document changed
+// since it was read), 4 not authenticated or not permitted.
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <fstream>
 #include <iostream>
-#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_join.h"
+#include "core/strings.h"
+#include "drover/admin/v1/admin.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "queues/config.h"
+#include "yaml-cpp/yaml.h"
 
 namespace {
 
-// Reads a document from standard input, refusing more than the document limit.
-absl::StatusOr<std::string> ReadStdin() {
+namespace pb = drover::admin::v1;
+using drover::StrCat;
+
+enum Exit { kOk = 0, kError = 1, kUsage = 2, kConflict = 3, kDenied = 4 };
+
+struct Globals {
+  std::string server;
+  std::string token;
+  std::string token_file;
+  std::string output = "table";  // table, wide, json, yaml
+};
+
+// Reads a document from a file or standard input ("-"), refusing more than the document limit.
+absl::StatusOr<std::string> ReadDocument(const std::string& file) {
+  std::ifstream in_file;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    in_file.open(file, std::ios::binary);
+    if (!in_file) return absl::NotFoundError(StrCat(file, ": cannot open"));
+    in = &in_file;
+  }
   std::string text;
   char buf[65536];
-  while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(std::cin.gcount()));
+  while (in->read(buf, sizeof buf) || in->gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in->gcount()));
     if (text.size() > drover::kMaxDocumentBytes) {
-      return absl::InvalidArgumentError("-f -: standard input is over the document limit of 16 MiB");
+      return absl::InvalidArgumentError(StrCat(file == "-" ? "standard input" : file, " is over the document limit of 16 MiB"));
     }
   }
   return text;
 }
 
-absl::StatusOr<drover::QueueConfig> Load(const std::string& file) {
-  if (file != "-") return drover::LoadQueueConfigFile(file);
-  absl::StatusOr<std::string> text = ReadStdin();
-  if (!text.ok()) return text.status();
-  return drover::ParseQueueConfig(*text, "<stdin>");
+int Validate(const std::string& file) {
+  absl::StatusOr<std::string> text = ReadDocument(file);
+  absl::StatusOr<drover::QueueConfig> cfg =
+      text.ok() ? drover::ParseQueueConfig(*text, file == "-" ? "<stdin>" : file) : text.status();
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
+    return kError;
+  }
+  std::printf("%s: valid\n", file == "-" ? "<stdin>" : file.c_str());
+  return kOk;
+}
+
+class Client {
+ public:
+  explicit Client(const Globals& g) : g_(g) {}
+
+  // Resolves the server and token from flags and the environment. Error: a token file that cannot be read.
+  absl::Status Init() {
+    std::string server = g_.server;
+    if (server.empty() && std::getenv("DROVER_SERVER") != nullptr) server = std::getenv("DROVER_SERVER");
+    if (server.empty()) server = "localhost:10252";
+    token_ = g_.token;
+    if (token_.empty() && !g_.token_file.empty()) {
+      std::ifstream in(g_.token_file);
+      if (!in) return absl::NotFoundError(StrCat("--token-file: cannot read \"", g_.token_file, "\""));
+      std::getline(in, token_);
+    }
+    if (token_.empty() && std::getenv("DROVER_TOKEN") != nullptr) token_ = std::getenv("DROVER_TOKEN");
+    server_ = server;
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(static_cast<int>(drover::kMaxDocumentBytes) + (1 << 20));
+    stub_ = pb::Admin::NewStub(grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+    return absl::OkStatus();
+  }
+
+  // Calls `method` with credentials and a 30 s deadline; on failure prints the error and returns its exit code.
+  template <typename Req, typename Resp, typename Method>
+  int Call(Method method, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!token_.empty()) ctx.AddMetadata("authorization", StrCat("Bearer ", token_));
+    const grpc::Status s = ((*stub_).*method)(&ctx, req, resp);
+    if (s.ok()) return kOk;
+    return Report(s);
+  }
+
+  const Globals& globals() const { return g_; }
+
+ private:
+  int Report(const grpc::Status& s) const {
+    std::fprintf(stderr, "droverctl: %s\n", s.error_message().c_str());
+    switch (s.error_code()) {
+      case grpc::StatusCode::ABORTED:
+      case grpc::StatusCode::FAILED_PRECONDITION:
+        return kConflict;
+      case grpc::StatusCode::UNAUTHENTICATED:
+        std::fprintf(stderr, "droverctl: pass --token, --token-file or set DROVER_TOKEN\n");
+        return kDenied;
+      case grpc::StatusCode::PERMISSION_DENIED:
+        return kDenied;
+      case grpc::StatusCode::UNAVAILABLE:
+        std::fprintf(stderr, "droverctl: is droverd running with its admin API on %s? (--server or DROVER_SERVER)\n",
+                     server_.c_str());
+        return kError;
+      default:
+        return kError;
+    }
+  }
+
+  const Globals& g_;
+  std::string server_;
+  std::string token_;
+  std::unique_ptr<pb::Admin::Stub> stub_;
+};
+
+// --- Output ---
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+// JSON is YAML's flow style: re-emitted in block style.
+std::string Yaml(const google::protobuf::Message& m) {
+  YAML::Emitter e;
+  e << YAML::Load(Json(m));
+  return StrCat(e.c_str(), "\n");
+}
+
+// Prints `m` as JSON or YAML when asked; returns false for the table formats.
+bool PrintStructured(const Globals& g, const google::protobuf::Message& m) {
+  if (g.output == "json") std::fputs(Json(m).c_str(), stdout);
+  if (g.output == "yaml") std::fputs(Yaml(m).c_str(), stdout);
+  return g.output == "json" || g.output == "yaml";
+}
+
+// Milli-units as a short decimal: 16000 -> "16", 500 -> "0.5".
+std::string Milli(int64_t v) {
+  if (v % 1000 == 0) return StrCat(v / 1000);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(v) / 1000.0);
+  return buf;
+}
+
+std::string Bytes(int64_t v) {
+  constexpr std::pair<int64_t, const char*> kUnits[] = {{int64_t{1} << 40, "Ti"}, {int64_t{1} << 30, "Gi"}, {int64_t{1} << 20, "Mi"}};
+  for (const auto& [unit, name] : kUnits) {
+    if (v >= unit) return StrCat(v / unit, name);
+  }
+  return StrCat(v);
+}
+
+std::string Amount(const pb::ResourceUsage& r, int64_t v) {
+  if (r.resource() == "memory") return Bytes(v);
+  return Milli(v);
+}
+
+// Columns padded to their widest cell, two spaces apart, like kubectl.
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+// "A100 24/16/40" per GPU type: usage / guaranteed / max.
+std::string GpuSummary(const pb::Queue& q) {
+  std::vector<std::string> parts;
+  for (const pb::ResourceUsage& r : q.resources()) {
+    if (r.resource() == "cpu" || r.resource() == "memory") continue;
+    parts.push_back(StrCat(r.resource(), " ", Milli(r.usage()), "/", Milli(r.guaranteed()), "/", Milli(r.max())));
+  }
+  return parts.empty() ? "-" : absl::StrJoin(parts, ", ");
+}
+
+// --- Verbs ---
+
+int GetQueues(Client& c) {
+  pb::ListQueuesResponse resp;
+  if (int rc = c.Call(&pb::Admin::Stub::ListQueues, pb::ListQueuesRequest(), &resp); rc != kOk) return rc;
+  if (PrintStructured(c.globals(), resp)) return kOk;
+  const bool wide = c.globals().output == "wide";
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"QUEUE", "WEIGHT", "RUNNING", "PENDING", "GPUS (USED/GUARANTEED/MAX)"});
+  if (wide) rows.back().insert(rows.back().end(), {"SHARE", "CPU (USED/GUAR/MAX)", "MEMORY (USED/GUAR/MAX)", "STATE"});
+  for (const pb::Queue& q : resp.queues()) {
+    std::vector<std::string> row = {q.path(), Milli(static_cast<int64_t>(q.weight() * 1000)), StrCat(q.running_pods()),
+                                    StrCat(q.pending_pods()), GpuSummary(q)};
+    if (wide) {
+      std::string cpu = "-", mem = "-";
+      for (const pb::ResourceUsage& r : q.resources()) {
+        const std::string v = StrCat(Amount(r, r.usage()), "/", Amount(r, r.guaranteed()), "/", Amount(r, r.max()));
+        if (r.resource() == "cpu") cpu = v;
+        if (r.resource() == "memory") mem = v;
+      }
+      char share[32];
+      std::snprintf(share, sizeof share, "%.3f", q.fair_share());
+      const std::string state = q.draining() ? "Draining" : q.over_max_by_config() ? "OverMax" : "Active";
+      row.insert(row.end(), {share, cpu, mem, state});
+    }
+    rows.push_back(std::move(row));
+  }
+  PrintTable(rows);
+  std::printf("\nconfiguration revision %lld\n", static_cast<long long>(resp.config_revision()));
+  return kOk;
+}
+
+int DescribeQueue(Client& c, const std::string& path) {
+  pb::GetQueueRequest req;
+  req.set_path(path);
+  pb::Queue q;
+  if (int rc = c.Call(&pb::Admin::Stub::GetQueue, req, &q); rc != kOk) return rc;
+  if (PrintStructured(c.globals(), q)) return kOk;
+  std::printf("Name:         %s\nParent:       %s\nLeaf:         %s\nWeight:       %g\nFair share:   %.4f\n",
+              q.path().c_str(), q.parent().empty() ? "-" : q.parent().c_str(), q.leaf() ? "yes" : "no", q.weight(),
+              q.fair_share());
+  std::printf("State:        %s\nRunning pods: %lld (tiers 0/1/2: %s)\nPending pods: %lld (workloads by tier 0/1/2: %s)\n\n",
+              q.draining() ? "Draining" : q.over_max_by_config() ? "above its max after a configuration change" : "Active",
+              static_cast<long long>(q.running_pods()), absl::StrJoin(q.running_by_tier(), "/").c_str(),
+              static_cast<long long>(q.pending_pods()), absl::StrJoin(q.pending_by_tier(), "/").c_str());
+  std::vector<std::vector<std::string>> rows = {{"RESOURCE", "USED", "GUARANTEED", "MAX", "BORROWED", "PENDING DEMAND"}};
+  for (const pb::ResourceUsage& r : q.resources()) {
+    rows.push_back({r.resource(), Amount(r, r.usage()), Amount(r, r.guaranteed()), Amount(r, r.max()),
+                    Amount(r, r.borrowed()), Amount(r, r.pending_demand())});
+  }
+  PrintTable(rows);
+  return kOk;
+}
+
+int GetPending(Client& c, const std::string& queue, int tier, const std::string& reason, int limit) {
+  pb::ListPendingRequest req;
+  req.set_queue(queue);
+  if (tier >= 0) {
+    req.set_tier(tier);
+    req.set_has_tier(true);
+  }
+  req.set_reason(reason);
+  req.set_page_size(limit);
+  pb::ListPendingResponse resp;
+  if (int rc = c.Call(&pb::Admin::Stub::ListPending, req, &resp); rc != kOk) return rc;
+  if (PrintStructured(c.globals(), resp)) return kOk;
+  std::vector<std::vector<std::string>> rows = {{"WORKLOAD", "PODS", "QUEUE", "TIER", "POSITION", "REASON", "MESSAGE"}};
+  for (const pb::PendingWorkload& w : resp.workloads()) {
+    rows.push_back({w.workload(), StrCat(w.pods_size()), w.queue().empty() ? "-" : w.queue(), StrCat(w.tier()),
+                    w.position() > 0 ? StrCat(w.position()) : "-", w.reason(),
+                    c.globals().output == "wide" ? w.message() : std::string(drover::CutForMessage(w.message(), 60))});
+  }
+  PrintTable(rows);
+  std::printf("\n%d of %lld pending workloads%s\n", resp.workloads_size(), static_cast<long long>(resp.total()),
+              resp.next_page_token().empty() ? "" : " (more: raise --limit)");
+  return kOk;
+}
+
+int ExplainPod(Client& c, const std::string& pod) {
+  const size_t slash = pod.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == pod.size()) {
+    std::fprintf(stderr, "droverctl: explain pod: \"%s\" is not NAMESPACE/NAME\n", pod.c_str());
+    return kUsage;
+  }
+  pb::ExplainRequest req;
+  req.set_namespace_(pod.substr(0, slash));
+  req.set_name(pod.substr(slash + 1));
+  pb::Explanation e;
+  if (int rc = c.Call(&pb::Admin::Stub::Explain, req, &e); rc != kOk) return rc;
+  if (PrintStructured(c.globals(), e)) return kOk;
+  if (e.pending()) {
+    const pb::PendingWorkload& w = e.workload();
+    std::printf("Pod %s is pending: %s\n  %s\n", e.pod().c_str(), w.reason().c_str(),
+                w.message().empty() ? "(not tried yet)" : w.message().c_str());
+    std::printf("Queue:    %s (tier %d)\nPosition: %lld of %lld pending in the queue\n", w.queue().c_str(), w.tier(),
+                static_cast<long long>(w.position()), static_cast<long long>(e.queue_pending()));
+    if (e.ahead_size() > 0) std::printf("Ahead:    %s%s\n", absl::StrJoin(e.ahead(), ", ").c_str(), w.position() - 1 > e.ahead_size() ? ", ..." : "");
+  } else {
+    std::printf("Pod %s is not pending.\n", e.pod().c_str());
+  }
+  if (e.timeline_size() > 0) {
+    std::printf("\nTimeline:\n");
+    std::vector<std::vector<std::string>> rows = {{"  TIME (UNIX MS)", "EVENT", "REASON", "NODE", "DETAIL"}};
+    for (const pb::TimelineEvent& t : e.timeline()) {
+      rows.push_back({StrCat("  ", t.unix_ms()), t.kind(), t.reason().empty() ? "-" : t.reason(),
+                      t.node().empty() ? "-" : t.node(), t.by().empty() ? t.message() : StrCat("by ", t.by())});
+    }
+    PrintTable(rows);
+  }
+  return kOk;
+}
+
+void PrintErrors(const std::string& file, const google::protobuf::RepeatedPtrField<pb::ValidationError>& errors) {
+  for (const pb::ValidationError& v : errors) {
+    std::fprintf(stderr, "%s:%d:%d: %s%s%s\n", file.c_str(), v.line(), v.column(), v.path().c_str(),
+                 v.path().empty() ? "" : ": ", v.message().c_str());
+  }
+}
+
+int Diff(Client& c, const std::string& file) {
+  absl::StatusOr<std::string> text = ReadDocument(file);
+  if (!text.ok()) {
+    std::fprintf(stderr, "droverctl: %s\n", std::string(text.status().message()).c_str());
+    return kError;
+  }
+  pb::DiffConfigRequest req;
+  req.set_document(*text);
+  pb::DiffConfigResponse resp;
+  if (int rc = c.Call(&pb::Admin::Stub::DiffConfig, req, &resp); rc != kOk) return rc;
+  std::fputs(resp.diff().empty() ? "no changes against the active revision\n" : resp.diff().c_str(), stdout);
+  PrintErrors(file, resp.errors());
+  return resp.errors_size() > 0 ? kError : kOk;
+}
+
+bool Confirm(const std::string& question) {
+  std::fprintf(stderr, "%s [y/N] ", question.c_str());
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+int PrintApplied(const pb::ApplyConfigResponse& r, bool dry_run) {
+  for (const std::string& n : r.notes()) std::printf("note: %s\n", n.c_str());
+  if (dry_run) {
+    std::printf("dry run: valid and permitted; would become revision %lld\n", static_cast<long long>(r.revision() + 1));
+  } else {
+    std::printf("applied: revision %lld is in force\n", static_cast<long long>(r.revision()));
+  }
+  return kOk;
+}
+
+int Apply(Client& c, const std::string& file, bool yes, bool dry_run, const std::string& comment) {
+  absl::StatusOr<std::string> text = ReadDocument(file);
+  if (!text.ok()) {
+    std::fprintf(stderr, "droverctl: %s\n", std::string(text.status().message()).c_str());
+    return kError;
+  }
+  pb::ApplyConfigRequest req;
+  req.set_document(*text);
+  req.set_comment(comment);
+  req.set_dry_run(true);
+  pb::GetConfigRequest get;
+  pb::ConfigRevision active;
+  if (int rc = c.Call(&pb::Admin::Stub::GetConfig, get, &active); rc != kOk) return rc;
+  req.set_expected_revision(active.revision());
+  pb::ApplyConfigResponse preview;
+  if (int rc = c.Call(&pb::Admin::Stub::ApplyConfig, req, &preview); rc != kOk) return rc;
+  std::fputs(preview.diff().empty() ? "no changes against the active revision\n" : preview.diff().c_str(), stdout);
+  if (preview.errors_size() > 0) {
+    PrintErrors(file, preview.errors());
+    std::fprintf(stderr, "droverctl: %d errors; nothing applied\n", preview.errors_size());
+    return kError;
+  }
+  if (preview.diff().empty()) return kOk;
+  if (dry_run) return PrintApplied(preview, true);
+  if (!yes && !Confirm(StrCat("Apply these changes on top of revision ", active.revision(), "?"))) {
+    std::fprintf(stderr, "droverctl: not applied (answer y, or pass --yes)\n");
+    return kError;
+  }
+  req.set_dry_run(false);
+  pb::ApplyConfigResponse applied;
+  if (int rc = c.Call(&pb::Admin::Stub::ApplyConfig, req, &applied); rc != kOk) return rc;
+  return PrintApplied(applied, false);
+}
+
+int History(Client& c, int limit) {
+  pb::ListRevisionsRequest req;
+  req.set_page_size(limit);
+  pb::ListRevisionsResponse resp;
+  if (int rc = c.Call(&pb::Admin::Stub::ListRevisions, req, &resp); rc != kOk) return rc;
+  if (PrintStructured(c.globals(), resp)) return kOk;
+  std::vector<std::vector<std::string>> rows = {{"REVISION", "APPLIED (UNIX MS)", "SOURCE", "AUTHOR", "SHA256", "COMMENT"}};
+  for (const pb::ConfigRevision& r : resp.revisions()) {
+    std::string comment = r.comment();
+    if (r.rolled_back_from() > 0 && comment.empty()) comment = StrCat("rollback to ", r.rolled_back_from());
+    rows.push_back({StrCat(r.revision()), StrCat(r.applied_unix_ms()), r.source(), r.author(), r.sha256().substr(0, 12),
+                    comment.empty() ? "-" : comment});
+  }
+  PrintTable(rows);
+  return kOk;
+}
+
+int Rollback(Client& c, int64_t to, bool yes, bool dry_run, const std::string& comment) {
+  pb::ConfigRevision active;
+  if (int rc = c.Call(&pb::Admin::Stub::GetConfig, pb::GetConfigRequest(), &active); rc != kOk) return rc;
+  pb::RollbackRequest req;
+  req.set_to_revision(to);
+  req.set_expected_revision(active.revision());
+  req.set_comment(comment);
+  req.set_dry_run(true);
+  pb::ApplyConfigResponse preview;
+  if (int rc = c.Call(&pb::Admin::Stub::Rollback, req, &preview); rc != kOk) return rc;
+  std::fputs(preview.diff().empty() ? "revision's document equals the active one\n" : preview.diff().c_str(), stdout);
+  if (dry_run) return PrintApplied(preview, true);
+  if (!yes && !Confirm(StrCat("Roll back to revision ", to, "'s document (as a new revision)?"))) {
+    std::fprintf(stderr, "droverctl: not rolled back (answer y, or pass --yes)\n");
+    return kError;
+  }
+  req.set_dry_run(false);
+  pb::ApplyConfigResponse applied;
+  if (int rc = c.Call(&pb::Admin::Stub::Rollback, req, &applied); rc != kOk) return rc;
+  return PrintApplied(applied, false);
+}
+
+int TopGpus(Client& c, bool nodes) {
+  pb::GetInventoryRequest req;
+  req.set_nodes(nodes);
+  pb::Inventory inv;
+  if (int rc = c.Call(&pb::Admin::Stub::GetInventory, req, &inv); rc != kOk) return rc;
+  if (PrintStructured(c.globals(), inv)) return kOk;
+  std::vector<std::vector<std::string>> rows = {{"GPU TYPE", "NODES", "TOTAL", "ALLOCATED", "FREE", "WHOLE NODES FREE", "STRANDED"}};
+  for (const pb::GpuTypeInventory& t : inv.types()) {
+    rows.push_back({t.type(), StrCat(t.nodes()), StrCat(t.total()), Milli(t.allocated_milli()), StrCat(t.free()),
+                    StrCat(t.whole_nodes_free()), StrCat(t.stranded())});
+  }
+  PrintTable(rows);
+  if (!nodes) return kOk;
+  std::printf("\n");
+  rows = {{"NODE", "GPU TYPE", "GPUS", "FREE", "ALLOCATED", "SCHEDULABLE"}};
+  for (const pb::NodeInventory& n : inv.nodes()) {
+    rows.push_back({n.name(), n.type().empty() ? "-" : n.type(), StrCat(n.gpus()), StrCat(n.free_gpus()),
+                    Milli(n.allocated_milli()), n.schedulable() ? "yes" : "no"});
+  }
+  PrintTable(rows);
+  return kOk;
+}
+
+int Audit(Client& c, const std::string& actor, const std::string& target, int limit) {
+  pb::ListAuditRequest req;
+  req.set_actor(actor);
+  req.set_target_prefix(target);
+  req.set_limit(limit);
+  pb::ListAuditResponse resp;
+  if (int rc = c.Call(&pb::Admin::Stub::ListAudit, req, &resp); rc != kOk) return rc;
+  if (PrintStructured(c.globals(), resp)) return kOk;
+  std::vector<std::vector<std::string>> rows = {{"SEQ", "TIME (UNIX MS)", "ACTOR", "ACTION", "TARGET", "RESULT", "REASON"}};
+  for (const pb::AuditRecord& a : resp.records()) {
+    rows.push_back({StrCat(a.sequence()), StrCat(a.unix_ms()), a.actor(), a.action(), a.target(),
+                    std::string(drover::CutForMessage(a.result(), 80)), std::string(drover::CutForMessage(a.reason(), 80))});
+  }
+  PrintTable(rows);
+  return kOk;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"droverctl: administer Drover queues"};
+  CLI::App app{"droverctl: administer Drover's queues through droverd's admin API"};
   app.require_subcommand(1);
-  std::string file;
-  CLI::App* validate = app.add_subcommand("validate", "check a quota-as-code document and report every error");
+  app.fallthrough();  // global flags (-o, --server, --token) after the verb too; subcommands inherit it
+  Globals g;
+  app.add_option("--server", g.server, "droverd's admin API, HOST:PORT (env DROVER_SERVER; default localhost:10252)");
+  app.add_option("--token", g.token, "bearer token (env DROVER_TOKEN)");
+  app.add_option("--token-file", g.token_file, "file whose first line is the bearer token");
+  app.add_option("-o,--output", g.output, "table, wide, json or yaml")
+      ->check(CLI::IsMember({"table", "wide", "json", "yaml"}));
+
+  std::string file = "", queue, reason, actor, target, comment;
+  int tier = -1, limit = 0;
+  int64_t to = 0;
+  bool yes = false, dry_run = false, nodes = false;
+  CLI::App* validate = app.add_subcommand("validate", "check a quota-as-code document offline and report every error");
   validate->add_option("-f,--filename", file, "the YAML document ('-' = standard input)")->required();
-  CLI11_PARSE(app, argc, argv);
-  absl::StatusOr<drover::QueueConfig> cfg = Load(file);
-  if (!cfg.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(cfg.status().message()).c_str());
-    return 1;
+
+  CLI::App* get = app.add_subcommand("get", "list queues or pending workloads");
+  get->require_subcommand(1);
+  CLI::App* get_queues = get->add_subcommand("queues", "the queue tree with usage per GPU type");
+  CLI::App* get_pending = get->add_subcommand("pending", "pending workloads, in queue order");
+  get_pending->add_option("--queue", queue, "only this queue's subtree");
+  get_pending->add_option("--tier", tier, "only this tier (0, 1, 2)");
+  get_pending->add_option("--reason", reason, "only this reason code (Queued, Unschedulable, QueueAtMax, ...)");
+  get_pending->add_option("--limit", limit, "at most this many (default 100, at most 1000)");
+  std::string path, pod;
+  CLI::App* describe = app.add_subcommand("describe", "one queue in detail");
+  describe->require_subcommand(1);
+  describe->add_subcommand("queue", "a queue: usage, guaranteed, max, borrowed per resource")
+      ->add_option("PATH", path, "queue path, e.g. root.research")->required();
+  CLI::App* explain = app.add_subcommand("explain", "why a pod waits");
+  explain->require_subcommand(1);
+  explain->add_subcommand("pod", "a pod: reason, position, who is ahead, its timeline")
+      ->add_option("POD", pod, "NAMESPACE/NAME")->required();
+  CLI::App* diff = app.add_subcommand("diff", "diff a document against the active revision");
+  diff->add_option("-f,--filename", file, "the YAML document ('-' = standard input)")->required();
+  CLI::App* apply = app.add_subcommand("apply", "apply a document (shows the diff, asks first)");
+  apply->add_option("-f,--filename", file, "the YAML document ('-' = standard input)")->required();
+  apply->add_flag("-y,--yes", yes, "do not ask");
+  apply->add_flag("--dry-run", dry_run, "validate, authorize and diff only");
+  apply->add_option("-m,--comment", comment, "why (kept with the revision)");
+  CLI::App* history = app.add_subcommand("history", "configuration revisions, newest first");
+  history->add_option("--limit", limit, "at most this many (default 50)");
+  CLI::App* rollback = app.add_subcommand("rollback", "put an earlier revision's document in force, as a new revision");
+  rollback->add_option("--to", to, "the revision")->required();
+  rollback->add_flag("-y,--yes", yes, "do not ask");
+  rollback->add_flag("--dry-run", dry_run, "check only");
+  rollback->add_option("-m,--comment", comment, "why");
+  CLI::App* top = app.add_subcommand("top", "GPU inventory");
+  top->require_subcommand(1);
+  top->add_subcommand("gpus", "GPUs by type: total, allocated, free, whole nodes free, stranded")
+      ->add_flag("--nodes", nodes, "also every GPU node");
+  CLI::App* audit = app.add_subcommand("audit", "the audit trail, newest first");
+  audit->add_option("--actor", actor, "only this actor");
+  audit->add_option("--target", target, "only targets starting with this");
+  audit->add_option("--limit", limit, "at most this many (default 100)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kOk : kUsage;
   }
-  std::printf("%s: valid\n", file == "-" ? "<stdin>" : file.c_str());
-  return 0;
+  if (validate->parsed()) return Validate(file);
+  Client c(g);
+  if (absl::Status s = c.Init(); !s.ok()) {
+    std::fprintf(stderr, "droverctl: %s\n", std::string(s.message()).c_str());
+    return kUsage;
+  }
+  if (get_queues->parsed()) return GetQueues(c);
+  if (get_pending->parsed()) return GetPending(c, queue, tier, reason, limit);
+  if (describe->parsed()) return DescribeQueue(c, path);
+  if (explain->parsed()) return ExplainPod(c, pod);
+  if (diff->parsed()) return Diff(c, file);
+  if (apply->parsed()) return Apply(c, file, yes, dry_run, comment);
+  if (history->parsed()) return History(c, limit);
+  if (rollback->parsed()) return Rollback(c, to, yes, dry_run, comment);
+  if (top->parsed()) return TopGpus(c, nodes);
+  if (audit->parsed()) return Audit(c, actor, target, limit);
+  return kUsage;
 }

@@ -65,6 +65,12 @@ int RunSimulated(const drover::DroverdFlags& f) {
       return Fail("--report-json: cannot write \"" + f.report_json + "\"");
     }
   }
+  if (f.serve) {
+    std::signal(SIGINT, OnStop);
+    std::signal(SIGTERM, OnStop);
+    std::fflush(stdout);
+    if (absl::Status s = process.Serve(g_stop); !s.ok()) return Fail(std::string(s.message()));
+  }
   return result->report.violations.empty() ? 0 : 1;
 }
 

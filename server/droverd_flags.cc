@@ -37,6 +37,10 @@ void AddSimulatorFlags(CLI::App* app, DroverdFlags* f) {
                       "apply a quota document at a virtual time: DURATION=PATH (repeatable), e.g. 2h=queues-2.yaml"));
   sim(app->add_option("--report-json", f->report_json, "write the report as JSON to this file ('-' = stdout)"));
   sim(app->add_flag("-q,--quiet", f->quiet, "no table on stdout"));
+  sim(app->add_flag("--serve", f->serve,
+                    "after the run, keep droverd up at the simulation's end state with the HTTP status "
+                    "(--health-port, default 10251 here) and the admin API (--admin-port; default tokens "
+                    "examples/admin-tokens.csv) until SIGTERM, so droverctl can be tried on it"));
 }
 
 void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
@@ -116,6 +120,15 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
                   "HTTP port for /healthz, /readyz and /api/v1/status (-1 = off; 0 = any free port); "
                   "default 10251 in a cluster, off in the simulator")
       ->check(CLI::Range(-1, 65535));
+  app->add_option("--admin-port", p.admin_port,
+                  "gRPC port of the admin API (droverctl): -1 = off, 0 = any free port (logged); default 10252 in a "
+                  "cluster and with --serve, off in a plain simulation")
+      ->check(CLI::Range(-1, 65535));
+  app->add_option("--admin-tokens", p.admin_tokens_path,
+                  "bearer tokens of the admin API, one 'token,user,group1|group2' per line; who may write is "
+                  "declared in the quota document's admins sections (queues/README.md)");
+  app->add_flag("--admin-anonymous-read", p.admin_anonymous_read,
+                "let callers without a token read (list, get, explain); writes always need a token");
   app->add_option("--state-dir", f->state_dir,
                   "RocksDB directory for configuration revisions, audit, usage history, timelines and timers "
                   "(created if missing; 'none' = in memory). Simulator default: build/state; cluster default: none, "
@@ -130,13 +143,17 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
   AddSimulatorFlags(app, f);
   AddClusterFlags(app, f);
   p.http_port = -2;  // unset: the mode decides
+  p.admin_port = -2;
 }
 
 absl::Status FinishDroverdFlags(DroverdFlags* f) {
   ProcessOptions& p = f->process;
   spdlog::set_level(spdlog::level::from_str(f->log_level));
   f->cluster = !p.kube.kubeconfig.empty() || p.kube.in_cluster;
-  if (p.http_port == -2) p.http_port = f->cluster ? 10251 : -1;
+  if (p.http_port == -2) p.http_port = f->cluster || f->serve ? 10251 : -1;
+  if (p.admin_port == -2) p.admin_port = f->cluster || f->serve ? 10252 : -1;
+  if (f->serve && f->cluster) return absl::InvalidArgumentError("--serve is for the simulated cluster; a cluster droverd serves anyway");
+  if (f->serve && p.admin_tokens_path.empty() && p.admin_port >= 0) p.admin_tokens_path = ExamplePath("admin-tokens.csv");
   RETURN_IF_ERROR(CheckDnsSubdomain("--scheduler-name", p.engine.scheduler_name));
   ASSIGN_OR_RETURN(p.engine.preemption_delay_ms, DurationFlag("--preemption-delay", f->preemption_delay, 0));
   ASSIGN_OR_RETURN(int64_t poll_ms, DurationFlag("--config-poll", f->config_poll, 100));

@@ -20,6 +20,7 @@ struct DroverdFlags {
   bool cluster = false;  // --kubeconfig or --in-cluster given
   bool quiet = false;
   bool version = false;
+  bool serve = false;    // simulator: keep serving after the run, until SIGTERM
   std::string report_json;
   std::string log_level = "info";
   // Text forms, converted by FinishDroverdFlags.

@@ -44,6 +44,7 @@ absl::StatusOr<QueueConfig> LiveConfig::LoadInitial() {
   const int64_t revision = history_ ? history_->RecordInitial(*text, source_->Author(), source_->Kind(), now) : 1;
   MutexLock lock(&mu_);
   status_ = ConfigStatus{revision, ContentHash(*text), source_->Name(), now, ""};
+  source_hash_ = status_.hash;
   spdlog::info("configuration: revision {} from {} (sha256 {})", revision, source_->Name(), status_.hash.substr(0, 12));
   return config;
 }
@@ -80,7 +81,7 @@ bool LiveConfig::CheckOnce() {
   const std::string hash = ContentHash(*text);
   {
     MutexLock lock(&mu_);
-    if (hash == status_.hash || hash == refused_hash_) return false;
+    if (hash == source_hash_ || hash == refused_hash_) return false;
   }
   absl::StatusOr<QueueConfig> config = ParseQueueConfig(*text, source_->Name());
   absl::StatusOr<std::vector<std::string>> notes =
@@ -102,6 +103,8 @@ bool LiveConfig::CheckOnce() {
   }
   status_.revision = history_ ? stored_revision : status_.revision + 1;
   status_.hash = hash;
+  status_.source = source_->Name();
+  source_hash_ = hash;
   status_.applied_unix_ms = now;
   status_.last_error.clear();
   refused_hash_.clear();
@@ -109,6 +112,15 @@ bool LiveConfig::CheckOnce() {
                hash.substr(0, 12));
   for (const std::string& n : *notes) spdlog::warn("configuration: revision {}: {}", status_.revision, n);
   return true;
+}
+
+void LiveConfig::NoteRevision(int64_t revision, const std::string& hash, const std::string& source) {
+  MutexLock lock(&mu_);
+  status_.revision = revision;
+  status_.hash = hash;
+  status_.source = source;
+  status_.applied_unix_ms = UnixMillisNow();
+  status_.last_error.clear();
 }
 
 ConfigStatus LiveConfig::status() const {

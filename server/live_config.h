@@ -84,6 +84,10 @@ class LiveConfig {
   // thread (it waits for the loop).
   bool CheckOnce();
   ConfigStatus status() const;
+  // Another writer (the admin API) put revision `revision` in force. The status
+  // shows it; the source is applied again only when its own text changes (then
+  // it wins, as a new revision).
+  void NoteRevision(int64_t revision, const std::string& hash, const std::string& source);
 
  private:
   void PollLoop(absl::Duration interval);
@@ -98,6 +102,7 @@ class LiveConfig {
   mutable Mutex mu_;
   ConfigStatus status_ ABSL_GUARDED_BY(mu_);
   std::string refused_hash_ ABSL_GUARDED_BY(mu_);  // last refused document, not re-logged
+  std::string source_hash_ ABSL_GUARDED_BY(mu_);   // the source's last applied text
 };
 
 }  // namespace drover

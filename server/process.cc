@@ -4,13 +4,22 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <thread>
 
+#include "core/status_macros.h"
 #include "core/strings.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/status_json.h"
 #include "spdlog/spdlog.h"
 #include "store/memory_store.h"
 #include "store/rocks_store.h"
 
 namespace drover {
+
+// GET /api/v1/status (process_cluster.cc).
+HttpResponse StatusResponse(const ClusterStatus& status, const HttpRequest& req);
+
 namespace {
 
 // How long a configuration apply may wait for the loop before it is reported
@@ -24,6 +33,82 @@ Process::Process(ProcessOptions options) : options_(std::move(options)) {}
 Process::~Process() {
   if (live_) live_->Stop();
   mailbox_.Close();
+}
+
+absl::StatusOr<std::unique_ptr<AdminServer>> Process::StartAdmin() {
+  if (options_.admin_port < 0) return std::unique_ptr<AdminServer>();
+  AdminOptions o;
+  o.port = options_.admin_port;
+  o.anonymous_read = options_.admin_anonymous_read;
+  if (!options_.admin_tokens_path.empty()) {
+    ASSIGN_OR_RETURN(TokenFile tokens, TokenFile::Load(options_.admin_tokens_path));
+    o.tokens = std::make_shared<const TokenFile>(std::move(tokens));
+  }
+  auto server = std::make_unique<AdminServer>(this, o);
+  ASSIGN_OR_RETURN(int port, server->Start());
+  spdlog::info("admin API: gRPC drover.admin.v1 (with grpc.health.v1 and reflection) on port {}; {}{}", port,
+               o.tokens ? StrCat(o.tokens->size(), " tokens from ", options_.admin_tokens_path)
+                        : std::string("no --admin-tokens: no one can authenticate"),
+               o.anonymous_read ? "; anonymous reads allowed" : "");
+  options_.admin_port = port;
+  return server;
+}
+
+void Process::NoteConfig(const ConfigStatus& status) { static_config_ = status; }
+
+absl::StatusOr<AdminApplied> Process::ApplyAdmin(AdminWrite w) {
+  MutexLock one_at_a_time(&admin_mu_);
+  const int64_t active = history_ ? history_->active() : 0;
+  if (active != w.expected_revision) {
+    return absl::AbortedError(StrCat("expected_revision ", w.expected_revision, " is not the active revision ", active,
+                                     ": another change got there first; diff against revision ", active,
+                                     " and apply again"));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> notes, ApplyThroughMailbox(std::move(w.config)));
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  const int64_t revision = history_->RecordAdmin(w.text, w.author, w.comment, w.rolled_back_from, now);
+  const ConfigStatus status{revision, ContentHash(w.text),
+                            w.rolled_back_from > 0 ? StrCat("rollback to ", w.rolled_back_from, " by ", w.author)
+                                                   : StrCat("admin-api ", w.author),
+                            now, ""};
+  // The cluster's loop publishes live_'s status, the simulator's static_config_ (the loop thread's).
+  if (live_) live_->NoteRevision(status.revision, status.hash, status.source);
+  (void)mailbox_.Post([this, status](Engine&) { NoteConfig(status); });
+  spdlog::info("configuration: applied revision {} from the admin API (author \"{}\")", revision, w.author);
+  for (const std::string& n : notes) spdlog::warn("configuration: revision {}: {}", revision, n);
+  return AdminApplied{revision, std::move(notes)};
+}
+
+absl::Status Process::Serve(const std::atomic<bool>& stop, std::function<void(int)> on_ready) {
+  if (!engine_) return absl::FailedPreconditionError("Serve: no engine (RunSimulated first)");
+  Metrics metrics(&board_);
+  std::unique_ptr<HttpServer> http;
+  if (options_.http_port >= 0) {
+    http = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
+    http->AddReadyCheck("store", [this] { return store_health_.Check(); });
+    http->Get("/api/v1/status", [this](const HttpRequest& req) { return StatusResponse(*board_.Get(), req); });
+    http->Get("/metrics", [&metrics](const HttpRequest&) { return HttpResponse{200, metrics.Render(), kMetricsContentType}; });
+    ASSIGN_OR_RETURN(int port, http->Start());
+    spdlog::info("http: /healthz, /metrics, /api/v1/status and /readyz on port {}", port);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<AdminServer> admin, StartAdmin());
+  const std::shared_ptr<const ClusterStatus> last = board_.Get();
+  const int64_t now_ms = last->now_ms;
+  const CycleStatus cycle = last->cycle;
+  spdlog::info("serving the simulated cluster's end state (virtual time {} ms) until SIGTERM", now_ms);
+  if (on_ready) on_ready(admin ? options_.admin_port : -1);
+  while (!stop.load()) {
+    if (mailbox_.RunPending(*engine_) > 0) {
+      board_.Publish(BuildStatus(*engine_, now_ms, StatusInputs{true, true, static_config_, cycle},
+                                 BuildPendingSection(*engine_, now_ms)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  spdlog::info("droverd: stopping");
+  mailbox_.Close();  // admin writes still waiting are told, so the server's Stop does not wait for them
+  if (admin) admin->Stop();
+  if (http) http->Stop();
+  return absl::OkStatus();
 }
 
 void Process::OpenStore() {

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "placement/engine.h"
+#include "server/admin_service.h"
 #include "server/kube_options.h"
 #include "server/live_config.h"
 #include "server/loop.h"
@@ -63,12 +65,16 @@ struct ProcessOptions {
   // an in-memory one, degraded on /readyz.
   std::string state_dir;
   int64_t usage_interval_ms = 60'000;  // usage sampling (loop clock: virtual in the simulator)
+  // The admin API (gRPC): -1 = off, 0 = any free port (logged). Simulator: only with Serve.
+  int admin_port = -1;
+  std::string admin_tokens_path;  // --admin-tokens: token,user,group1|group2 lines
+  bool admin_anonymous_read = false;
 };
 
-class Process {
+class Process : public AdminBackend {
  public:
   explicit Process(ProcessOptions options);
-  ~Process();
+  ~Process() override;
 
   // Schedules a real cluster until `stop` turns true. Errors: bad kubeconfig,
   // no or invalid quota document, HTTP port taken.
@@ -77,6 +83,17 @@ class Process {
   // the report. `initial` is the quota document in force at time 0 (see
   // LoadQueues), `input` the cluster and workload.
   absl::StatusOr<SimRunResult> RunSimulated(QueueConfig initial, SimInput input);
+
+  // After RunSimulated: keeps the engine at its end state and serves the HTTP
+  // status (options.http_port, when >= 0) and the admin API (options.admin_port)
+  // until `stop` turns true, running admin writes on this (the loop) thread.
+  // `on_ready` (optional) gets the admin port once it listens. Errors: a port taken.
+  absl::Status Serve(const std::atomic<bool>& stop, std::function<void(int admin_port)> on_ready = nullptr);
+
+  // AdminBackend: read by the admin API's threads.
+  std::shared_ptr<const ClusterStatus> CurrentStatus() const override { return board_.Get(); }
+  Store* AdminStore() const override { return store_.get(); }
+  absl::StatusOr<AdminApplied> ApplyAdmin(AdminWrite write) override;
 
   // The quota document named by the options (simulator: the built-in root queue
   // when none is named). Revision 1.
@@ -102,6 +119,10 @@ class Process {
   // The recorder on the engine: timers restored (when `restore_timers`), then observing the loop.
   StoreRecorder* StartRecorder(RecorderOptions options, StoreRecorder::StatusFn status, bool restore_timers);
   absl::StatusOr<std::vector<std::string>> ApplyThroughMailbox(QueueConfig config);
+  // The admin API on options.admin_port (null when off). Error: bad token file, port taken.
+  absl::StatusOr<std::unique_ptr<AdminServer>> StartAdmin();
+  // Sets the configuration status the simulator's loop publishes (loop thread only).
+  void NoteConfig(const ConfigStatus& status);
   // Applies due simulator documents (virtual time `now_ms`); returns the next due time or -1.
   int64_t ApplyTimedConfigs(int64_t now_ms, size_t* next);
 
@@ -116,6 +137,7 @@ class Process {
   Mailbox mailbox_;
   StatusBoard board_;
   std::atomic<bool> reload_requested_{false};
+  Mutex admin_mu_;  // one admin write at a time: compare-and-set, apply, record
 };
 
 }  // namespace drover

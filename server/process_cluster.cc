@@ -62,6 +62,8 @@ absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> MakeElector(const KubeRunOpt
   return std::make_unique<k8s::LeaderElector>(http, lo);
 }
 
+}  // namespace
+
 // GET /api/v1/status[?nodes=true][&limit=N][&queue=PATH]
 HttpResponse StatusResponse(const ClusterStatus& status, const HttpRequest& req) {
   StatusJsonOptions o;
@@ -77,7 +79,6 @@ HttpResponse StatusResponse(const ClusterStatus& status, const HttpRequest& req)
   return HttpResponse{200, FormatStatusJson(status, o), "application/json"};
 }
 
-}  // namespace
 
 absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   const KubeRunOptions& o = options_.kube;
@@ -160,6 +161,8 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
     if (!port.ok()) return port.status();
     spdlog::info("http: /healthz, /metrics, /api/v1/status and /readyz on port {}", *port);
   }
+  absl::StatusOr<std::unique_ptr<AdminServer>> admin = StartAdmin();
+  if (!admin.ok()) return admin.status();
 
   source.Start();
   if (*elector) (*elector)->Start();
@@ -201,6 +204,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   source.Stop();
   if (live_) live_->Stop();
   mailbox_.Close();
+  if (*admin) (*admin)->Stop();  // after the mailbox: admin writes still waiting are told first
   if (*elector) (*elector)->Stop();
   if (server) server->Stop();
   return absl::OkStatus();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
+
 namespace drover {
 namespace {
 
@@ -101,6 +103,15 @@ struct DemandTable {
   std::vector<int64_t> any_gpu;
 };
 
+// "ns/gang" for a gang's workload, else its first pod's key (as StoreRecorder keys timelines).
+std::string WorkloadKeyOf(const Snapshot& snap, const PendingWorkload& w) {
+  if (w.pod_keys.empty()) return "";
+  const PodId id = snap.FindPod(w.pod_keys.front());
+  if (id == kNoPod || snap.pod(id).pod.intent.gang.empty()) return w.pod_keys.front();
+  const Pod& pod = snap.pod(id).pod;
+  return StrCat(pod.namespace_, "/", pod.intent.gang);
+}
+
 void AddDemand(const Engine& engine, const PendingWorkload& w, DemandTable* t,
                absl::flat_hash_map<std::string, int>* cache) {
   const QueueId leaf = w.queue.empty() ? kNoQueue : engine.queues().Find(w.queue);
@@ -165,7 +176,11 @@ std::shared_ptr<const PendingSection> BuildPendingSection(const Engine& engine, 
   DemandTable table{std::vector<QVec>(engine.queues().size(), QVec{}),
                     std::vector<int64_t>(engine.queues().size(), 0)};
   absl::flat_hash_map<std::string, int> cache;
-  for (const PendingWorkload& w : out->workloads) AddDemand(engine, w, &table, &cache);
+  out->workload_keys.reserve(out->workloads.size());
+  for (const PendingWorkload& w : out->workloads) {
+    AddDemand(engine, w, &table, &cache);
+    out->workload_keys.push_back(WorkloadKeyOf(engine.snapshot(), w));
+  }
   RollUp(engine, table, out.get());
   return out;
 }

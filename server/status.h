@@ -90,6 +90,9 @@ struct CycleStatus {
 // most every LoopOptions::pending_refresh and shares it between publishes.
 struct PendingSection {
   std::vector<PendingWorkload> workloads;  // by leaf queue, in queue order; then the rejected
+  // Per workload (same index): its key in the store's timelines, "ns/gang" for a
+  // gang, else its pod's "ns/name".
+  std::vector<std::string> workload_keys;
   // Per queue path: resource name -> demand (leaf and every ancestor).
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int64_t>> demand;
   int64_t as_of_ms = 0;  // loop clock when listed

@@ -153,7 +153,7 @@ std::vector<std::string> DroverdArgs(const FakeApiServer& server, const std::str
   const std::string queues = dir + "/queues.yaml";
   (void)WriteFile(queues, kE2eQueues);
   std::vector<std::string> args = {DroverdBinary(), "--kubeconfig", kubeconfig, "--queues", queues,
-                                   "--health-port", "0", "--leader-elect=true", "--lease-namespace",
+                                   "--health-port", "0", "--admin-port", "0", "--leader-elect=true", "--lease-namespace",
                                    "drover-system", "--lease-name", "drover", "--identity", identity,
                                    "--kube-api-qps", "0"};
   args.insert(args.end(), extra.begin(), extra.end());

@@ -118,7 +118,7 @@ def main():
         metrics_port = free_port()
         log = open(os.path.join(work, "droverd.log"), "w")
         procs.append(subprocess.Popen([DROVERD, "--kubeconfig", kubeconfig, "--queues", queues, "--leader-elect=false",
-                                       "--health-port", str(metrics_port)], stdout=log, stderr=subprocess.STDOUT))
+                                       "--health-port", str(metrics_port), "--admin-port", "0"], stdout=log, stderr=subprocess.STDOUT))
         wait_for("droverd's /metrics", lambda: urllib.request.urlopen(
             f"http://127.0.0.1:{metrics_port}/metrics", timeout=2).status == 200)
 

@@ -718,3 +718,41 @@ TEST_CASE("documents_over_the_count_and_size_limits_are_refused_clearly", "[queu
 }
 
 }  // namespace drover
+
+TEST_CASE("admins: the cluster admins and a queue's subtree admins are read", "[config][admins]") {
+  absl::StatusOr<drover::QueueConfig> cfg = drover::ParseQueueConfig(R"(
+admins: {users: [ops], groups: [platform]}
+queues:
+  children:
+    - name: research
+      admins: {users: [alice], groups: [research-leads]}
+      children: [{name: llm}]
+)", "t.yaml");
+  REQUIRE(cfg.ok());
+  CHECK(cfg->cluster_admins.users == std::vector<std::string>{"ops"});
+  CHECK(cfg->cluster_admins.groups == std::vector<std::string>{"platform"});
+  REQUIRE(cfg->root.children.size() == 1);
+  CHECK(cfg->root.children[0].admins.users == std::vector<std::string>{"alice"});
+  CHECK(cfg->root.children[0].admins.groups == std::vector<std::string>{"research-leads"});
+}
+
+TEST_CASE("errors come back structured: path, message, line and column, all of them", "[config][errors]") {
+  std::vector<drover::ConfigError> errors;
+  absl::StatusOr<drover::QueueConfig> cfg = drover::ParseQueueConfig(R"(queues:
+  children:
+    - name: a
+      max: {gpu: {A100: -3}}
+    - name: b
+      weigth: 2
+admins: {userz: [x]}
+)", "t.yaml", &errors);
+  REQUIRE_FALSE(cfg.ok());
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0].path == "root.a.max.gpu.A100");
+  CHECK(errors[0].line == 4);
+  CHECK(errors[0].column > 1);
+  CHECK(errors[1].path == "root.b.weigth");
+  CHECK(errors[1].line == 6);
+  CHECK(errors[2].path == "admins.userz");
+  CHECK(errors[2].message.find("unknown key") != std::string::npos);
+}

@@ -55,6 +55,24 @@ TEST_CASE("good_flags_fill_the_process_options", "[server][flags]") {
   REQUIRE(Parse({"--kubeconfig=/dev/null", "--queues-configmap", "drover-system/drover-queues"}, &k).empty());
   CHECK(k.cluster);
   CHECK(k.process.http_port == 10251);
+  CHECK(k.process.admin_port == 10252);
+  CHECK(f.process.admin_port == -1);  // a plain simulation serves no admin API
+}
+
+TEST_CASE("serve_keeps_the_simulator_up_with_http_and_the_admin_api", "[server][flags]") {
+  DroverdFlags f;
+  REQUIRE(Parse({"--serve"}, &f).empty());
+  CHECK(f.serve);
+  CHECK(f.process.http_port == 10251);
+  CHECK(f.process.admin_port == 10252);
+  CHECK(f.process.admin_tokens_path.ends_with("examples/admin-tokens.csv"));
+  DroverdFlags g;
+  REQUIRE(Parse({"--serve", "--admin-port", "-1", "--admin-anonymous-read"}, &g).empty());
+  CHECK(g.process.admin_port == -1);
+  CHECK(g.process.admin_tokens_path.empty());
+  CHECK(g.process.admin_anonymous_read);
+  CHECK(Parse({"--kubeconfig=/dev/null", "--serve"}).find("--serve") != std::string::npos);
+  CHECK(Parse({"--admin-port", "70000"}).find("70000") != std::string::npos);
 }
 
 }  // namespace

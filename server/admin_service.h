@@ -1,0 +1,90 @@
+// droverd's admin API (proto/drover/admin/v1/admin.proto) over gRPC, with the
+// standard grpc.health.v1 health service and server reflection.
+//
+//   AdminServer admin(&process, {.port = 10252, .tokens = tokens});
+//   ASSIGN_OR_RETURN(int port, admin.Start());
+//   ...
+//   admin.Stop();
+//
+// Handlers are thin: they authenticate the caller (bearer token), validate the
+// request (INVALID_ARGUMENT names the field and value), then read the published
+// status or the store, or hand a write to the backend, which applies it on the
+// loop thread. They never touch the engine. Writes are authorized against the
+// active document's `admins` (server/admin_auth.h) and audited with their principal.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "queues/config.h"
+#include "server/admin_auth.h"
+#include "server/status.h"
+#include "store/store.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace drover {
+
+// A validated document an admin wants in force.
+struct AdminWrite {
+  std::string text;
+  QueueConfig config;
+  int64_t expected_revision = 0;  // compare-and-set
+  std::string author;             // the principal
+  std::string comment;
+  int64_t rolled_back_from = 0;   // a rollback: the revision whose document this is
+};
+
+struct AdminApplied {
+  int64_t revision = 0;
+  std::vector<std::string> notes;  // the engine's (queues left above their max)
+};
+
+// What the admin API needs from the daemon (server/Process implements it).
+class AdminBackend {
+ public:
+  virtual ~AdminBackend() = default;
+  // The latest published status; never null.
+  virtual std::shared_ptr<const ClusterStatus> CurrentStatus() const = 0;
+  // The store; never null once the daemon runs.
+  virtual Store* AdminStore() const = 0;
+  // Applies `write` on the loop thread and records it as the next revision,
+  // if the active revision is still write.expected_revision. Aborted naming the
+  // expected and the actual revision when it is not; Unavailable or
+  // DeadlineExceeded when the loop did not take it. Serialized with other writes.
+  virtual absl::StatusOr<AdminApplied> ApplyAdmin(AdminWrite write) = 0;
+};
+
+struct AdminOptions {
+  std::string host = "0.0.0.0";
+  int port = 10252;  // 0 = any free port
+  std::shared_ptr<const TokenFile> tokens;  // null: nobody authenticates
+  bool anonymous_read = false;  // callers without a token may read
+};
+
+class AdminServer {
+ public:
+  AdminServer(AdminBackend* backend, AdminOptions options);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  // Binds and serves on gRPC's threads; returns the bound port. Error naming the
+  // address when it cannot bind.
+  absl::StatusOr<int> Start();
+  // Stops accepting calls and waits (at most 2 s) for those running.
+  void Stop();
+
+ private:
+  class Service;
+  AdminOptions options_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace drover
