@@ -141,17 +141,19 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
   }
   std::string error;
   const GpuTypeMask mask = AllowedGpuTypes(pod, catalog_, &error);
-  for (NodeId id : index_.cpu_nodes()) TallySpec(pod, id, FilterFailure::kInsufficientGpu, tally);
+  // Types passed over, with the queue's refusal ("" = the pod may not use the type):
+  // their nodes are counted only if no node is found, so a placement that succeeds
+  // never walks them.
+  std::vector<std::pair<GpuTypeId, std::string>> passed_over;
   // Lowest-ranked allowed type first: keep the big GPUs for those who need them.
   for (GpuTypeId t : catalog_.AllByRank()) {
-    const int n = static_cast<int>(index_.nodes_of_type(t));
-    if (n == 0) continue;
+    if (index_.nodes_of_type(t) == 0) continue;
     if (!(mask & (GpuTypeMask{1} << t))) {
-      TallySpecOfType(pod, t, tally);
+      passed_over.emplace_back(t, "");
       continue;
     }
-    std::string refused;
     absl::StatusOr<Charge> c = tree_->ChargeFor(pod, t);
+    std::string refused;
     if (!tree_->MayUseType(leaf, t)) {
       refused = StrCat("queue ", tree_->queue(leaf).path, " has no quota for ", catalog_.type(t).name);
     } else if (!c.ok()) {
@@ -160,13 +162,17 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
       refused = tree_->CheckAdmit(leaf, *c, tier);
     }
     if (!refused.empty()) {
-      // The queue clause names only types the pod could otherwise run on.
-      if (TallySpecOfType(pod, t, tally) > 0) tally->AddQueueReason(refused);
+      passed_over.emplace_back(t, std::move(refused));
       continue;
     }
     tally->NoteAdmitted();
     choice->charge = *c;
     if (ChooseOnType(pod, t, choice, tally)) return true;
+  }
+  for (NodeId id : index_.cpu_nodes()) TallySpec(pod, id, FilterFailure::kInsufficientGpu, tally);
+  for (auto& [t, refused] : passed_over) {
+    // The queue clause names only types the pod could otherwise run on.
+    if (TallySpecOfType(pod, t, tally) > 0 && !refused.empty()) tally->AddQueueReason(refused);
   }
   return false;
 }
