@@ -326,11 +326,15 @@ void RunTakeover(int sig) {
   CHECK(count(standby_log, standing_by) == 1);
   CHECK(count(standby_log, "droverd runs outside the cluster") == 1);
 
+  CHECK(PodWritesOf(c.Stats(), standby) == 0);  // still nothing, just before the leader is stopped
   lp.Signal(sig);
   const std::optional<int> code = lp.Wait(absl::Seconds(30));
   INFO("leader exit code " << code.value_or(-1) << "; log:\n" << lp.Log());
   REQUIRE(code == std::optional<int>(sig == SIGTERM ? 0 : 128 + sig));
-  CHECK(BindRequestsOf(c.Stats(), standby) == 0);
+  // No check of the standby's binds here: once the leader has exited (and, on
+  // SIGTERM, released the Lease) the standby may lead and bind the first half's
+  // stragglers at once. That it bound nothing while the other led is checked
+  // above, before the signal.
   // Pods created now can only be bound by the standby.
   int created_after = 0;
   for (size_t i = c.seeded(); i < static_cast<size_t>(c.workload().drover_pods); ++i) {
