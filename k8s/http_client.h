@@ -5,8 +5,9 @@
 //   if (r.status != 200) return ApiError(r, "list nodes");
 //
 // What it does for every request, like client-go's rest client:
-//  - keeps connections alive and shares them, DNS and TLS sessions between a small
-//    pool of curl handles (CURLSH), so concurrent workers reuse connections;
+//  - keeps a pool of curl handles, each with its own kept-alive connection, so
+//    concurrent workers reuse connections (about one per worker); DNS and TLS
+//    sessions are shared between handles (CURLSH);
 //  - HTTP/2 over TLS where the server offers it, gzip responses, the cluster CA,
 //    client certificates, a bearer token re-read from its file when it rotates;
 //  - a client-side token bucket (QPS 50, burst 100 by default);
@@ -52,6 +53,8 @@ struct HttpOptions {
   absl::Duration request_timeout = absl::Seconds(60);  // Send only; streams use an idle timeout
   std::string user_agent = "drover/0.1";
   bool http2 = true;
+  // Idle handles kept, each with its connection: at least the number of threads
+  // that send at once (bind workers and the rest), or connections churn.
   int max_idle_handles = 32;
   // A bearer token is not sent over plain http:// to another host (it would travel
   // unencrypted): Create fails unless this is set. Loopback servers are exempt.
@@ -112,6 +115,8 @@ class HttpClient {
   const HttpOptions& options() const { return opts_; }
   int64_t requests_sent() const { return requests_sent_.load(); }
   int64_t retries() const { return retries_.load(); }
+  // New connections (TCP, and TLS handshakes on https) opened so far.
+  int64_t connections_opened() const { return connections_opened_.load(); }
   // Attempts so far by (verb, HTTP status or "error" for a transport failure), for metrics.
   std::map<std::pair<std::string, std::string>, int64_t> RequestCounts() const;
 
@@ -140,6 +145,7 @@ class HttpClient {
   Notification shutdown_;
   std::atomic<int64_t> requests_sent_{0};
   std::atomic<int64_t> retries_{0};
+  std::atomic<int64_t> connections_opened_{0};
   mutable Mutex counts_mu_;
   std::map<std::pair<std::string, std::string>, int64_t> request_counts_ ABSL_GUARDED_BY(counts_mu_);
 };

@@ -37,6 +37,10 @@ std::function<std::vector<MetricFamily>()> KubeClientCollector(const k8s::HttpCl
     MetricFamily retries = Counter("drover_apiserver_retries_total", "Requests to the API server retried.");
     Add(retries, {}, http->retries());
     out.push_back(std::move(retries));
+    MetricFamily connects = Counter("drover_apiserver_connections_opened_total",
+                                    "Connections (TCP, with a TLS handshake on https) opened to the API server.");
+    Add(connects, {}, http->connections_opened());
+    out.push_back(std::move(connects));
     struct Field {
       const char* name;
       const char* help;

@@ -1,4 +1,5 @@
 // Process: the cluster mode (informers, actuator, leader election).
+#include <algorithm>
 #include <unistd.h>
 
 #include <memory>
@@ -37,6 +38,9 @@ absl::StatusOr<std::unique_ptr<k8s::HttpClient>> MakeClient(const KubeRunOptions
   k8s::HttpOptions http_opts;
   http_opts.qps = o.qps;
   http_opts.burst = o.burst;
+  // A kept connection per sending thread: the bind workers, plus the status and
+  // event workers, the Lease, evictions and informers' lists.
+  http_opts.max_idle_handles = std::max(http_opts.max_idle_handles, o.bind_workers + 16);
   // Like client-go's "binary/version (os/arch) ...": the identity tells replicas
   // apart in the API server's audit log.
   http_opts.user_agent = StrCat("drover/0.1 (", identity, ")");

@@ -115,7 +115,10 @@ std::string WriteKubeconfig(const FakeApiServer& server, const std::string& dir)
                                "clusters:\n"
                                "- name: fake\n"
                                "  cluster:\n"
-                               "    server: ", server.url(), "\n"
+                               "    server: ", server.url(), "\n",
+                               // The test server's certificate is self-signed (tests that check the CA use
+                               // HttpClient directly: http_client_test.cc).
+                               server.url().starts_with("https://") ? "    insecure-skip-tls-verify: true\n" : "",
                                "users:\n"
                                "- name: drover\n"
                                "  user:\n"
@@ -377,6 +380,13 @@ absl::StatusOr<ServerStats> GetStats(FakeApiServer& server) {
     }
   }
   out.watches_dropped = i64(doc["watches"], "dropped");
+  simdjson::dom::object conns;
+  if (doc["connections"]["by_user_agent"].get_object().get(conns) == simdjson::SUCCESS) {
+    for (auto [ua, count] : conns) {
+      int64_t n = 0;
+      if (count.get_int64().get(n) == simdjson::SUCCESS) out.connections_by_agent[std::string(ua)] = n;
+    }
+  }
   return out;
 }
 
@@ -395,6 +405,10 @@ int64_t SumOfAgent(const std::map<std::string, int64_t>& by_agent, const std::st
 
 int64_t BindRequestsOf(const ServerStats& s, const std::string& identity) {
   return SumOfAgent(s.bind_requests_by_agent, identity);
+}
+
+int64_t ConnectionsOf(const ServerStats& s, const std::string& identity) {
+  return SumOfAgent(s.connections_by_agent, identity);
 }
 
 int64_t PodWritesOf(const ServerStats& s, const std::string& identity) {

@@ -152,6 +152,8 @@ struct ServerStats {
   // "create events", ...) per User-Agent.
   std::map<std::string, int64_t> pod_writes_by_agent;
   int64_t watches_dropped = 0;
+  // Connections the server accepted, per the User-Agent of each one's first request.
+  std::map<std::string, int64_t> connections_by_agent;
 };
 
 absl::StatusOr<ServerStats> GetStats(FakeApiServer& server);
@@ -159,6 +161,8 @@ absl::StatusOr<ServerStats> GetStats(FakeApiServer& server);
 // `identity` (its User-Agent is "drover/<version> (<identity>)").
 int64_t BindRequestsOf(const ServerStats& s, const std::string& identity);
 int64_t PodWritesOf(const ServerStats& s, const std::string& identity);
+// Connections opened by the droverd with `identity`.
+int64_t ConnectionsOf(const ServerStats& s, const std::string& identity);
 
 // The lease holder of drover-system/drover, "" if none.
 std::string LeaseHolder(HttpClient* http);

@@ -2,6 +2,7 @@
 #include "k8s/http_client.h"
 
 #include <catch2/catch.hpp>
+#include <simdjson.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -56,6 +57,42 @@ TEST_CASE("http_retries_5xx_and_429_then_succeeds", "[k8s][http][integration]") 
     CHECK(r->status == 503);
     CHECK(r->attempts == 3);
   }
+}
+
+// Concurrent workers (the actuator's bind workers) each keep a connection open and
+// reuse it: a handful of connections serve hundreds of requests. (Sharing one
+// libcurl connection cache between threads opened a new connection for nearly
+// every request, and a TLS handshake with each.)
+TEST_CASE("http_concurrent_workers_reuse_their_connections", "[k8s][http][integration]") {
+  FakeApiServer server;
+  REQUIRE(server.Start().ok());
+  HttpOptions opts = FakeApiServer::FastOptions();
+  opts.qps = 0;
+  auto http = HttpClient::Create(server.Config(), opts);
+  REQUIRE(http.ok());
+  constexpr int kWorkers = 8, kEach = 40;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        absl::StatusOr<HttpResponse> r = (*http)->Send(HttpRequest{.path = "/api/v1/namespaces", .max_attempts = 1});
+        if (r.ok() && r->status == 200) ok.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  REQUIRE(ok.load() == kWorkers * kEach);
+  absl::StatusOr<std::string> stats = server.ControlGet("/_control/stats");
+  REQUIRE(stats.ok());
+  simdjson::dom::parser parser;
+  int64_t server_connections = -1;
+  REQUIRE(parser.parse(*stats)["connections"]["total"].get_int64().get(server_connections) == simdjson::SUCCESS);
+  INFO("connections seen by the server: " << server_connections << ", opened by the client: "
+                                          << (*http)->connections_opened());
+  CHECK(server_connections <= 2 * kWorkers);
+  CHECK((*http)->connections_opened() <= 2 * kWorkers);
+  CHECK((*http)->connections_opened() >= 1);
 }
 
 TEST_CASE("http_connection_refused_is_unavailable_after_retries", "[k8s][http]") {

@@ -155,6 +155,7 @@ class Stats:
         self.watch_open = collections.Counter()
         self.watch_total = 0
         self.watch_dropped = 0
+        self.connections = collections.Counter()  # by the User-Agent of each connection's first request
 
     def bind(self, ns, name, what, node=None):
         with self.lock:
@@ -166,8 +167,10 @@ class Stats:
         with self.lock:
             self.evictions[f"{ns}/{name}"][what] += 1
 
-    def request(self, verb, res, code, user_agent=None):
+    def request(self, verb, res, code, user_agent=None, new_connection=False):
         with self.lock:
+            if new_connection:
+                self.connections[user_agent or ""] += 1
             self.requests[f"{verb} {res}"] += 1
             self.by_user_agent[user_agent or ""][f"{verb} {res}"] += 1
             self.by_verb[verb] += 1
@@ -197,6 +200,7 @@ class Stats:
                 "watches": {"open": sum(self.watch_open.values()),
                             "open_by_resource": {k: v for k, v in self.watch_open.items() if v},
                             "total": self.watch_total, "dropped": self.watch_dropped},
+                "connections": {"total": sum(self.connections.values()), "by_user_agent": dict(self.connections)},
             }
 
 
@@ -328,7 +332,9 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 self.close_connection = True
         finally:
-            self.app.stats.request(verb, res, self._code, self.headers.get("User-Agent"))
+            first = not getattr(self, "_counted_connection", False)
+            self._counted_connection = True  # one handler per connection: its first request opened it
+            self.app.stats.request(verb, res, self._code, self.headers.get("User-Agent"), new_connection=first)
 
     @staticmethod
     def _verb(method, name, sub, watch):
