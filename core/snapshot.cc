@@ -69,6 +69,7 @@ std::string Snapshot::UpsertNode(Node node) {
       warning.clear();
     }
     if (st.node == node) return warning;  // replay
+    ++node_spec_generation_;
     const bool devices_changed = st.node.gpu_count != node.gpu_count;
     st.node = std::move(node);
     if (devices_changed) {
@@ -96,6 +97,7 @@ std::string Snapshot::UpsertNode(Node node) {
   st.device_used.assign(st.node.gpu_count, 0);
   node_index_[st.node.name] = id;
   ++live_nodes_;
+  ++node_spec_generation_;
   if (auto w = waiting_for_node_.find(st.node.name); w != waiting_for_node_.end()) {
     std::vector<PodId> waiting = std::move(w->second);
     waiting_for_node_.erase(w);
@@ -121,6 +123,7 @@ void Snapshot::DeleteNode(std::string_view name) {
   node_index_.erase(it);
   free_node_slots_.push_back(id);
   --live_nodes_;
+  ++node_spec_generation_;
   Notify(id);
 }
 

@@ -94,6 +94,9 @@ class Snapshot {
   void Forget(std::string_view key);
 
   // --- Queries ---
+  // Changes whenever a node is added, changed or deleted (not when pods come and
+  // go): what was derived from nodes' specs alone stays valid while it holds.
+  uint64_t node_spec_generation() const { return node_spec_generation_; }
   NodeId FindNode(std::string_view name) const;
   PodId FindPod(std::string_view key) const;
   const NodeState& node(NodeId id) const { return nodes_[id]; }
@@ -131,6 +134,7 @@ class Snapshot {
   // Bound pods whose node is not known yet, by node name.
   absl::flat_hash_map<std::string, std::vector<PodId>> waiting_for_node_;
   int live_nodes_ = 0;
+  uint64_t node_spec_generation_ = 0;
   int live_pods_ = 0;
   std::function<void(NodeId)> node_listener_;
 };

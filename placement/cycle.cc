@@ -173,16 +173,24 @@ void Engine::SetQueuePositions(Decisions* out, size_t from) {
     auto w = workloads_.find(tr->second.workload);
     return w == workloads_.end() ? nullptr : &w->second;
   };
-  // Each leaf with a new explanation is walked once: O(its pending workloads).
+  // Each leaf with a new explanation is walked once, up to the last workload
+  // explained: O(that one's position). (Those explained are mostly those just
+  // offered, near the head of the line; walking whole leaves made every cycle
+  // cost O(pending).)
   absl::flat_hash_map<QueueId, absl::flat_hash_map<uint64_t, int64_t>> wanted;  // leaf -> workload -> position
   for (size_t i = from; i < out->pending.size(); ++i) {
     if (const Workload* w = workload_of(out->pending[i].pod_key)) wanted[w->leaf].emplace(w->id, 0);
   }
   for (auto& [leaf, positions] : wanted) {
     int64_t position = 0;
-    order_->ForEachInLeaf(leaf, [&](uint64_t id) {
+    size_t left = positions.size();
+    order_->ForEachInLeafWhile(leaf, [&](uint64_t id) {
       ++position;
-      if (auto it = positions.find(id); it != positions.end()) it->second = position;
+      if (auto it = positions.find(id); it != positions.end() && it->second == 0) {
+        it->second = position;
+        --left;
+      }
+      return left > 0;
     });
   }
   for (size_t i = from; i < out->pending.size(); ++i) {
@@ -426,6 +434,16 @@ std::vector<PendingWorkload> Engine::ListPending() const {
   std::sort(rejected.begin(), rejected.end(), [](const Workload* a, const Workload* b) { return a->seq < b->seq; });
   for (const Workload* w : rejected) add(*w, 0);
   return out;
+}
+
+void Engine::ForEachPendingPod(absl::FunctionRef<void(QueueId leaf, const Pod& pod)> fn) const {
+  for (const auto& [id, w] : workloads_) {
+    if (w.leaf == kNoQueue) continue;
+    for (const std::string& key : w.members) {
+      const PodId pod = snapshot_.FindPod(key);
+      if (pod != kNoPod) fn(w.leaf, snapshot_.pod(pod).pod);
+    }
+  }
 }
 
 std::vector<std::string> Engine::CheckInvariants() const {

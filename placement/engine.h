@@ -160,6 +160,10 @@ class Engine {
   // plus sorting the rejected ones; it walks each leaf's order, sorts nothing else.
   // Loop thread only (like every method): a publisher copies the result.
   std::vector<PendingWorkload> ListPending() const;
+  // Calls fn(leaf, pod) for every pending pod of a workload that has a leaf
+  // queue, in no particular order. Copies nothing: O(pending pods) lookups, for
+  // samplers that need pending demand but not the list.
+  void ForEachPendingPod(absl::FunctionRef<void(QueueId leaf, const Pod& pod)> fn) const;
   size_t pending_pods() const { return pending_pods_; }
   // Nodes currently reserved, by node name.
   std::vector<NodeReservation> Reservations() const;
@@ -328,11 +332,30 @@ class Engine {
   // Counts node `id` in `tally` under the first spec filter that rejects `pod`
   // (kube-scheduler's order), else under `otherwise`. True if it passed them.
   bool TallySpec(const Pod& pod, NodeId id, FilterFailure otherwise, FailureTally* tally) const;
-  // TallySpec over every node of type `t` with `otherwise` = kGpuType. Returns how many passed.
-  int TallySpecOfType(const Pod& pod, GpuTypeId t, FailureTally* tally) const;
+  // TallySpec over every node of type `t` (kNoGpuType: the CPU nodes) with
+  // `otherwise`. Returns how many passed. Served from spec_tallies_ when a pod
+  // with the same tolerations, node selector and required affinity was tallied
+  // since the last node change.
+  int TallySpecOfType(const Pod& pod, GpuTypeId t, FailureTally* tally,
+                      FilterFailure otherwise = FilterFailure::kGpuType) const;
   bool Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best);
   void Commit(const std::string& key, PodId pid, const Choice& c, Decisions* out);
   void Rollback(const std::string& key);
+
+  // The spec-filter tally of one pod spec over one node group (a GPU type or the CPU nodes).
+  struct SpecTally {
+    std::vector<Toleration> tolerations;
+    Labels node_selector;
+    std::vector<NodeSelectorTerm> required_affinity;
+    FilterFailure otherwise = FilterFailure::kGpuType;
+    FailureTally tally;
+    int passed = 0;
+  };
+  // By node group (GpuTypeId + 1; 0 = CPU nodes); a few pod specs each, until
+  // snapshot_.node_spec_generation() moves. Explaining why a pod waits walks every
+  // node of the types it cannot use; this makes that once per spec, not per attempt.
+  mutable absl::flat_hash_map<int, std::vector<SpecTally>> spec_tallies_;
+  mutable uint64_t spec_tallies_generation_ = ~uint64_t{0};
 
   EngineOptions options_;
   QueueConfig config_;

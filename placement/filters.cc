@@ -92,6 +92,13 @@ void FailureTally::Add(FilterFailure f, const NodeState& node, const Taint* tain
   }
 }
 
+void FailureTally::Merge(const FailureTally& part) {
+  nodes_ += part.nodes_;
+  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += part.counts_[i];
+  if (taint_example_.empty()) taint_example_ = part.taint_example_;
+  if (gpu_example_.empty()) gpu_example_ = part.gpu_example_;
+}
+
 void FailureTally::AddCount(FilterFailure f, int n, const std::string& gpu_type) {
   if (n <= 0) return;
   nodes_ += n;

@@ -37,7 +37,9 @@ FilterFailure CheckNode(const Pod& pod, const NodeState& node, const ResourceVec
 // The same with free = allocatable - used - *held (held may be null), without a copy.
 FilterFailure CheckNodeFree(const Pod& pod, const NodeState& node, const ResourceVec* held,
                             const Taint** untolerated = nullptr);
-// The checks that read the node's spec only, in kube-scheduler's Filter order:
+// The checks that read the node's spec only (the engine caches their tallies per
+// pod spec until a node changes: a check that reads other pods does not belong here),
+// in kube-scheduler's Filter order:
 // readiness, NodeUnschedulable, TaintToleration, then NodeAffinity (selector, then
 // required affinity). kNone if the node passes them all.
 FilterFailure CheckNodeSpec(const Pod& pod, const Node& node, const Taint** untolerated = nullptr);
@@ -61,6 +63,9 @@ class FailureTally {
   // `n` nodes skipped by an index for failure `f` (no per-node detail).
   void AddCount(FilterFailure f, int n, const std::string& gpu_type);
   int nodes() const { return nodes_; }
+  // Adds `part`'s node counts, and its examples where this tally has none yet (as
+  // if part's nodes had been added here one by one). Queue reasons are not merged.
+  void Merge(const FailureTally& part);
   // Cheap fingerprint of what Message() would say (to skip formatting repeats).
   uint64_t Signature() const;
   // "0/120 nodes are available: 80 Insufficient A100 GPUs, 40 node(s) had untolerated taint {gpu: reserved}; queue ..."

@@ -58,13 +58,34 @@ bool Engine::TallySpec(const Pod& pod, NodeId id, FilterFailure otherwise, Failu
   return f == FilterFailure::kNone;
 }
 
-int Engine::TallySpecOfType(const Pod& pod, GpuTypeId t, FailureTally* tally) const {
-  int passed = 0;
-  index_.Visit(t, 0, true, [&](NodeId id) {
-    passed += TallySpec(pod, id, FilterFailure::kGpuType, tally);
+int Engine::TallySpecOfType(const Pod& pod, GpuTypeId t, FailureTally* tally, FilterFailure otherwise) const {
+  constexpr size_t kSpecsPerGroup = 16;  // distinct pod specs kept per node group; the oldest goes first
+  if (spec_tallies_generation_ != snapshot_.node_spec_generation()) {
+    spec_tallies_.clear();
+    spec_tallies_generation_ = snapshot_.node_spec_generation();
+  }
+  std::vector<SpecTally>& group = spec_tallies_[t + 1];
+  for (const SpecTally& s : group) {
+    if (s.otherwise == otherwise && s.tolerations == pod.tolerations && s.node_selector == pod.node_selector &&
+        s.required_affinity == pod.required_affinity) {
+      tally->Merge(s.tally);
+      return s.passed;
+    }
+  }
+  SpecTally fresh{pod.tolerations, pod.node_selector, pod.required_affinity, otherwise, {}, 0};
+  auto visit = [&](NodeId id) {
+    fresh.passed += TallySpec(pod, id, otherwise, &fresh.tally);
     return true;
-  });
-  return passed;
+  };
+  if (t == kNoGpuType) {
+    for (NodeId id : index_.cpu_nodes()) visit(id);
+  } else {
+    index_.Visit(t, 0, true, visit);
+  }
+  tally->Merge(fresh.tally);
+  if (group.size() >= kSpecsPerGroup) group.erase(group.begin());
+  group.push_back(std::move(fresh));
+  return group.back().passed;
 }
 
 bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally) {
@@ -169,7 +190,7 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
     choice->charge = *c;
     if (ChooseOnType(pod, t, choice, tally)) return true;
   }
-  for (NodeId id : index_.cpu_nodes()) TallySpec(pod, id, FilterFailure::kInsufficientGpu, tally);
+  TallySpecOfType(pod, kNoGpuType, tally, FilterFailure::kInsufficientGpu);
   for (auto& [t, refused] : passed_over) {
     // The queue clause names only types the pod could otherwise run on.
     if (TallySpecOfType(pod, t, tally) > 0 && !refused.empty()) tally->AddQueueReason(refused);

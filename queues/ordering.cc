@@ -121,4 +121,11 @@ void PendingOrder::ForEachInLeaf(QueueId leaf, absl::FunctionRef<void(uint64_t i
   for (const ItemKey& k : states_[leaf].queued) fn(std::get<3>(k));
 }
 
+void PendingOrder::ForEachInLeafWhile(QueueId leaf, absl::FunctionRef<bool(uint64_t id)> fn) const {
+  if (static_cast<size_t>(leaf) >= states_.size()) return;
+  for (const ItemKey& k : states_[leaf].queued) {
+    if (!fn(std::get<3>(k))) return;
+  }
+}
+
 }  // namespace drover

@@ -56,6 +56,8 @@ class PendingOrder {
   int64_t PositionInLeaf(uint64_t id) const;
   // Calls fn(id) for every item of `leaf`, offerable or blocked, in the leaf's order. O(items of the leaf).
   void ForEachInLeaf(QueueId leaf, absl::FunctionRef<void(uint64_t id)> fn) const;
+  // The same, stopping as soon as fn returns false. O(items visited).
+  void ForEachInLeafWhile(QueueId leaf, absl::FunctionRef<bool(uint64_t id)> fn) const;
 
  private:
   using ItemKey = std::tuple<int32_t, int64_t, uint64_t, uint64_t>;  // -priority, submit, seq, id

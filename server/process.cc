@@ -244,7 +244,7 @@ absl::StatusOr<SimRunResult> Process::RunSimulated(QueueConfig initial, SimInput
   recorder.time_base_ms = absl::ToUnixMillis(absl::Now());
   run.observer = StartRecorder(recorder, [this](const Engine& e, int64_t now) {
     return std::shared_ptr<const ClusterStatus>(
-        BuildStatus(e, now, StatusInputs{true, true, static_config_, {}}, BuildPendingSection(e, now)));
+        BuildStatus(e, now, StatusInputs{true, true, static_config_, {}, /*nodes=*/false}, BuildDemandSection(e, now)));
   }, /*restore_timers=*/false);
   SimRunResult result = RunSimulation(engine_.get(), &sim, run);
   result.report.stored = StoreSummary();

@@ -112,21 +112,13 @@ std::string WorkloadKeyOf(const Snapshot& snap, const PendingWorkload& w) {
   return StrCat(pod.namespace_, "/", pod.intent.gang);
 }
 
-void AddDemand(const Engine& engine, const PendingWorkload& w, DemandTable* t,
+void AddDemand(const Engine& engine, QueueId leaf, const Pod& pod, DemandTable* t,
                absl::flat_hash_map<std::string, int>* cache) {
-  const QueueId leaf = w.queue.empty() ? kNoQueue : engine.queues().Find(w.queue);
-  if (leaf == kNoQueue) return;
-  const Snapshot& snap = engine.snapshot();
-  for (const std::string& key : w.pod_keys) {
-    const PodId id = snap.FindPod(key);
-    if (id == kNoPod) continue;
-    const Pod& pod = snap.pod(id).pod;
-    t->dims[leaf][kQCpu] += pod.requests[Res::kCpu];
-    t->dims[leaf][kQMemory] += pod.requests[Res::kMemory];
-    if (!pod.WantsGpu()) continue;
-    const int dim = DemandDim(engine, pod, cache);
-    (dim < 0 ? t->any_gpu[leaf] : t->dims[leaf][dim]) += pod.requests[Res::kGpu];
-  }
+  t->dims[leaf][kQCpu] += pod.requests[Res::kCpu];
+  t->dims[leaf][kQMemory] += pod.requests[Res::kMemory];
+  if (!pod.WantsGpu()) return;
+  const int dim = DemandDim(engine, pod, cache);
+  (dim < 0 ? t->any_gpu[leaf] : t->dims[leaf][dim]) += pod.requests[Res::kGpu];
 }
 
 // Adds every queue's own demand to its ancestors' (into `t`'s totals), then
@@ -169,19 +161,22 @@ void ApplyDemand(const PendingSection& pending, ClusterStatus* out) {
 
 }  // namespace
 
-std::shared_ptr<const PendingSection> BuildPendingSection(const Engine& engine, int64_t now_ms) {
+std::shared_ptr<PendingSection> BuildDemandSection(const Engine& engine, int64_t now_ms) {
   auto out = std::make_shared<PendingSection>();
-  out->workloads = engine.ListPending();
   out->as_of_ms = now_ms;
   DemandTable table{std::vector<QVec>(engine.queues().size(), QVec{}),
                     std::vector<int64_t>(engine.queues().size(), 0)};
   absl::flat_hash_map<std::string, int> cache;
-  out->workload_keys.reserve(out->workloads.size());
-  for (const PendingWorkload& w : out->workloads) {
-    AddDemand(engine, w, &table, &cache);
-    out->workload_keys.push_back(WorkloadKeyOf(engine.snapshot(), w));
-  }
+  engine.ForEachPendingPod([&](QueueId leaf, const Pod& pod) { AddDemand(engine, leaf, pod, &table, &cache); });
   RollUp(engine, table, out.get());
+  return out;
+}
+
+std::shared_ptr<const PendingSection> BuildPendingSection(const Engine& engine, int64_t now_ms) {
+  std::shared_ptr<PendingSection> out = BuildDemandSection(engine, now_ms);
+  out->workloads = engine.ListPending();
+  out->workload_keys.reserve(out->workloads.size());
+  for (const PendingWorkload& w : out->workloads) out->workload_keys.push_back(WorkloadKeyOf(engine.snapshot(), w));
   return out;
 }
 
@@ -205,7 +200,7 @@ std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms,
   out->cycle = in.cycle;
   out->cycle.engine = engine.stats();
   AddQueues(engine, out.get());
-  AddNodes(engine, out.get());
+  if (in.nodes) AddNodes(engine, out.get());
   out->pending = pending ? std::move(pending) : std::make_shared<const PendingSection>();
   ApplyDemand(*out->pending, out.get());
   return out;

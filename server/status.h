@@ -127,6 +127,9 @@ struct ClusterStatus {
 // Lists the engine's pending workloads and their demand (loop thread only).
 // O(pending pods + queues).
 std::shared_ptr<const PendingSection> BuildPendingSection(const Engine& engine, int64_t now_ms);
+// The pending demand per queue only (no workload list): what usage sampling
+// needs. O(pending pods + queues), copying no names or messages.
+std::shared_ptr<PendingSection> BuildDemandSection(const Engine& engine, int64_t now_ms);
 
 // Facts the engine does not know, supplied by the loop.
 struct StatusInputs {
@@ -134,6 +137,7 @@ struct StatusInputs {
   bool leader = false;
   ConfigStatus config;
   CycleStatus cycle;  // `engine` is filled in by BuildStatus
+  bool nodes = true;  // false: no per-node list and inventory (usage sampling needs only the queues)
 };
 
 // Builds the status from the engine (loop thread only), with `pending` (null:
