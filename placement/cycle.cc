@@ -439,9 +439,8 @@ std::vector<PendingWorkload> Engine::ListPending() const {
 void Engine::ForEachPendingPod(absl::FunctionRef<void(QueueId leaf, const Pod& pod)> fn) const {
   for (const auto& [id, w] : workloads_) {
     if (w.leaf == kNoQueue) continue;
-    for (const std::string& key : w.members) {
-      const PodId pod = snapshot_.FindPod(key);
-      if (pod != kNoPod) fn(w.leaf, snapshot_.pod(pod).pod);
+    for (const PodId pod : w.member_ids) {
+      if (pod != kNoPod && snapshot_.pod(pod).live) fn(w.leaf, snapshot_.pod(pod).pod);
     }
   }
 }
@@ -456,6 +455,12 @@ std::vector<std::string> Engine::CheckInvariants() const {
   for (const auto& [node, nom] : nominations_) ++held[nom.workload];
   for (const auto& [id, w] : workloads_) {
     const auto it = held.find(id);
+    for (size_t i = 0; i < w.members.size(); ++i) {
+      if (i >= w.member_ids.size() || w.member_ids[i] != snapshot_.FindPod(w.members[i])) {
+        problems.push_back(StrCat("workload of pod ", w.members[i], ": its snapshot id is out of step"));
+        break;
+      }
+    }
     const int n = it == held.end() ? 0 : it->second;
     if (w.nominations != n) {
       problems.push_back(StrCat("workload of pod ", w.members.empty() ? "(none)" : w.members[0], ": nominations = ",

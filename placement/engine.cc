@@ -334,6 +334,7 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
   }
   Workload& w = workloads_[wid];
   w.members.push_back(pod.Key());
+  w.member_ids.push_back(snapshot_.FindPod(w.members.back()));
   tr.workload = wid;
   ++pending_pods_;
   if (w.rejection.empty()) {
@@ -404,6 +405,7 @@ void Engine::RemovePending(const std::string& key, Tracked& tr) {
     UnblockWorkload(w);  // leaves its shape group under the old key
     w.shape = 0;
   }
+  w.member_ids.erase(w.member_ids.begin() + (m - w.members.begin()));
   w.members.erase(m);
   --pending_pods_;
   if (w.members.empty()) {

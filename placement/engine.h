@@ -204,6 +204,7 @@ class Engine {
     std::string gang;            // "" for a single pod
     int min_members = 1;
     std::vector<std::string> members;  // pending pod keys
+    std::vector<PodId> member_ids;     // their snapshot ids, index for index (live while pending)
     QueueId leaf = kNoQueue;
     int tier = 1;
     std::string reason;          // last explanation recorded
