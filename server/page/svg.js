@@ -1,4 +1,4 @@
-// DOM and SVG builders for the page. Data never goes through innerHTML: text
+// DOM and SVG builders for the page. Data is never parsed as HTML: text
 // becomes text nodes, attributes go through setAttribute, so queue and pod
 // names (user input) cannot become markup.
 "use strict";
