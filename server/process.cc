@@ -43,7 +43,8 @@ absl::Status Process::LoadAdminTokens() {
   return absl::OkStatus();
 }
 
-void Process::AddHttpRoutes(HttpServer* http, const Metrics* metrics) {
+void Process::AddHttpRoutes(HttpServer* http, Metrics* metrics) {
+  metrics->AddCollector(StoreHealthCollector(&store_health_));
   // Not fatal: scheduling goes on without the store; /readyz says it is degraded.
   http->AddReadyCheck("store", [this] { return store_health_.Check(); });
   http->Get("/api/v1/status", [this](const HttpRequest& req) { return StatusResponse(*board_.Get(), req); });

@@ -127,8 +127,9 @@ class Process : public AdminBackend {
   // Reads --admin-tokens once (used by the admin API and the page's endpoints). Error: a bad token file.
   absl::Status LoadAdminTokens();
   // The routes both modes serve on the HTTP port: store readiness, /api/v1/status,
-  // /metrics (from `metrics`, which must outlive the server) and the page (page_routes.h).
-  void AddHttpRoutes(HttpServer* http, const Metrics* metrics);
+  // /metrics (from `metrics`, which must outlive the server; the store's health is
+  // added to it) and the page (page_routes.h).
+  void AddHttpRoutes(HttpServer* http, Metrics* metrics);
   // The admin API on options.admin_port (null when off). Error: port taken.
   absl::StatusOr<std::unique_ptr<AdminServer>> StartAdmin();
   // Sets the configuration status the simulator's loop publishes (loop thread only).
