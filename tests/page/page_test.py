@@ -173,6 +173,13 @@ def check_data_page(d):
     if dom.by_id("pending-total").attrs.get("data-total") != str(total):
         fail(f"pending total on the page {dom.by_id('pending-total').attrs.get('data-total')}, admin API {total}")
 
+    # The queues' pending counts by tier (admin API) agree with the pending list.
+    _, _, listed = get(d.url("/api/v1/admin/queues"))
+    root = listed["queues"][0]
+    by_tier = [sum(1 for w in pending["workloads"] if w["queue"] and w["tier"] == t) for t in range(3)]
+    if [int(n) for n in root["pending_by_tier"]] != by_tier:
+        fail(f"root's pending_by_tier {root['pending_by_tier']}, the pending list has {by_tier}")
+
     # Bars and inventory: the numbers match the published status.
     _, _, status = get(d.url("/api/v1/status"))
     queues = {q["path"]: q for q in status["queues"]}
