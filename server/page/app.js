@@ -18,6 +18,9 @@ const state = {
   inFlight: null,    // AbortController of the refresh running
   filter: new URLSearchParams(),
   explainPod: "",
+  expanded: new Set(["root"]),  // queues whose children are drawn
+  expandAll: false,
+  lastQueues: null,
   usage: {queue: "root", window_seconds: "21600"},
 };
 
@@ -46,19 +49,35 @@ function askForToken(why) {
   $("token-input").focus();
 }
 
+// A queue's row is drawn when every ancestor is expanded (root is, at first), so a
+// tree of 1,000 queues opens at its top levels; ?expand=all draws every row.
+function visible(path) {
+  if (state.expandAll) return true;
+  const parts = path.split(".");
+  for (let i = 1; i < parts.length; i++) if (!state.expanded.has(parts.slice(0, i).join("."))) return false;
+  return true;
+}
+
 function drawQueues(data) {
-  const rows = data.queues.map((q) => {
+  state.lastQueues = data;
+  const rows = data.queues.filter((q) => visible(q.path)).map((q) => {
     const depth = q.path.split(".").length - 1;
     const dims = q.resources.filter((r) => r.resource !== "cpu" && r.resource !== "memory");
+    const open = state.expandAll || state.expanded.has(q.path);
+    const toggle = q.leaf ? el("span", {class: "toggle-space"}) :
+      el("button", {type: "button", class: "toggle", "data-path": q.path, "aria-expanded": open ? "true" : "false",
+                    "aria-label": `${open ? "Collapse" : "Expand"} ${q.path}`}, open ? "▾" : "▸");
     return el("tr", {"data-queue": q.path},
-      el("th", {scope: "row", class: "qname", style: null, "data-depth": depth},
-        el("span", {class: `indent d${Math.min(depth, 8)}`}), q.path.split(".").pop(),
+      el("th", {scope: "row", class: "qname", "data-depth": depth},
+        el("span", {class: `indent d${Math.min(depth, 8)}`}), toggle, q.path.split(".").pop(),
         q.over_max_by_config ? el("span", {class: "flag", title: "above its max after a configuration change"}, " over max") : null),
       el("td", {class: "num"}, q.running_pods),
       el("td", {class: "num"}, q.pending_pods),
       el("td", {class: "dims"}, dims.length ? dims.map(usageBar) : "no GPUs"));
   });
   $("queues-table").tBodies[0].replaceChildren(...rows);
+  $("queues-shown").textContent = `${rows.length} of ${data.queues.length} queues shown` +
+    (rows.length < data.queues.length ? "; expand a queue to see its children" : "");
   $("queue-names").replaceChildren(...data.queues.map((q) => el("option", {value: q.path})));
 }
 
@@ -159,12 +178,14 @@ function readUrl() {
   state.filter = new URLSearchParams();
   for (const k of ["queue", "tier", "reason", "page_size"]) if (q.get(k)) state.filter.set(k, q.get(k));
   state.explainPod = q.get("pod") || "";
+  state.expandAll = q.get("expand") === "all";
   if (q.get("usage_queue")) state.usage.queue = q.get("usage_queue");
   $("f-queue").value = state.filter.get("queue") || "";
   $("f-tier").value = state.filter.get("tier") || "";
   $("f-reason").value = state.filter.get("reason") || "";
   if (state.filter.get("page_size")) $("f-size").value = state.filter.get("page_size");
   $("explain-pod").value = state.explainPod;
+  $("expand-all").checked = state.expandAll;
   $("usage-queue").value = state.usage.queue;
 }
 
@@ -172,6 +193,7 @@ function writeUrl() {
   const q = new URLSearchParams(state.filter);
   if (state.explainPod) q.set("pod", state.explainPod);
   if (state.usage.queue !== "root") q.set("usage_queue", state.usage.queue);
+  if (state.expandAll) q.set("expand", "all");
   history.replaceState(null, "", `${location.pathname}${[...q].length ? `?${q}` : ""}`);
 }
 
@@ -186,6 +208,20 @@ function wire() {
     writeUrl();
     refresh();
   });
+  $("queues-table").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button.toggle");
+    if (!b) return;
+    const path = b.dataset.path;
+    if (state.expanded.has(path)) state.expanded.delete(path); else state.expanded.add(path);
+    state.expandAll = false;
+    $("expand-all").checked = false;
+    if (state.lastQueues) drawQueues(state.lastQueues);  // from the last answer; the next refresh keeps it
+  });
+  $("expand-all").addEventListener("change", () => {
+    state.expandAll = $("expand-all").checked;
+    writeUrl();
+    if (state.lastQueues) drawQueues(state.lastQueues);
+  });
   $("pending-next").addEventListener("click", () => { state.pageTokens.push($("pending-next").dataset.token); refresh(); });
   $("pending-prev").addEventListener("click", () => { if (state.pageTokens.length > 1) state.pageTokens.pop(); refresh(); });
   $("pending-table").addEventListener("click", (ev) => {
@@ -194,6 +230,7 @@ function wire() {
     ev.preventDefault();
     state.explainPod = a.dataset.pod;
     $("explain-pod").value = state.explainPod;
+  $("expand-all").checked = state.expandAll;
     writeUrl();
     refresh();
     $("timeline-h").scrollIntoView();

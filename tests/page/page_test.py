@@ -152,7 +152,7 @@ def check_data_page(d):
         fail(f"want 20..1000 workloads pending, all on one page; droverctl reports {total}")
     first_pod = pending["workloads"][0]["pods"][0]
     shot = os.path.join(BUILD, "page", "page.png")
-    dom = Dom(chromium(d.url(f"/?page_size=1000&pod={first_pod}"), screenshot=shot))
+    dom = Dom(chromium(d.url(f"/?page_size=1000&expand=all&pod={first_pod}"), screenshot=shot))
     if dom.by_id("content").attrs.get("hidden") is not None or dom.by_id("token-form").attrs.get("hidden") is None:
         fail("with anonymous reads the page must show its content, not the token form")
     err = dom.by_id("error")
