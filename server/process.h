@@ -13,7 +13,8 @@
 //   actuator workers (k8s/): binds, evictions, status patches, events.
 //   leader elector thread (k8s/): the Lease.
 //   config thread (LiveConfig): polls the quota document, applies through the mailbox.
-//   HTTP threads (HttpServer): probes and status, reading the StatusBoard only.
+//   HTTP threads (HttpServer): probes, status, metrics and the page, reading the StatusBoard (and the store
+//   for the page's timelines and usage).
 //
 // Cluster start order: API client, quota document (the ConfigMap or file),
 // engine, HTTP server, informers, leader election, config polling, loop.
