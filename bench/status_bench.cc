@@ -6,18 +6,23 @@
 //
 //   status_bench                                   # 10k nodes, 1,024 leaf queues, 100k pending
 //   status_bench --nodes 1000 --fanout 10 --pending 20000 --cycles 30
+//   status_bench --gpu-types 6 --scrape-every-ms 0 --observe   # what /metrics and the page cost
+//   status_bench --gpu-types 6 --scrape-every-ms 50            # cycles while /metrics is scraped
 //
 // Cycles run back to back; the status is published at the loop's pace
 // (server/loop.h: LoopOptions defaults, PaceAllows). Prints cycle and build
 // times (p50, p99), the share of the loop's time spent publishing, the size.
 // Figures only: nothing asserts a time.
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "bench/bench_util.h"
+#include "bench/observe_cost.h"
 #include "core/strings.h"
 #include "server/loop.h"
 #include "server/status.h"
@@ -35,13 +40,18 @@ struct Args {
   int churn = 500;
   int per_cycle = 1000;
   std::string policy = "binpack";
+  int gpu_types = 0;         // leaves guaranteed 1 GPU of each of the catalog's first N types (metrics' cardinality)
+  int scrape_every_ms = -1;  // >= 0: a thread renders /metrics every this many ms while cycles run
+  bool observe = false;      // print the cost of a scrape and of the page's JSON at the end
   double budget = LoopOptions{}.publish_budget;  // 0 = no pacing by cost (the status after every cycle
                                                  // past 50 ms, the pending list every second)
 };
 
-QueueConfig Tree(int fanout, std::vector<std::string>* leaves) {
+QueueConfig Tree(int fanout, int gpu_types, std::vector<std::string>* leaves) {
   QueueConfig cfg = DefaultQueueConfig();
   (void)cfg.catalog.AddClass("a10+", {}, "A10");
+  QuotaSpec leaf_quota;
+  for (int t = 0; t < gpu_types && t < cfg.catalog.size(); ++t) leaf_quota.gpu_millis[cfg.catalog.type(t).name] = 1000;
   for (int o = 0; o < fanout; ++o) {
     QueueSpec org;
     org.name = StrCat("o", o);
@@ -50,6 +60,7 @@ QueueConfig Tree(int fanout, std::vector<std::string>* leaves) {
       QueueSpec team;
       team.name = StrCat("t", t);
       team.path = StrCat(org.path, ".", team.name);
+      team.guaranteed = leaf_quota;
       leaves->push_back(team.path);
       org.children.push_back(std::move(team));
     }
@@ -60,7 +71,7 @@ QueueConfig Tree(int fanout, std::vector<std::string>* leaves) {
 
 int Run(const Args& a) {
   std::vector<std::string> leaves;
-  QueueConfig cfg = Tree(a.fanout, &leaves);
+  QueueConfig cfg = Tree(a.fanout, a.gpu_types, &leaves);
   GenSpec spec;
   spec.nodes = a.nodes;
   spec.pods = a.pending + a.cycles * a.churn + a.per_cycle * 2;
@@ -92,6 +103,22 @@ int Run(const Args& a) {
   double status_s = 0, pending_s = 0, publish_total = 0;
   std::shared_ptr<const PendingSection> pending;
   std::shared_ptr<ClusterStatus> status;
+  StatusBoard board;
+  Metrics metrics(&board);
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> scrapes{0};
+  std::thread scraper;
+  if (a.scrape_every_ms >= 0) {
+    scraper = std::thread([&] {
+      while (!stop.load()) {
+        if (board.Get()->generation > 0) {
+          (void)metrics.Render();
+          ++scrapes;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(a.scrape_every_ms));
+      }
+    });
+  }
   const auto run_start = SteadyClock::now();
   for (int c = 0; c < a.cycles; ++c) {
     for (int i = 0; i < a.churn && !running.empty(); ++i) {
@@ -124,15 +151,20 @@ int Run(const Args& a) {
     const double t1 = bench::NowSec();
     status = BuildStatus(e, (c + 1) * 1000, StatusInputs{}, pending);
     status_s = bench::NowSec() - t1;
+    board.Publish(status);
     status_ms.push_back(status_s * 1e3);
     last_status = SteadyClock::now();
     publish_total += bench::NowSec() - t0;
   }
   const double total = std::chrono::duration<double>(SteadyClock::now() - run_start).count();
+  stop.store(true);
+  if (scraper.joinable()) scraper.join();
   const double cyc50 = bench::Percentile(cycle_ms, 0.5);
   std::printf("status_bench: %d nodes, %d queues, %zu pending pods at end, policy %s, %d cycles of <= %d workloads\n",
               a.nodes, e.queues().size(), e.pending_pods(), a.policy.c_str(), a.cycles, a.per_cycle);
-  std::printf("  cycle           p50 %.2f ms  p99 %.2f ms\n", cyc50, bench::Percentile(cycle_ms, 0.99));
+  std::printf("  cycle           p50 %.2f ms  p99 %.2f ms%s\n", cyc50, bench::Percentile(cycle_ms, 0.99),
+              a.scrape_every_ms < 0 ? "" : StrCat("  (while /metrics was rendered ", scrapes.load(), " times, every ",
+                                                 a.scrape_every_ms, " ms)").c_str());
   std::printf("  status build    p50 %.2f ms  p99 %.2f ms  (%zu builds)\n", bench::Percentile(status_ms, 0.5),
               bench::Percentile(status_ms, 0.99), status_ms.size());
   std::printf("  pending section p50 %.2f ms  p99 %.2f ms  (%zu builds, %zu workloads)\n",
@@ -144,6 +176,7 @@ int Run(const Args& a) {
     std::printf("  status JSON with nodes and 100 pending: %zu bytes; RSS %ld kB\n",
                 FormatStatusJson(*status, {true, 100, ""}).size(), bench::RssKb());
   }
+  if (a.observe) bench::PrintObserveCost(&board, &metrics, 5);
   return 0;
 }
 
@@ -160,6 +193,11 @@ int main(int argc, char** argv) {
   app.add_option("--churn", a.churn, "running pods completing before each cycle")->capture_default_str();
   app.add_option("--per-cycle", a.per_cycle, "max workloads per cycle")->capture_default_str();
   app.add_option("--policy", a.policy)->capture_default_str();
+  app.add_option("--gpu-types", a.gpu_types, "leaves guaranteed 1 GPU of each of the first N catalog types")
+      ->capture_default_str();
+  app.add_option("--scrape-every-ms", a.scrape_every_ms, "render /metrics on a thread this often during cycles (-1 = off)")
+      ->capture_default_str();
+  app.add_flag("--observe", a.observe, "print the cost of a /metrics scrape and of the page's JSON at the end");
   app.add_option("--budget", a.budget, "share of the loop's time each part of the status may take (0 = unpaced)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -8,8 +8,9 @@ PACKAGES=(
   libspdlog-dev libcli11-dev catch2 libcpp-httplib-dev libssl-dev openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler librocksdb-dev prometheus-cpp-dev
 )
-# With --test, also what the tests use beside the build: promtool and a real Prometheus.
-if [ "${1:-}" = "--test" ]; then PACKAGES+=(prometheus); fi
+# With --test, also what the tests use beside the build: promtool and a real Prometheus, and
+# Debian's chromium for the web page's real-browser test (tests/page).
+if [ "${1:-}" = "--test" ]; then PACKAGES+=(prometheus chromium); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

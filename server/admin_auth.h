@@ -44,6 +44,14 @@ class TokenFile {
   std::vector<std::pair<std::string, Principal>> entries_;
 };
 
+// The caller of the admin API (gRPC metadata or the HTTP header "authorization",
+// whose value is `authorization`; nullopt when none was sent). Unauthenticated,
+// saying what to send, without a header (unless `anonymous_read`: then the
+// anonymous principal, who may only read), with one that is not "Bearer TOKEN",
+// or with a token not in `tokens` (null: no one authenticates).
+absl::StatusOr<Principal> AuthenticateBearer(std::optional<std::string_view> authorization, const TokenFile* tokens,
+                                             bool anonymous_read);
+
 // Whether `p` is named by `acl` (as a user, or through one of its groups).
 bool InAcl(const Principal& p, const AdminAcl& acl);
 // Whether `p` is a cluster admin of `active`.

@@ -49,13 +49,16 @@ int64_t ConfigHistory::Append(const std::string& text, const std::string& author
   r.set_applied_unix_ms(now_unix_ms);
   r.set_comment(comment);
   r.set_rolled_back_from(rolled_back_from);
-  absl::StatusOr<Revision> stored = store_->Apply(active_, r);
-  if (stored.status().code() == absl::StatusCode::kAborted) {
-    // Another writer moved the active revision (a later admin API): the document
-    // the engine now runs is still the newest, so apply it on top.
-    if (absl::StatusOr<Revision> now = store_->Active(); now.ok()) stored = store_->Apply(now->revision(), r);
-  }
-  health_->Note(stored.status(), "configuration revision");
+  absl::StatusOr<Revision> stored = absl::UnknownError("not written");
+  (void)health_->Write("configuration revision", [&] {
+    stored = store_->Apply(active_, r);
+    if (stored.status().code() == absl::StatusCode::kAborted) {
+      // Another writer moved the active revision (a later admin API): the document
+      // the engine now runs is still the newest, so apply it on top.
+      if (absl::StatusOr<Revision> now = store_->Active(); now.ok()) stored = store_->Apply(now->revision(), r);
+    }
+    return stored.status();
+  });
   active_ = stored.ok() ? stored->revision() : active_ + 1;
   const bool rollback = source == store::v1::REVISION_SOURCE_ROLLBACK;
   Audit(author, rollback ? "config.rollback" : "config.apply",
@@ -85,7 +88,7 @@ void ConfigHistory::Audit(const std::string& author, const std::string& action, 
   a.set_target("config");
   a.set_reason(reason);
   a.set_result(result);
-  health_->Note(store_->AppendAudit(std::move(a)).status(), "audit");
+  (void)health_->Write("audit", [&] { return store_->AppendAudit(std::move(a)).status(); });
 }
 
 int64_t ConfigHistory::active() const {

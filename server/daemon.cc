@@ -58,7 +58,7 @@ StepResult Daemon::Step(bool act) {
   for (const Eviction& e : d.evictions) actuator_->Evict(e);
   for (const Binding& b : d.binds) actuator_->Bind(b);
   for (const PendingReason& p : d.pending) actuator_->RecordPending(p);
-  for (const auto& observe : observers_) observe(CycleRecord{d, now_ms, seconds});
+  for (const auto& observe : observers_) observe(CycleRecord{*engine_, d, now_ms, seconds});
   r.binds = d.binds.size();
   r.evictions = d.evictions.size();
   r.pending_updates = d.pending.size();

@@ -57,6 +57,7 @@ class Daemon {
   // One scheduling cycle as observers see it (on the loop thread, after the
   // decisions went to the actuator).
   struct CycleRecord {
+    const Engine& engine;  // after the cycle: evicted pods are still in its snapshot
     const Decisions& decisions;
     int64_t now_ms;
     double seconds;  // wall time of RunCycle

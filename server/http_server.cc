@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -29,15 +31,27 @@ HttpServer::HttpServer(HttpOptions options)
 
 HttpServer::~HttpServer() { Stop(); }
 
+std::optional<std::string_view> HttpRequest::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  if (it == headers.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
 void HttpServer::AddReadyCheck(std::string name, ReadyCheck check) {
   checks_.emplace_back(std::move(name), std::move(check));
 }
 
 void HttpServer::Get(const std::string& path, HttpHandler handler) {
   server_->Get(path, [h = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    HttpRequest r{req.path, {req.params.begin(), req.params.end()}};
+    HttpRequest r{req.path, {req.params.begin(), req.params.end()}, {}};
+    for (const auto& [name, value] : req.headers) {
+      std::string lower = name;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      r.headers.emplace(std::move(lower), value);  // the first value wins
+    }
     HttpResponse out = h(r);
     res.status = out.status;
+    for (const auto& [name, value] : out.headers) res.set_header(name, value);
     res.set_content(out.body, out.content_type);
   });
 }

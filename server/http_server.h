@@ -19,7 +19,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -42,14 +44,18 @@ struct HttpOptions {
 struct HttpRequest {
   std::string path;
   std::multimap<std::string, std::string> params;  // query parameters
+  std::map<std::string, std::string> headers;      // names in lower case; the first value of each
   // The first value of query parameter `name`, or `fallback`.
   std::string Param(const std::string& name, const std::string& fallback = "") const;
+  // Header `name` (lower case), or nullopt when absent.
+  std::optional<std::string_view> Header(const std::string& name) const;
 };
 
 struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "text/plain; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;  // more response headers
 };
 
 // One readiness check's answer; `detail` is shown either way ("leading",

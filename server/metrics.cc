@@ -9,6 +9,7 @@
 #include "prometheus/metric_family.h"
 #include "prometheus/text_serializer.h"
 #include "server/droverd_flags.h"
+#include "server/store_health.h"
 
 namespace drover {
 namespace {
@@ -184,6 +185,22 @@ void AddProcessFamilies(const ClusterStatus& s, std::vector<MetricFamily>* out) 
   gauge("drover_build_info", "Always 1; the version is a label.", 1, {{"version", kDroverVersion}});
 }
 
+// The kind of an eviction (in_queue when the victim and its preemptor share a leaf
+// queue, else reclaim) and the victim's tier, from the engine's snapshot, where
+// the victim still is right after the cycle. Tier -1 if the victim is unknown.
+std::pair<const char*, int> VictimKindAndTier(const Engine& engine, const Eviction& e) {
+  const Snapshot& snap = engine.snapshot();
+  const PodId victim = snap.FindPod(e.pod_key);
+  if (victim == kNoPod) return {"reclaim", -1};
+  const Pod& pod = snap.pod(victim).pod;
+  const int tier = std::clamp(engine.queues().TierFor(pod), 0, 2);
+  const PodId preemptor = snap.FindPod(e.preemptor_key);
+  if (preemptor == kNoPod) return {"reclaim", tier};
+  absl::StatusOr<QueueId> a = engine.queues().LeafFor(pod);
+  absl::StatusOr<QueueId> b = engine.queues().LeafFor(snap.pod(preemptor).pod);
+  return {a.ok() && b.ok() && *a == *b ? "in_queue" : "reclaim", tier};
+}
+
 }  // namespace
 
 Metrics::Metrics(const StatusBoard* board) : board_(board), registry_(std::make_shared<prometheus::Registry>()) {
@@ -195,6 +212,15 @@ Metrics::Metrics(const StatusBoard* board) : board_(board), registry_(std::make_
                        .Name("drover_pod_scheduling_wait_seconds")
                        .Help("Time from a pod's creation to the decision to bind it, by leaf queue and tier.")
                        .Register(*registry_);
+  victims_ = &prometheus::BuildCounter()
+                  .Name("drover_preemption_victims_total")
+                  .Help("Pods evicted to make room, by kind (in_queue: outranked in its own leaf queue; reclaim: "
+                        "taken back for another queue) and the victim's tier.")
+                  .Register(*registry_);
+  // Every series from the start, so rate() sees the first eviction.
+  for (const char* kind : {"in_queue", "reclaim"}) {
+    for (const char* tier : {"0", "1", "2"}) victims_->Add({{"kind", kind}, {"tier", tier}});
+  }
 }
 
 void Metrics::ObserveCycle(const Daemon::CycleRecord& cycle) {
@@ -206,6 +232,10 @@ void Metrics::ObserveCycle(const Daemon::CycleRecord& cycle) {
   for (const Binding& b : cycle.decisions.binds) {
     wait_seconds_->Add({{"queue", b.queue}, {"tier", std::to_string(b.tier)}}, kWait)
         .Observe(static_cast<double>(b.waited_ms) / 1000.0);
+  }
+  for (const Eviction& e : cycle.decisions.evictions) {
+    const auto [kind, tier] = VictimKindAndTier(cycle.engine, e);
+    if (tier >= 0) victims_->Add({{"kind", kind}, {"tier", std::to_string(tier)}}).Increment();
   }
 }
 
@@ -221,6 +251,30 @@ std::string Metrics::Render() const {
     for (MetricFamily& f : collect()) families.push_back(std::move(f));
   }
   return prometheus::TextSerializer().Serialize(families);
+}
+
+std::function<std::vector<MetricFamily>()> StoreHealthCollector(const StoreHealth* health) {
+  return [health] {
+    std::vector<MetricFamily> out;
+    FamilyBuilder degraded("drover_store_degraded",
+                           "1 while store writes fail or the store did not open (scheduling goes on; /readyz says why).",
+                           MetricType::Gauge);
+    degraded.Add({}, health->degraded() ? 1 : 0);
+    out.push_back(degraded.Take());
+    FamilyBuilder failures("drover_store_write_failures_total", "Store writes that failed.", MetricType::Counter);
+    failures.Add({}, static_cast<double>(health->failures()));
+    out.push_back(failures.Take());
+    MetricFamily latency;
+    latency.name = "drover_store_write_duration_seconds";
+    latency.help = "Wall time of one store write, by kind (configuration revisions and audit records are synced).";
+    latency.type = MetricType::Histogram;
+    for (auto& [kind, metric] : health->WriteLatencies()) {
+      metric.label = {{"kind", kind}};
+      latency.metric.push_back(std::move(metric));
+    }
+    out.push_back(std::move(latency));
+    return out;
+  };
 }
 
 }  // namespace drover

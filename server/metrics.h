@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/metric_family.h"
@@ -37,7 +38,8 @@ class Metrics {
   // `board` must outlive this object.
   explicit Metrics(const StatusBoard* board);
 
-  // Records one cycle's duration and the waiting time of each pod it bound (loop thread).
+  // Records one cycle's duration, the waiting time of each pod it bound, and
+  // each eviction it decided by kind and the victim's tier (loop thread).
   void ObserveCycle(const Daemon::CycleRecord& cycle);
   // The text exposition of every series (any thread).
   std::string Render() const;
@@ -52,8 +54,16 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Histogram>* cycle_seconds_;
   prometheus::Family<prometheus::Histogram>* wait_seconds_;
+  prometheus::Family<prometheus::Counter>* victims_;
   std::vector<std::function<std::vector<prometheus::MetricFamily>()>> collectors_;
 };
+
+class StoreHealth;
+// The store's health: `drover_store_degraded` (1 while writes fail or it did not
+// open), `drover_store_write_failures_total`, and
+// `drover_store_write_duration_seconds{kind}` (timeline, audit, usage, timers,
+// configuration revision, retention). `health` must outlive the collector's use.
+std::function<std::vector<prometheus::MetricFamily>()> StoreHealthCollector(const StoreHealth* health);
 
 namespace k8s {
 class HttpClient;

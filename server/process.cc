@@ -10,6 +10,7 @@
 #include "core/strings.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/page_routes.h"
 #include "server/status_json.h"
 #include "spdlog/spdlog.h"
 #include "store/memory_store.h"
@@ -35,15 +36,29 @@ Process::~Process() {
   mailbox_.Close();
 }
 
+absl::Status Process::LoadAdminTokens() {
+  if (admin_tokens_ || options_.admin_tokens_path.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(TokenFile tokens, TokenFile::Load(options_.admin_tokens_path));
+  admin_tokens_ = std::make_shared<const TokenFile>(std::move(tokens));
+  return absl::OkStatus();
+}
+
+void Process::AddHttpRoutes(HttpServer* http, Metrics* metrics) {
+  metrics->AddCollector(StoreHealthCollector(&store_health_));
+  // Not fatal: scheduling goes on without the store; /readyz says it is degraded.
+  http->AddReadyCheck("store", [this] { return store_health_.Check(); });
+  http->Get("/api/v1/status", [this](const HttpRequest& req) { return StatusResponse(*board_.Get(), req); });
+  http->Get("/metrics", [metrics](const HttpRequest&) { return HttpResponse{200, metrics->Render(), kMetricsContentType}; });
+  AddPageRoutes(http, &admin_reads_, PageAccess{admin_tokens_, options_.admin_anonymous_read});
+}
+
 absl::StatusOr<std::unique_ptr<AdminServer>> Process::StartAdmin() {
   if (options_.admin_port < 0) return std::unique_ptr<AdminServer>();
+  RETURN_IF_ERROR(LoadAdminTokens());
   AdminOptions o;
   o.port = options_.admin_port;
   o.anonymous_read = options_.admin_anonymous_read;
-  if (!options_.admin_tokens_path.empty()) {
-    ASSIGN_OR_RETURN(TokenFile tokens, TokenFile::Load(options_.admin_tokens_path));
-    o.tokens = std::make_shared<const TokenFile>(std::move(tokens));
-  }
+  o.tokens = admin_tokens_;
   auto server = std::make_unique<AdminServer>(this, o);
   ASSIGN_OR_RETURN(int port, server->Start());
   spdlog::info("admin API: gRPC drover.admin.v1 (with grpc.health.v1 and reflection) on port {}; {}{}", port,
@@ -84,12 +99,12 @@ absl::Status Process::Serve(const std::atomic<bool>& stop, std::function<void(in
   Metrics metrics(&board_);
   std::unique_ptr<HttpServer> http;
   if (options_.http_port >= 0) {
+    RETURN_IF_ERROR(LoadAdminTokens());
     http = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
-    http->AddReadyCheck("store", [this] { return store_health_.Check(); });
-    http->Get("/api/v1/status", [this](const HttpRequest& req) { return StatusResponse(*board_.Get(), req); });
-    http->Get("/metrics", [&metrics](const HttpRequest&) { return HttpResponse{200, metrics.Render(), kMetricsContentType}; });
+    AddHttpRoutes(http.get(), &metrics);
     ASSIGN_OR_RETURN(int port, http->Start());
-    spdlog::info("http: /healthz, /metrics, /api/v1/status and /readyz on port {}", port);
+    spdlog::info("http: the page at http://localhost:{}/ (its data under /api/v1/admin/), /metrics, /api/v1/status, "
+                 "/healthz and /readyz", port);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<AdminServer> admin, StartAdmin());
   const std::shared_ptr<const ClusterStatus> last = board_.Get();
@@ -242,6 +257,7 @@ absl::StatusOr<SimRunResult> Process::RunSimulated(QueueConfig initial, SimInput
   // simulation starts its virtual clock, and its pods, afresh.
   RecorderOptions recorder;
   recorder.time_base_ms = absl::ToUnixMillis(absl::Now());
+  store_time_base_ms_.store(recorder.time_base_ms);
   run.observer = StartRecorder(recorder, [this](const Engine& e, int64_t now) {
     return std::shared_ptr<const ClusterStatus>(
         BuildStatus(e, now, StatusInputs{true, true, static_config_, {}, /*nodes=*/false}, BuildDemandSection(e, now)));

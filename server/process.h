@@ -13,7 +13,8 @@
 //   actuator workers (k8s/): binds, evictions, status patches, events.
 //   leader elector thread (k8s/): the Lease.
 //   config thread (LiveConfig): polls the quota document, applies through the mailbox.
-//   HTTP threads (HttpServer): probes and status, reading the StatusBoard only.
+//   HTTP threads (HttpServer): probes, status, metrics and the page, reading the StatusBoard (and the store
+//   for the page's timelines and usage).
 //
 // Cluster start order: API client, quota document (the ConfigMap or file),
 // engine, HTTP server, informers, leader election, config polling, loop.
@@ -31,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "placement/engine.h"
+#include "server/admin_reads.h"
 #include "server/admin_service.h"
 #include "server/kube_options.h"
 #include "server/live_config.h"
@@ -43,6 +45,9 @@
 #include "store/store.h"
 
 namespace drover {
+
+class HttpServer;
+class Metrics;
 
 // A quota document that takes effect at a virtual time in the simulator.
 struct TimedConfig {
@@ -94,6 +99,7 @@ class Process : public AdminBackend {
   std::shared_ptr<const ClusterStatus> CurrentStatus() const override { return board_.Get(); }
   Store* AdminStore() const override { return store_.get(); }
   absl::StatusOr<AdminApplied> ApplyAdmin(AdminWrite write) override;
+  int64_t StoreTimeBaseMs() const override { return store_time_base_ms_.load(); }
 
   // The quota document named by the options (simulator: the built-in root queue
   // when none is named). Revision 1.
@@ -119,7 +125,13 @@ class Process : public AdminBackend {
   // The recorder on the engine: timers restored (when `restore_timers`), then observing the loop.
   StoreRecorder* StartRecorder(RecorderOptions options, StoreRecorder::StatusFn status, bool restore_timers);
   absl::StatusOr<std::vector<std::string>> ApplyThroughMailbox(QueueConfig config);
-  // The admin API on options.admin_port (null when off). Error: bad token file, port taken.
+  // Reads --admin-tokens once (used by the admin API and the page's endpoints). Error: a bad token file.
+  absl::Status LoadAdminTokens();
+  // The routes both modes serve on the HTTP port: store readiness, /api/v1/status,
+  // /metrics (from `metrics`, which must outlive the server; the store's health is
+  // added to it) and the page (page_routes.h).
+  void AddHttpRoutes(HttpServer* http, Metrics* metrics);
+  // The admin API on options.admin_port (null when off). Error: port taken.
   absl::StatusOr<std::unique_ptr<AdminServer>> StartAdmin();
   // Sets the configuration status the simulator's loop publishes (loop thread only).
   void NoteConfig(const ConfigStatus& status);
@@ -138,6 +150,9 @@ class Process : public AdminBackend {
   StatusBoard board_;
   std::atomic<bool> reload_requested_{false};
   Mutex admin_mu_;  // one admin write at a time: compare-and-set, apply, record
+  std::shared_ptr<const TokenFile> admin_tokens_;  // --admin-tokens, once loaded
+  AdminReads admin_reads_{this};
+  std::atomic<int64_t> store_time_base_ms_{0};  // the recorder's time base (the simulator's wall-clock start)
 };
 
 }  // namespace drover

@@ -141,6 +141,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   metrics.AddCollector(KubeClientCollector(http->get(), &source));
   std::unique_ptr<HttpServer> server;
   if (options_.http_port >= 0) {
+    if (absl::Status s = LoadAdminTokens(); !s.ok()) return s;
     server = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
     server->AddReadyCheck("informer-sync", [&source] {
       return source.Synced() ? CheckResult{true, ""} : CheckResult{false, "not synced yet"};
@@ -153,17 +154,11 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
       // A standby is ready: it serves probes and keeps its snapshot warm.
       server->AddReadyCheck("leader", [e = elector->get()] { return CheckResult{true, e->IsLeader() ? "leading" : "standby"}; });
     }
-    // Not fatal: scheduling goes on without the store; /readyz says it is degraded.
-    server->AddReadyCheck("store", [this] { return store_health_.Check(); });
-    server->Get("/api/v1/status", [this](const HttpRequest& req) {
-      return StatusResponse(*board_.Get(), req);
-    });
-    server->Get("/metrics", [&metrics](const HttpRequest&) {
-      return HttpResponse{200, metrics.Render(), kMetricsContentType};
-    });
+    AddHttpRoutes(server.get(), &metrics);
     absl::StatusOr<int> port = server->Start();
     if (!port.ok()) return port.status();
-    spdlog::info("http: /healthz, /metrics, /api/v1/status and /readyz on port {}", *port);
+    spdlog::info("http: the page at http://localhost:{}/ (its data under /api/v1/admin/), /metrics, /api/v1/status, "
+                 "/healthz and /readyz", *port);
   }
   absl::StatusOr<std::unique_ptr<AdminServer>> admin = StartAdmin();
   if (!admin.ok()) return admin.status();

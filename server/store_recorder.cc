@@ -32,7 +32,7 @@ StoreRecorder::~StoreRecorder() {
 
 void StoreRecorder::WriteUsage(std::vector<UsageSample> samples) {
   if (!options_.write_usage_async) {
-    health_->Note(store_->RecordUsage(samples), "usage");
+    (void)health_->Write("usage", [&] { return store_->RecordUsage(samples); });
     return;
   }
   {
@@ -57,7 +57,7 @@ void StoreRecorder::UsageWriterLoop() {
       pass = std::move(*usage_queued_);
       usage_queued_.reset();
     }
-    health_->Note(store_->RecordUsage(pass), "usage");
+    (void)health_->Write("usage", [&] { return store_->RecordUsage(pass); });
   }
 }
 
@@ -82,7 +82,7 @@ void StoreRecorder::OnStep(Engine& engine, const std::vector<ClusterEvent>& even
   RecordEvents(engine, events, unix_ms);
   RecordDecisions(decisions, unix_ms);
   if (!batch_.empty()) {
-    health_->Note(store_->AppendTimeline(batch_), "timeline");
+    (void)health_->Write("timeline", [&] { return store_->AppendTimeline(batch_); });
     counts_.timeline_events += static_cast<int64_t>(batch_.size());
   }
   RecordTimers(engine, unix_ms);
@@ -146,7 +146,7 @@ void StoreRecorder::RecordDecisions(const Decisions& d, int64_t unix_ms) {
     a.set_target("pod/" + ev.pod_key);
     a.set_reason(ev.reason);
     a.set_result("decided");
-    health_->Note(store_->AppendAudit(std::move(a)).status(), "audit");
+    (void)health_->Write("audit", [&] { return store_->AppendAudit(std::move(a)).status(); });
     ++counts_.audit;
   }
   std::string last_workload, last_message;  // a gang's members share one event per change
@@ -179,8 +179,8 @@ void StoreRecorder::RecordTimers(Engine& engine, int64_t unix_ms) {
     w.set_updated_unix_ms(unix_ms);
     put.push_back(std::move(w));
   }
-  if (!put.empty()) health_->Note(store_->PutTimers(put), "timers");
-  if (!gone.empty()) health_->Note(store_->DeleteTimers(gone), "timers");
+  if (!put.empty()) (void)health_->Write("timers", [&] { return store_->PutTimers(put); });
+  if (!gone.empty()) (void)health_->Write("timers", [&] { return store_->DeleteTimers(gone); });
   counts_.timers_written += static_cast<int64_t>(put.size());
 }
 
@@ -209,7 +209,7 @@ void StoreRecorder::PruneTimers(const Engine& engine, int64_t unix_ms) {
       gone.push_back(w.workload());
     }
   }
-  if (!gone.empty()) health_->Note(store_->DeleteTimers(gone), "timers");
+  if (!gone.empty()) (void)health_->Write("timers", [&] { return store_->DeleteTimers(gone); });
 }
 
 std::vector<UsageSample> StoreRecorder::UsageSamples(const ClusterStatus& status, int64_t unix_ms) {
@@ -245,7 +245,7 @@ void StoreRecorder::Maintain(const Engine& engine, int64_t now_ms) {
   }
   if (now_ms >= next_prune_ms_) {
     next_prune_ms_ = now_ms + options_.prune_interval_ms;
-    health_->Note(store_->Prune(options_.time_base_ms + now_ms), "retention");
+    (void)health_->Write("retention", [&] { return store_->Prune(options_.time_base_ms + now_ms); });
     PruneTimers(engine, options_.time_base_ms + now_ms);
   }
 }

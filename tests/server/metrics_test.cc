@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "server/store_health.h"
 #include "tests/common/fixtures.h"
 
 namespace drover {
@@ -47,6 +48,9 @@ struct Fixture {
     Pod wait = GpuPod("wait", "root.team", 4);
     wait.creation_ms = 1000;
     engine->Apply(ClusterEvent{ClusterEvent::Kind::kPodUpsert, {}, wait});
+    Pod elsewhere = GpuPod("elsewhere", "root.other", 1, "", /*tier=*/2);
+    elsewhere.creation_ms = 1000;
+    engine->Apply(ClusterEvent{ClusterEvent::Kind::kPodUpsert, {}, elsewhere});
     StatusInputs in;
     in.synced = true;
     in.leader = true;
@@ -70,6 +74,7 @@ TEST_CASE("metrics_expose_queues_pending_work_gpus_and_process_state_in_base_uni
   CHECK(Has(text, "drover_queue_allocated{queue=\"root.team\",resource=\"cpu\"} 1"));  // cores
   CHECK(Has(text, "drover_queue_allocated{queue=\"root.team\",resource=\"memory\"} 1073741824"));  // bytes
   CHECK(Has(text, "drover_queue_pending_pods{queue=\"root.team\"} 1"));
+  CHECK(Has(text, "drover_queue_pending_pods{queue=\"root.other\"} 1"));
   CHECK(Has(text, "drover_queue_running_pods{queue=\"root.team\",tier=\"1\"} 1"));
   CHECK(Has(text, "drover_pending_workloads{queue=\"root.team\",tier=\"1\",reason=\"Queued\"} 1"));
   CHECK(Has(text, "drover_pending_oldest_wait_seconds{queue=\"root.team\",tier=\"1\"} 60"));
@@ -88,8 +93,8 @@ TEST_CASE("metrics_histograms_follow_cycles_and_binds", "[server][metrics]") {
   Metrics metrics(&f.board);
   Decisions d;
   d.binds.push_back(Binding{"ns/p", "uid", "a-1", {0}, "root.team", 0, 90000});
-  metrics.ObserveCycle(Daemon::CycleRecord{d, 100000, 0.003});
-  metrics.ObserveCycle(Daemon::CycleRecord{Decisions{}, 101000, 0.0004});
+  metrics.ObserveCycle(Daemon::CycleRecord{*f.engine, d, 100000, 0.003});
+  metrics.ObserveCycle(Daemon::CycleRecord{*f.engine, Decisions{}, 101000, 0.0004});
   const std::string text = metrics.Render();
   INFO(text.substr(0, 3000));
   CHECK(Has(text, "drover_scheduling_cycle_duration_seconds_count 2"));
@@ -99,6 +104,47 @@ TEST_CASE("metrics_histograms_follow_cycles_and_binds", "[server][metrics]") {
   CHECK(Has(text, "drover_pod_scheduling_wait_seconds_bucket{queue=\"root.team\",tier=\"0\",le=\"120\"} 1"));
 }
 
+TEST_CASE("metrics_count_preemption_victims_by_kind_and_tier", "[server][metrics]") {
+  Fixture f;
+  Metrics metrics(&f.board);
+  const std::string before = metrics.Render();
+  // Every series is there at 0 before the first eviction, so rate() sees it.
+  CHECK(Has(before, "drover_preemption_victims_total{kind=\"in_queue\",tier=\"0\"} 0"));
+  CHECK(Has(before, "drover_preemption_victims_total{kind=\"reclaim\",tier=\"2\"} 0"));
+  Decisions d;
+  d.evictions.push_back(Eviction{"ns/run", "run", "preempted by ns/wait", "ns/wait"});            // same leaf queue
+  d.evictions.push_back(Eviction{"ns/run", "run", "preempted by ns/elsewhere", "ns/elsewhere"});  // another queue
+  d.evictions.push_back(Eviction{"ns/gone", "gone", "preempted by ns/wait", "ns/wait"});          // unknown: not counted
+  metrics.ObserveCycle(Daemon::CycleRecord{*f.engine, d, 100000, 0.001});
+  const std::string text = metrics.Render();
+  INFO(text.substr(0, 6000));
+  const std::string tier = std::to_string(f.engine->queues().TierFor(f.engine->snapshot().pod(f.engine->snapshot().FindPod("ns/run")).pod));
+  CHECK(Has(text, "drover_preemption_victims_total{kind=\"in_queue\",tier=\"" + tier + "\"} 1"));
+  CHECK(Has(text, "drover_preemption_victims_total{kind=\"reclaim\",tier=\"" + tier + "\"} 1"));
+  CHECK(Has(text, "drover_preemption_victims_total{kind=\"reclaim\",tier=\"0\"} 0"));
+}
+
+TEST_CASE("metrics_say_the_store_is_degraded_and_how_long_its_writes_take", "[server][metrics]") {
+  Fixture f;
+  Metrics metrics(&f.board);
+  StoreHealth health;
+  metrics.AddCollector(StoreHealthCollector(&health));
+  CHECK(Has(metrics.Render(), "drover_store_degraded 0"));
+  CHECK(health.Write("timeline", [] { return absl::OkStatus(); }).ok());
+  CHECK(Has(metrics.Render(), "drover_store_degraded 0"));
+  CHECK_FALSE(health.Write("audit", [] { return absl::ResourceExhaustedError("disk full"); }).ok());
+  std::string text = metrics.Render();
+  INFO(text.substr(text.find("drover_store")));
+  CHECK(Has(text, "drover_store_degraded 1"));
+  CHECK(Has(text, "drover_store_write_failures_total 1"));
+  CHECK(Has(text, "drover_store_write_duration_seconds_count{kind=\"timeline\"} 1"));
+  CHECK(Has(text, "drover_store_write_duration_seconds_count{kind=\"audit\"} 1"));
+  CHECK(health.Write("audit", [] { return absl::OkStatus(); }).ok());  // the next write that succeeds clears it
+  text = metrics.Render();
+  CHECK(Has(text, "drover_store_degraded 0"));
+  CHECK(Has(text, "drover_store_write_duration_seconds_count{kind=\"audit\"} 2"));
+}
+
 TEST_CASE("metrics_pass_promtool_check_metrics", "[server][metrics][promtool]") {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
     WARN("promtool not found (Debian package prometheus): skipping the lint of /metrics");
@@ -106,9 +152,13 @@ TEST_CASE("metrics_pass_promtool_check_metrics", "[server][metrics][promtool]") 
   }
   Fixture f;
   Metrics metrics(&f.board);
+  StoreHealth health;
+  metrics.AddCollector(StoreHealthCollector(&health));
+  (void)health.Write("timeline", [] { return absl::OkStatus(); });
   Decisions d;
   d.binds.push_back(Binding{"ns/p", "uid", "a-1", {0}, "root.team", 1, 5000});
-  metrics.ObserveCycle(Daemon::CycleRecord{d, 100000, 0.003});
+  d.evictions.push_back(Eviction{"ns/run", "run", "preempted by ns/wait", "ns/wait"});
+  metrics.ObserveCycle(Daemon::CycleRecord{*f.engine, d, 100000, 0.003});
   char path[] = "/tmp/drover-metrics-XXXXXX";
   const int fd = mkstemp(path);
   REQUIRE(fd >= 0);
