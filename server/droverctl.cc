@@ -22,7 +22,9 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "core/strings.h"
 #include "drover/admin/v1/admin.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -477,6 +479,57 @@ int Audit(Client& c, const std::string& actor, const std::string& target, int li
   return kOk;
 }
 
+// "6h", "90m", "2d" (days are 24 h) as seconds; 0 for "" (the server's default).
+absl::StatusOr<int64_t> DurationSeconds(const std::string& flag, std::string text) {
+  if (text.empty()) return 0;
+  int64_t days = 0;
+  if (text.size() > 1 && text.back() == 'd' && absl::SimpleAtoi(text.substr(0, text.size() - 1), &days) && days > 0 &&
+      days <= 400) {
+    return days * 86'400;
+  }
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(StrCat(flag, " \"", drover::CutForMessage(text, 40),
+                                             "\" is not a positive duration (e.g. 90m, 6h, 14d)"));
+  }
+  return absl::ToInt64Seconds(d);
+}
+
+int Usage(Client& c, const std::string& queue, const std::string& gpu_type, const std::string& window,
+          const std::string& step) {
+  absl::StatusOr<int64_t> window_s = DurationSeconds("--window", window);
+  absl::StatusOr<int64_t> step_s = window_s.ok() ? DurationSeconds("--step", step) : window_s;
+  if (!step_s.ok()) {
+    std::fprintf(stderr, "droverctl: %s\n", std::string(step_s.status().message()).c_str());
+    return kUsage;
+  }
+  pb::QueryUsageRequest req;
+  req.set_queue(queue);
+  req.set_gpu_type(gpu_type);
+  req.set_window_seconds(*window_s);
+  req.set_step_seconds(*step_s);
+  pb::QueryUsageResponse resp;
+  if (int rc = c.Call(&pb::Admin::Stub::QueryUsage, req, &resp); rc != kOk) return rc;
+  if (PrintStructured(c.globals(), resp)) return kOk;
+  std::vector<std::vector<std::string>> rows = {
+      {"TIME (UTC)", "GPU TYPE", "ALLOCATED", "GUARANTEED", "MAX", "BORROWED", "PENDING DEMAND"}};
+  for (const pb::UsageSeries& series : resp.series()) {
+    for (const pb::UsagePoint& p : series.points()) {
+      rows.push_back({absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMillis(p.unix_ms()), absl::UTCTimeZone()),
+                      series.gpu_type(), Milli(p.allocated()), Milli(p.guaranteed()), Milli(p.effective_max()),
+                      Milli(p.borrowed()), Milli(p.pending_demand())});
+    }
+  }
+  if (rows.size() == 1) {
+    std::printf("no usage samples of %s in this window (samples are taken every --usage-interval)\n", queue.c_str());
+    return kOk;
+  }
+  std::printf("%s, steps of %llds (the mean of the samples in each; GPUs)\n", resp.queue().c_str(),
+              static_cast<long long>(resp.step_seconds()));
+  PrintTable(rows);
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -537,6 +590,13 @@ int main(int argc, char** argv) {
   audit->add_option("--target", target, "only targets starting with this");
   audit->add_option("--limit", limit, "at most this many (default 100)");
 
+  std::string gpu_type, window, step;
+  CLI::App* usage = app.add_subcommand("usage", "a queue's GPU usage over time, from the store's samples");
+  usage->add_option("QUEUE", queue, "queue path, e.g. root.research")->required();
+  usage->add_option("--gpu-type", gpu_type, "one GPU type (default: every type the queue has)");
+  usage->add_option("--window", window, "how far back, e.g. 6h, 14d (default 6h)");
+  usage->add_option("--step", step, "one row per step, e.g. 10m (default window/120, at least 1m)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -559,5 +619,6 @@ int main(int argc, char** argv) {
   if (rollback->parsed()) return Rollback(c, to, yes, dry_run, comment);
   if (top->parsed()) return TopGpus(c, nodes);
   if (audit->parsed()) return Audit(c, actor, target, limit);
+  if (usage->parsed()) return Usage(c, queue, gpu_type, window, step);
   return kUsage;
 }

@@ -225,6 +225,26 @@ def check_data_page(d):
     charts = list(dom.by_id("usage-out").all(tag="figure"))
     if not charts or max(int(c.attrs["data-points"]) for c in charts) == 0:
         fail("the usage chart has no points")
+    # The same history from the command line: droverctl usage reads QueryUsage, as the chart's endpoint does.
+    ctl = subprocess.run([DROVERCTL, "--server", f"127.0.0.1:{d.admin}", "usage", "root", "-o", "json"],
+                         capture_output=True, text=True, timeout=30, env={**os.environ, "DROVER_TOKEN": "viewer-token"})
+    if ctl.returncode != 0:
+        fail(f"droverctl usage root: {ctl.stderr or ctl.stdout}")
+    status, _, http_usage = get(d.url("/api/v1/admin/usage?queue=root"), token="viewer-token")
+    if status != 200:
+        fail(f"/api/v1/admin/usage?queue=root: {status}")
+    ctl_usage = json.loads(ctl.stdout)
+
+    def points(usage):  # Protobuf's JSON: droverctl leaves zeros out, the endpoint prints them
+        keys = ("unix_ms", "allocated", "guaranteed", "effective_max", "borrowed", "pending_demand")
+        return [(s["gpu_type"], [tuple(int(p.get(k, 0)) for k in keys) for p in s.get("points", [])])
+                for s in usage.get("series", [])]
+    if points(ctl_usage) != points(http_usage) or not points(ctl_usage):
+        fail(f"droverctl usage root and /api/v1/admin/usage differ or are empty: {ctl.stdout[:300]!r}")
+    bad = subprocess.run([DROVERCTL, "--server", f"127.0.0.1:{d.admin}", "usage", "root", "--window", "soon"],
+                         capture_output=True, text=True, timeout=30, env={**os.environ, "DROVER_TOKEN": "viewer-token"})
+    if bad.returncode != 2 or '--window "soon"' not in bad.stderr:
+        fail(f"droverctl usage --window soon: exit {bad.returncode}, {bad.stderr!r}")
     print(f"page: {len(page_pods)} pending pods in {len(rows)} workloads as droverctl reports; {bars} bars match the status; "
           f"{len(kinds)} timeline events; {len(charts)} usage charts; screenshot {shot}")
 
