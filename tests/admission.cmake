@@ -5,3 +5,11 @@ drover_add_tests(admission_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/admission/validate_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/admission/bad_input_test.cc
   LIBS drover_admission simdjson::simdjson)
+
+# The HTTPS server droverd runs the webhook on (server/webhook_server.h).
+drover_add_tests(webhook_server_tests SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/admission/review_fixture.cc
+  ${CMAKE_CURRENT_LIST_DIR}/admission/webhook_server_test.cc
+  LIBS drover_process simdjson::simdjson ${DROVER_SERVER_HTTPLIB_LIBRARY} OpenSSL::SSL)
+target_compile_definitions(webhook_server_tests PRIVATE CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT
+                                                        CPPHTTPLIB_BROTLI_SUPPORT)
