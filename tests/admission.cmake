@@ -13,3 +13,8 @@ drover_add_tests(webhook_server_tests SOURCES
   LIBS drover_process simdjson::simdjson ${DROVER_SERVER_HTTPLIB_LIBRARY} OpenSSL::SSL)
 target_compile_definitions(webhook_server_tests PRIVATE CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT
                                                         CPPHTTPLIB_BROTLI_SUPPORT)
+
+# The test API server's admission chain (tests/k8s_api_server/admission.py): CEL subset, failurePolicy.
+add_test(NAME fake_apiserver_admission COMMAND python3 -m unittest test_admission
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/k8s_api_server)
+set_tests_properties(fake_apiserver_admission PROPERTIES LABELS "admission_tests" TIMEOUT 120)
