@@ -43,8 +43,7 @@ std::optional<int64_t> SmallestDefault(const GpuCatalog& catalog, GpuTypeMask ma
 }
 
 // CPU and memory requests for the GPU containers of a GPU pod that asks for none.
-void FillRequests(const AdmissionPolicy& policy, const Pod& pod, const PodFacts& facts, GpuTypeMask mask,
-                  JsonPatch* patch) {
+void FillRequests(const AdmissionPolicy& policy, const PodFacts& facts, GpuTypeMask mask, JsonPatch* patch) {
   const bool any_cpu = std::any_of(facts.containers.begin(), facts.containers.end(), [](auto& c) { return c.cpu_set; });
   const bool any_mem = std::any_of(facts.containers.begin(), facts.containers.end(), [](auto& c) { return c.memory_set; });
   const std::optional<int64_t> cpu =
@@ -72,7 +71,6 @@ void FillRequests(const AdmissionPolicy& policy, const Pod& pod, const PodFacts&
       for (const auto& [k, v] : values) patch->Add(StrCat(base, "/requests/", k), JsonQuote(v));
     }
   }
-  (void)pod;
 }
 
 }  // namespace
@@ -126,7 +124,7 @@ MutateResult Mutate(const AdmissionPolicy& policy, const Pod& pod, const PodFact
     }
   }
   AddAnnotations(annotations, facts, &out.patch);
-  if (pod.WantsGpu()) FillRequests(policy, pod, facts, mask, &out.patch);
+  if (pod.WantsGpu()) FillRequests(policy, facts, mask, &out.patch);
   return out;
 }
 

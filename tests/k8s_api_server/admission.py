@@ -216,24 +216,8 @@ class Cel:
 
 # -- selectors ---------------------------------------------------------------
 def selector_matches(sel, labels):
-    """metav1.LabelSelector against a label map; an empty or missing selector matches everything."""
-    if not sel:
-        return True
-    labels = labels or {}
-    for k, v in (sel.get("matchLabels") or {}).items():
-        if labels.get(k) != v:
-            return False
-    for e in sel.get("matchExpressions") or []:
-        key, op, values = e.get("key"), e.get("operator"), e.get("values") or []
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
+    """A webhook's namespaceSelector/objectSelector: missing or empty matches everything (admissionregistration)."""
+    return True if not sel else am.label_selector_object_match(sel, labels)
 
 
 def _rule_matches(rules, op):
