@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
   cli.set_ca_cert_path(ca_path.c_str());
   cli.enable_server_certificate_verification(true);
   cli.set_keep_alive(true);
+  cli.set_tcp_nodelay(true);  // as Go's net/http (the API server) does
   for (int i = 0; i < 200; ++i) cli.Post("/validate", bodies[i % bodies.size()], "application/json");  // warm up
 
   const double interval = 1.0 / rate;
