@@ -90,7 +90,6 @@ void CheckTier0(const AdmissionPolicy& policy, const Pod& pod, QueueId leaf, Gpu
                 std::vector<Finding>* out) {
   if (!pod.WantsGpu() || policy.tree().TierFor(pod) != 0) return;
   const Queue& q = policy.tree().queue(leaf);
-  std::vector<std::string> guaranteed;
   for (GpuTypeId t : policy.catalog().AllByRank()) {
     if ((mask & (GpuTypeMask{1} << t)) == 0 || q.guaranteed[QGpu(t)] <= 0) continue;
     return;  // some type it may use is guaranteed
