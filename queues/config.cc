@@ -627,7 +627,7 @@ bool AnySubmit(const QueueSpec& q) {
 
 void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
   const Fields f = MapFields(
-      doc, "", {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement", "admins", "queues"},
+      doc, "", {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement", "admins", "admission", "queues"},
       errors);
   auto section = [&f](std::string_view key) {
     const Field* s = Find(f, key);
@@ -643,6 +643,9 @@ void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
   ReadPlacement(section("placement"), config_internal::QueuePaths(root), out, errors);
   out.root = config_internal::BuildQueueSpec(root);
   out.submit_enforced = AnySubmit(out.root);
+  if (Find(f, "admission") != nullptr) {
+    out.admission = config_internal::ReadAdmissionSection(section("admission"), out.catalog, errors);
+  }
   if (Find(f, "admins") != nullptr) out.cluster_admins = config_internal::ReadAdmins(section("admins"), "admins", errors);
 }
 

@@ -69,6 +69,36 @@ struct AdminAcl {
   bool empty() const { return users.empty() && groups.empty(); }
 };
 
+// How the admission webhook acts on a rule a pod breaks (admission/README.md):
+// enforce refuses the pod, warn admits it with a warning kubectl shows, audit
+// admits it with an audit annotation only.
+enum class RuleMode { kEnforce, kWarn, kAudit };
+
+// The admission webhook's rules, as set on one queue (its `admission` key); every
+// field unset = inherited from the parent (root: enforce, no per-queue bound).
+struct QueueAdmissionRules {
+  std::optional<RuleMode> proportional;  // CPU/memory per GPU within the bound
+  std::optional<RuleMode> queue;         // the pod's queue exists and is a leaf
+  std::optional<RuleMode> gpu_type;      // drover.io/gpu-type names a type or class
+  std::optional<RuleMode> tier0;         // Tier 0 only where the queue guarantees the type
+  std::optional<RuleMode> intent;        // well-formed drover.io/* annotations (fraction, gang, tier)
+  std::optional<RuleMode> submit;        // the requester may submit to the queue (submit ACL)
+  std::optional<int64_t> cpu_millis_per_gpu;    // bound for this subtree, any GPU type
+  std::optional<int64_t> memory_bytes_per_gpu;
+};
+
+// The top-level `admission` section: what the webhook adds to pods.
+struct AdmissionSettings {
+  std::vector<std::string> scheduler_namespaces;  // every pod here gets schedulerName drover
+  int shape_slack_percent = 25;  // derived per-GPU bound: node's cpu (memory) / its GPUs, plus this
+  struct RequestsPerGpu {
+    std::string gpu_type;
+    std::optional<int64_t> cpu_millis;
+    std::optional<int64_t> memory_bytes;
+  };
+  std::vector<RequestsPerGpu> requests_per_gpu;  // filled into GPU pods that ask none
+};
+
 struct QueueSpec {
   std::string name;  // last path element: "prod"
   std::string path;  // full path: "root.safety.prod"
@@ -78,6 +108,7 @@ struct QueueSpec {
   QueueLimits limits;
   SubmitAcl submit;
   AdminAcl admins;
+  QueueAdmissionRules admission;
   std::vector<QueueSpec> children;  // empty = leaf
 };
 
@@ -102,6 +133,7 @@ struct QueueConfig {
   // grant on its path. False (no `submit` anywhere): root admits everyone.
   bool submit_enforced = false;
   AdminAcl cluster_admins;  // the top-level `admins` section
+  AdmissionSettings admission;  // the top-level `admission` section
 };
 
 // One error of a document, as ParseQueueConfig found it. line and column are

@@ -111,6 +111,7 @@ struct QueueDraft {
   QueueLimits limits;
   SubmitAcl submit;
   AdminAcl admins;
+  QueueAdmissionRules admission;
   std::vector<QueueDraft> children;
 };
 
@@ -122,6 +123,10 @@ void CheckQueueTree(const QueueDraft& root, Errors& errors);
 // Path -> whether it is a leaf, for every queue with a valid name.
 std::map<std::string, bool> QueuePaths(const QueueDraft& root);
 QueueSpec BuildQueueSpec(const QueueDraft& draft);
+// A queue's `admission` key (config_admission.cc).
+QueueAdmissionRules ReadQueueAdmission(const YAML::Node& node, const std::string& path, Errors& errors);
+// The top-level `admission` section (config_admission.cc); GPU types checked against `catalog`.
+AdmissionSettings ReadAdmissionSection(const YAML::Node& node, const GpuCatalog& catalog, Errors& errors);
 // Reads an `admins: {users: [...], groups: [...]}` mapping.
 AdminAcl ReadAdmins(const YAML::Node& node, const std::string& path, Errors& errors);
 

@@ -462,7 +462,7 @@ QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, siz
   q.mark = node.Mark();
   ReadQueueName(node, parent_path, index, q, errors);
   const bool is_root = parent_path.empty();
-  const Fields fields = MapFields(node, q.path, {"name", "weight", "guaranteed", "max", "limits", "submit", "admins", "children"}, errors);
+  const Fields fields = MapFields(node, q.path, {"name", "weight", "guaranteed", "max", "limits", "submit", "admins", "admission", "children"}, errors);
   for (const Field& f : fields) {
     const std::string path = Join(q.path, f.key);
     if (f.key == "weight") {
@@ -485,6 +485,8 @@ QueueDraft ReadQueue(const YAML::Node& node, const std::string& parent_path, siz
       q.submit = ReadSubmit(f.value, path, errors);
     } else if (f.key == "admins") {
       q.admins = ReadAdmins(f.value, path, errors);
+    } else if (f.key == "admission") {
+      q.admission = ReadQueueAdmission(f.value, path, errors);
     } else if (f.key == "children") {
       walk.ancestors.push_back(node);
       ReadChildren(f.value, q, walk, errors);
@@ -651,6 +653,7 @@ QueueSpec BuildQueueSpec(const QueueDraft& draft) {
   spec.limits = draft.limits;
   spec.submit = draft.submit;
   spec.admins = draft.admins;
+  spec.admission = draft.admission;
   for (const QueueDraft& c : draft.children) spec.children.push_back(BuildQueueSpec(c));
   return spec;
 }

@@ -110,7 +110,24 @@ absl::StatusOr<QueueId> QueueTree::LeafFor(const Pod& pod) const {
   return id;
 }
 
-std::string QueueTree::CheckSubmit(QueueId leaf, const Pod& pod) const {
+namespace {
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+bool GrantsRequester(const SubmitAcl& acl, const Requester* r) {
+  if (r == nullptr) return false;
+  if (!r->username.empty() && Contains(acl.users, r->username)) return true;
+  return std::any_of(r->groups.begin(), r->groups.end(), [&](const std::string& g) { return Contains(acl.groups, g); });
+}
+std::string DescribeGrant(const std::string& path, const SubmitAcl& acl, bool with_principals) {
+  std::string out = StrCat(path, ".submit.namespaces [", absl::StrJoin(acl.namespaces, ", "), "]");
+  if (with_principals && !acl.users.empty()) StrAppend(&out, ", users [", absl::StrJoin(acl.users, ", "), "]");
+  if (with_principals && !acl.groups.empty()) StrAppend(&out, ", groups [", absl::StrJoin(acl.groups, ", "), "]");
+  return out;
+}
+}  // namespace
+
+std::string QueueTree::CheckSubmit(QueueId leaf, const Pod& pod, const Requester* requester) const {
   if (!config_.submit_enforced) return "";
   const std::string& path = queues_[leaf].path;
   if (auto it = config_.namespace_queues.find(pod.namespace_); it != config_.namespace_queues.end() && it->second == path) {
@@ -124,15 +141,16 @@ std::string QueueTree::CheckSubmit(QueueId leaf, const Pod& pod) const {
     for (const std::string& ns : acl.namespaces) {
       if (ns == "*" || ns == pod.namespace_) return "";
     }
-    if (grants.size() < 4) {
-      grants.push_back(StrCat(queues_[q].path, ".submit.namespaces [", absl::StrJoin(acl.namespaces, ", "), "]"));
-    }
+    if (GrantsRequester(acl, requester)) return "";
+    if (grants.size() < 4) grants.push_back(DescribeGrant(queues_[q].path, acl, requester != nullptr));
   }
-  return StrCat("pod ", pod.Key(), ": namespace \"", pod.namespace_, "\" may not submit to queue \"", path,
+  const std::string who = requester == nullptr ? "" : StrCat(" and user \"", requester->username, "\"");
+  return StrCat("pod ", pod.Key(), ": namespace \"", pod.namespace_, "\"", who, " may not submit to queue \"", path,
                 "\" (from annotation ", annotations::kQueue, "): ",
                 grants.empty() ? "no queue on its path has a submit section"
                                : StrCat("it is not in ", absl::StrJoin(grants, "; ")),
-                "; an admin of the queue may add it to submit.namespaces");
+                requester == nullptr ? "; an admin of the queue may add it to submit.namespaces"
+                                     : "; an admin of the queue may add it to submit.namespaces, users or groups");
 }
 
 QueueId QueueTree::LeafForRunning(const Pod& pod) {

@@ -73,6 +73,13 @@ struct Queue {
   bool leaf() const { return children.empty(); }
 };
 
+// Who creates a pod, as the API server tells an admission webhook (userInfo): the
+// scheduler itself never knows, so submit.users/groups are checked at admission only.
+struct Requester {
+  std::string username;
+  std::vector<std::string> groups;
+};
+
 class QueueTree {
  public:
   explicit QueueTree(const QueueConfig& config);
@@ -90,7 +97,10 @@ class QueueTree {
   // some queue on the path grants its namespace (submit.namespaces), or its namespace
   // is mapped to `leaf`, or `leaf` is the default queue, or no queue declares `submit`.
   // Else why not, naming the namespace, the queue and who may.
-  std::string CheckSubmit(QueueId leaf, const Pod& pod) const;
+  std::string CheckSubmit(QueueId leaf, const Pod& pod) const { return CheckSubmit(leaf, pod, nullptr); }
+  // The same, where `requester` (not null: at admission) is also granted by
+  // submit.users and submit.groups on the path.
+  std::string CheckSubmit(QueueId leaf, const Pod& pod, const Requester* requester) const;
   // The leaf for a pod already running: like LeafFor, but a queue that no longer
   // exists is re-created as a draining leaf so its usage stays accounted.
   QueueId LeafForRunning(const Pod& pod);

@@ -139,11 +139,44 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
   app->add_option("--log-level", f->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app->add_option("--webhook-port", p.kube.webhook_port,
+                  "HTTPS port of the admission webhook (/mutate, /validate; deploy/README.md): 0 = off, -1 = any "
+                  "free port; default 9443 with --in-cluster, else off")
+      ->check(CLI::Range(-1, 65535));
+  app->add_option("--webhook-cert", p.kube.webhook_cert,
+                  "webhook serving certificate (PEM; cert-manager's tls.crt), re-read when it changes; without it "
+                  "droverd makes one, keeps it in a Secret and sets the webhook configurations' caBundle");
+  app->add_option("--webhook-key", p.kube.webhook_key, "private key of --webhook-cert (PEM)");
+  app->add_option("--webhook-service", f->webhook_service,
+                  "NAMESPACE/NAME of the webhook's Service: the names on droverd's own certificate and where its "
+                  "Secret (drover-webhook-tls) is kept")
+      ->capture_default_str();
   app->add_flag("--version", f->version, "print the version and exit");
   AddSimulatorFlags(app, f);
   AddClusterFlags(app, f);
   p.http_port = -2;  // unset: the mode decides
   p.admin_port = -2;
+  p.kube.webhook_port = -2;
+}
+
+// --webhook-port/-cert/-key/-service.
+absl::Status FinishWebhookFlags(DroverdFlags* f) {
+  KubeRunOptions& k = f->process.kube;
+  if (k.webhook_port == -2) k.webhook_port = f->cluster && k.in_cluster ? 9443 : 0;
+  if (k.webhook_cert.empty() != k.webhook_key.empty()) {
+    return absl::InvalidArgumentError("--webhook-cert and --webhook-key go together: give both, or neither");
+  }
+  if (!f->cluster && k.webhook_port != 0) {
+    return absl::InvalidArgumentError("--webhook-port needs a cluster (--kubeconfig or --in-cluster)");
+  }
+  const size_t slash = f->webhook_service.find('/');
+  if (slash == std::string::npos) {
+    return absl::InvalidArgumentError(StrCat("--webhook-service: ", Quoted(f->webhook_service), " is not NAMESPACE/NAME"));
+  }
+  k.webhook_certs.service_namespace = f->webhook_service.substr(0, slash);
+  k.webhook_certs.service_name = f->webhook_service.substr(slash + 1);
+  RETURN_IF_ERROR(CheckDnsSubdomain("--webhook-service namespace", k.webhook_certs.service_namespace));
+  return CheckDnsSubdomain("--webhook-service name", k.webhook_certs.service_name);
 }
 
 absl::Status FinishDroverdFlags(DroverdFlags* f) {
@@ -160,6 +193,7 @@ absl::Status FinishDroverdFlags(DroverdFlags* f) {
   p.config_poll = absl::Milliseconds(poll_ms);
   ASSIGN_OR_RETURN(p.usage_interval_ms, DurationFlag("--usage-interval", f->usage_interval, 1000));
   ASSIGN_OR_RETURN(p.state_dir, StateDirFlag(f->state_dir, f->cluster));
+  RETURN_IF_ERROR(FinishWebhookFlags(f));
   if (f->cluster) {
     RETURN_IF_ERROR(CheckDnsSubdomain("--lease-name", p.kube.lease_name));
     RETURN_IF_ERROR(CheckDnsSubdomain("--lease-namespace", p.kube.lease_namespace));

@@ -30,6 +30,7 @@ struct DroverdFlags {
   std::string usage_interval = "60s";
   std::string state_dir = "(default)";  // "(default)": the simulator's build/state, a cluster's none
   std::vector<std::string> config_at;  // "DURATION=PATH"
+  std::string webhook_service = "drover-system/drover-webhook";
   std::vector<std::string> simulator_flags_given;
 };
 

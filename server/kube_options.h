@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "server/webhook_certs.h"
+
 namespace drover {
 
 struct KubeRunOptions {
@@ -16,6 +18,11 @@ struct KubeRunOptions {
   double qps = 50;              // kube-scheduler's defaults; <= 0 = unlimited
   int burst = 100;
   int bind_workers = 16;
+  // The admission webhook (server/webhook_server.h, deploy/README.md): 0 = off.
+  int webhook_port = 0;
+  std::string webhook_cert;  // PEM files (cert-manager's tls.crt/tls.key), re-read when they change;
+  std::string webhook_key;   // both "": droverd makes its own and patches the caBundle
+  WebhookCertOptions webhook_certs;
 };
 
 }  // namespace drover

@@ -18,6 +18,7 @@
 #include "server/metrics.h"
 #include "server/status_json.h"
 #include "server/process.h"
+#include "server/process_webhook.h"
 #include "spdlog/spdlog.h"
 
 namespace drover {
@@ -162,6 +163,10 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   }
   absl::StatusOr<std::unique_ptr<AdminServer>> admin = StartAdmin();
   if (!admin.ok()) return admin.status();
+  WebhookPolicy webhook_policy;  // before the server, which reads it: destroyed after it
+  absl::StatusOr<std::unique_ptr<WebhookServer>> webhook = StartWebhook(o, http->get(), &webhook_policy);
+  if (!webhook.ok()) return webhook.status();
+  absl::Time webhook_refreshed = absl::InfinitePast();
 
   source.Start();
   if (*elector) (*elector)->Start();
@@ -192,6 +197,13 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
       spdlog::info("informers synced: {} nodes, {} pods", engine_->snapshot().live_nodes(),
                    engine_->snapshot().live_pods());
     }
+    // The webhook judges by the document in force and the nodes' shapes, once synced.
+    if (*webhook && synced && absl::Now() - webhook_refreshed > absl::Seconds(1)) {
+      webhook_refreshed = absl::Now();
+      if (webhook_policy.Refresh(*engine_, board_.Get()->config.revision)) {
+        spdlog::info("webhook: policy of configuration revision {}", board_.Get()->config.revision);
+      }
+    }
     if (r.binds > 0 || r.evictions > 0) {
       spdlog::debug("cycle: {} binds, {} evictions, {} pending updates", r.binds, r.evictions, r.pending_updates);
     }
@@ -203,6 +215,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   source.Stop();
   if (live_) live_->Stop();
   mailbox_.Close();
+  if (*webhook) (*webhook)->Stop();
   if (*admin) (*admin)->Stop();  // after the mailbox: admin writes still waiting are told first
   if (*elector) (*elector)->Stop();
   if (server) server->Stop();

@@ -19,7 +19,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mini_yaml  # noqa: E402
 
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass"}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass",
+                  "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}
 NAMESPACE = "drover-system"
 # Everything droverd may do, per (apiGroup, resource): k8s/README.md and deploy/README.md.
 ALLOWED_CLUSTER = {
@@ -31,6 +32,8 @@ ALLOWED_CLUSTER = {
     ("", "events"): {"create", "patch"},
     ("events.k8s.io", "events"): {"create", "patch"},
     ("policy", "poddisruptionbudgets"): {"get", "list", "watch"},
+    ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"): {"get", "patch"},
+    ("admissionregistration.k8s.io", "validatingwebhookconfigurations"): {"get", "patch"},
 }
 # What the daemon cannot work without.
 REQUIRED_CLUSTER = {
@@ -43,7 +46,8 @@ REQUIRED_CLUSTER = {
 }
 LEASE_VERBS = {"get", "create", "update"}
 # In droverd's namespace: its Lease, and GET of the quota ConfigMap it follows (--queues-configmap).
-ALLOWED_NAMESPACED = {("coordination.k8s.io", "leases"): LEASE_VERBS, ("", "configmaps"): {"get"}}
+ALLOWED_NAMESPACED = {("coordination.k8s.io", "leases"): LEASE_VERBS, ("", "configmaps"): {"get"},
+                      ("", "secrets"): {"get", "create", "update"}}
 
 
 class Checker:
@@ -129,8 +133,13 @@ def check_workload(c, f, doc, configmaps):
             port = pp.get("port")
             port = ports.get(port, port) if isinstance(port, str) else port
             c.check(str(port) == str(health), f"{cn}: {probe} port {port} is --health-port {health}")
-        c.check(set(ports.values()) <= {int(health)} if health and health.isdigit() else False,
-                f"{cn}: declares only ports droverd serves (health {health}), got {sorted(ports.values())}")
+        webhook = flags.get("--webhook-port")
+        served = {int(p) for p in (health, webhook) if p and p.isdigit() and int(p) > 0}
+        c.check(health and health.isdigit() and set(ports.values()) <= served,
+                f"{cn}: declares only ports droverd serves (--health-port {health}, --webhook-port {webhook}), "
+                f"got {sorted(ports.values())}")
+        c.check(ports.get("webhook") == (int(webhook) if webhook and webhook.isdigit() else None),
+                f"{cn}: port 'webhook' is --webhook-port {webhook}")
         c.check("--in-cluster" in args, f"{cn}: --in-cluster")
         c.check(flags.get("--leader-elect", "true") == "true", f"{cn}: --leader-elect")
         c.check(flags.get("--lease-namespace") == NAMESPACE, f"{cn}: --lease-namespace={NAMESPACE}")
@@ -146,6 +155,36 @@ def check_workload(c, f, doc, configmaps):
         c.check(ok, f"{cn}: --queues={queues} is a key of a mounted ConfigMap")
     return [p.get("containerPort") for ct in containers for p in ct.get("ports") or []], \
         get(doc, "spec", "template", "metadata", "labels", default={})
+
+
+def check_webhooks(c, kinds):
+    """The admission webhooks: safe by construction (deploy/README.md, "Admission webhook")."""
+    hooks = []
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        docs = kinds.get(kind, [])
+        c.check(len(docs) == 1 and get(docs[0][1], "metadata", "name") == "drover", f"one {kind} named drover")
+        for f, doc in docs:
+            hooks += [(f, kind, h) for h in doc.get("webhooks") or []]
+    for f, kind, h in hooks:
+        n = f"{f}: {kind} webhook {h.get('name')}"
+        c.check(h.get("admissionReviewVersions") == ["v1"], f"{n}: admissionReviewVersions [v1]")
+        c.check(h.get("sideEffects") == "None", f"{n}: sideEffects None")
+        c.check(isinstance(h.get("timeoutSeconds"), int) and 1 <= h["timeoutSeconds"] <= 5, f"{n}: timeoutSeconds <= 5")
+        expected = "Ignore" if kind.startswith("Mutating") else "Fail"
+        c.check(h.get("failurePolicy") == expected, f"{n}: failurePolicy {expected} (documented choice)")
+        c.check(bool(h.get("matchConditions")), f"{n}: matchConditions narrow what is sent")
+        exprs = get(h, "namespaceSelector", "matchExpressions", default=[]) or []
+        c.check(any(e.get("key") == "kubernetes.io/metadata.name" and e.get("operator") == "NotIn"
+                    and NAMESPACE in (e.get("values") or []) for e in exprs), f"{n}: {NAMESPACE} excluded")
+        rules = h.get("rules") or []
+        c.check(rules and all(r.get("resources") == ["pods"] and r.get("operations") == ["CREATE"] for r in rules),
+                f"{n}: only pod CREATE")
+        svc = get(h, "clientConfig", "service", default={}) or {}
+        c.check(svc.get("name") == "drover-webhook" and svc.get("namespace") == NAMESPACE
+                and svc.get("path") in ("/mutate", "/validate"), f"{n}: served by drover-webhook /mutate|/validate")
+        ports = [p.get("port") for _, s in kinds.get("Service", []) if get(s, "metadata", "name") == svc.get("name")
+                 for p in get(s, "spec", "ports", default=[]) or []]
+        c.check(svc.get("port", 443) in ports, f"{n}: its Service port exists")
 
 
 def main():
@@ -214,7 +253,8 @@ def main():
         c.check(sel and all(pod_labels.get(k) == v for k, v in sel.items()), f"{f}: Service selects droverd pods")
         for p in get(doc, "spec", "ports", default=[]) or []:
             tp = p.get("targetPort", p.get("port"))
-            c.check(tp in declared or tp == "health", f"{f}: Service port {p.get('name')} targets a served port")
+            c.check(tp in declared or tp in ("health", "webhook"),
+                    f"{f}: Service port {p.get('name')} targets a served port")
 
     jobs = [(f, d) for f, d in kinds.get("Job", []) if f.startswith(os.path.join("deploy", "examples"))]
     c.check(len(jobs) >= 1, "deploy/examples has a GPU Job")
@@ -227,6 +267,7 @@ def main():
         c.check(str(ann.get("drover.io/tier", "")) in ("0", "1", "2"), f"{n}: drover.io/tier annotation")
         gpus = [get(ct, "resources", "limits", "nvidia.com/gpu") for ct in get(tmpl, "spec", "containers", default=[])]
         c.check(any(g for g in gpus), f"{n}: asks for nvidia.com/gpu")
+    check_webhooks(c, kinds)
     print(f"{c.passed} passed, {c.failed} failed")
     return 0 if c.failed == 0 else 1
 

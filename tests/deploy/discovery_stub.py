@@ -24,6 +24,8 @@ RESOURCES = {
     "policy/v1": [("poddisruptionbudgets", "PodDisruptionBudget", True)],
     "coordination.k8s.io/v1": [("leases", "Lease", True)],
     "events.k8s.io/v1": [("events", "Event", True)],
+    "admissionregistration.k8s.io/v1": [("mutatingwebhookconfigurations", "MutatingWebhookConfiguration", False),
+                                        ("validatingwebhookconfigurations", "ValidatingWebhookConfiguration", False)],
     "scheduling.k8s.io/v1": [("priorityclasses", "PriorityClass", False)],
     "rbac.authorization.k8s.io/v1": [("clusterroles", "ClusterRole", False),
                                      ("clusterrolebindings", "ClusterRoleBinding", False),

@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apimachinery as am  # noqa: E402
 from apimachinery import ApiError  # noqa: E402
+from admission import Admission  # noqa: E402
 from registry import (ADDED, BOOKMARK, ERROR, MODIFIED, DELETED, RESOURCES, RTYPES,  # noqa: E402
                       STORAGE_RT, Api, Store, Watcher, obj_key, set_condition, to_wire)
 
@@ -296,6 +297,7 @@ class Handler(BaseHTTPRequestHandler):
                 scheme, _, cred = auth.partition(" ")
                 if scheme.lower() != "bearer" or cred.strip() != token:
                     raise ApiError(401, "Unauthorized", "Unauthorized")
+            self.app.set_user(self.headers)
             route = self._route(path, q)
             if route is None:
                 disc = self.app.discovery(path)
@@ -573,6 +575,9 @@ class FakeApiServer:
         self._watchers, self._conns = set(), set()
         self._ip_counter = itertools.count(2)
         self.httpd, self.thread = None, None
+        self.admission = Admission(self)
+        self.webhook_endpoints = {}          # "namespace/service" -> (host, port): where Services' webhooks listen
+        self._user = threading.local()
 
     # -- lifecycle --------------------------------------------------------
     def start(self):
@@ -718,6 +723,16 @@ class FakeApiServer:
         return None
 
     # -- control API --------------------------------------------------------
+    def current_user(self):
+        """userInfo of the request being served (Impersonate-User/-Group headers; default system:admin)."""
+        return getattr(self._user, "info", None) or {"username": "system:admin",
+                                                     "groups": ["system:masters", "system:authenticated"]}
+
+    def set_user(self, headers):
+        user = headers.get("Impersonate-User")
+        groups = headers.get_all("Impersonate-Group") or []
+        self._user.info = {"username": user, "groups": groups + ["system:authenticated"]} if user else None
+
     def control(self, method, path, q, body):
         try:
             req = json.loads(body) if body and body.strip() else {}
@@ -747,6 +762,16 @@ class FakeApiServer:
             return 200, self._seed(req)
         if path == "/_control/simulate" and method == "POST":
             return 200, self._simulate(req)
+        if path == "/_control/manifest" and method == "POST":
+            # {"path": "deploy/40-webhook.yaml"}: creates the objects of a YAML manifest whose kinds this
+            # server serves (others, e.g. Service, are skipped and counted).
+            return 200, self._apply_manifest(req.get("path"))
+        if path == "/_control/webhook-endpoints" and method == "POST":
+            # {"service": "ns/name", "host": "127.0.0.1", "port": 9443}: where a webhook Service's endpoints are
+            if not isinstance(req.get("service"), str) or not isinstance(req.get("port"), int):
+                raise am.err_bad_request("control: webhook-endpoints needs service (ns/name) and port")
+            self.webhook_endpoints[req["service"]] = (req.get("host") or "127.0.0.1", req["port"])
+            return 200, {"webhook_endpoints": {k: f"{h}:{p}" for k, (h, p) in self.webhook_endpoints.items()}}
         raise ApiError(404, "NotFound", f"unknown control path {method} {path}", {})
 
     def reset(self):
@@ -877,6 +902,20 @@ class FakeApiServer:
                     raise
                 existing += 1
         return {"created": created, "existing": existing, "resourceVersion": str(self.store.rv)}
+
+    def _apply_manifest(self, path):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy"))
+        import mini_yaml  # tests/deploy/mini_yaml.py: the same stdlib reader the manifest checks use
+        try:
+            with open(path, encoding="utf-8") as fh:
+                docs = [d for d in mini_yaml.load_all(fh.read(), path) if isinstance(d, dict)]
+        except (OSError, TypeError, mini_yaml.YamlError) as e:
+            raise am.err_bad_request(f"control: manifest {path!r}: {e}")
+        served = {(r.api_version, r.kind) for r in RESOURCES}
+        objs = [d for d in docs if (d.get("apiVersion"), d.get("kind")) in served]
+        out = self._seed({"objects": objs})
+        out["skipped"] = len(docs) - len(objs)
+        return out
 
     def _simulate(self, req):
         if "auto" in req:

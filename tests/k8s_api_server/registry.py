@@ -67,11 +67,17 @@ RESOURCES = [
     RType("leases", "Lease", "coordination.k8s.io", "v1", True, unconditional_update=False,
           create_on_update=True),
     RType("configmaps", "ConfigMap", "", "v1", True),
+    RType("secrets", "Secret", "", "v1", True),
+    RType("mutatingwebhookconfigurations", "MutatingWebhookConfiguration", "admissionregistration.k8s.io", "v1",
+          False),
+    RType("validatingwebhookconfigurations", "ValidatingWebhookConfiguration", "admissionregistration.k8s.io", "v1",
+          False),
 ]
 RTYPES = {(r.group, r.version, r.plural): r for r in RESOURCES}
 STORAGE_RT = {"namespaces": RESOURCES[0], "nodes": RESOURCES[1], "pods": RESOURCES[2],
               "events": RESOURCES[3], "poddisruptionbudgets": RESOURCES[5], "leases": RESOURCES[6],
-              "configmaps": RESOURCES[7]}
+              "configmaps": RESOURCES[7], "secrets": RESOURCES[8], "mutatingwebhookconfigurations": RESOURCES[9],
+              "validatingwebhookconfigurations": RESOURCES[10]}
 
 # core/v1 Event <-> events.k8s.io/v1 Event field renames (stored as core/v1).
 _EV_RENAMES = [("involvedObject", "regarding"), ("message", "note"), ("source", "deprecatedSource"),
@@ -621,12 +627,22 @@ class Api:
             md["namespace"] = ns
         else:
             md.pop("namespace", None)
-        if not md.get("name"):
-            if md.get("generateName"):
-                md["name"] = md["generateName"] + uuid.uuid4().hex[:5]
-            else:
-                raise am.err_invalid(rt.kind, rt.group, "", [("FieldValueRequired", "metadata.name",
-                                                              "Required value: name or generateName is required")])
+        def generate_name(o):
+            m = o.setdefault("metadata", {})
+            if not m.get("name"):
+                if m.get("generateName"):
+                    m["name"] = m["generateName"] + uuid.uuid4().hex[:5]
+                else:
+                    raise am.err_invalid(rt.kind, rt.group, "", [("FieldValueRequired", "metadata.name",
+                                                                  "Required value: name or generateName is required")])
+        warnings = []
+        if rt.plural == "pods" and not seed:
+            # As the real API server: defaults, mutating webhooks (no name yet for generateName),
+            # the name, validating webhooks (admission.py).
+            default_pod(obj)
+            obj, warnings = self.app.admission.admit_pod(obj, ns, self.app.current_user(), False, generate_name)
+            md = obj.setdefault("metadata", {})
+        generate_name(obj)
         name = md["name"]
         bad = am.dns_subdomain_error(name) if isinstance(name, str) else "must be a string"
         if bad:
@@ -659,6 +675,8 @@ class Api:
             obj = self.store.commit(rt.storage, ADDED, key, obj)
             if seed and rt.plural == "pods":
                 self.app.kubelet_on_bound(obj)
+        if warnings:  # as the real API server: one Warning header per warning (RFC 7234 code 299)
+            return 201, to_wire(rt, obj), {"Warning": ", ".join('299 - ' + json.dumps(w) for w in warnings)}
         return 201, to_wire(rt, obj)
 
     # -- UPDATE (PUT) and PATCH share _apply_update ------------------------
