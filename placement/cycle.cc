@@ -47,6 +47,10 @@ void Engine::ExpireHolds() {
   }
   if (!reservations_.empty()) CheckReservations();
   FireWakeups();
+  if (pods_counted_) {
+    pods_counted_ = false;
+    capacity_freed_ = true;  // (only with the topology index on: placement/topology.h)
+  }
   if (capacity_freed_) {
     UnblockAfterCapacityChange();
     capacity_freed_ = false;
@@ -72,6 +76,8 @@ void Engine::Attempt(Workload& w, Decisions* out) {
   // A pod holding a reservation or a nomination sees more room than its
   // shape-mates: never skipped, and its failure says nothing about theirs.
   if (w.reserved_node != kNoNode || w.nominations > 0) shape = 0;
+  // A pod's labels decide whether running pods' anti-affinity refuses it: shape-mates may differ.
+  if (!topology_.anti_pods().empty()) shape = 0;
   if (std::optional<std::string> apps = RunningAppLimit(w)) {
     // Waits for a running application of its queue to end, holding nothing: no
     // shape group (pods of running applications with its shape are not held
@@ -380,6 +386,8 @@ uint64_t Engine::ShapeKey(const Pod& pod, const Workload& w) const {
       }
     }
   }
+  // Pod (anti-)affinity and spread read the pod's labels and its own terms: no shape-mates.
+  if (!pod.constraints.empty()) StrAppend(&k, "|pod=", pod.Key());
   const uint64_t h = absl::HashOf(k);
   return h == 0 ? 1 : h;
 }

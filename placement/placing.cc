@@ -34,6 +34,7 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
       reservations_.ReservedForOther(id, placing_workload_)) {
     f = FilterFailure::kReserved;
   }
+  if (f == FilterFailure::kNone && constraint_active_) f = constraint_check_.Check(st.node);
   if (f != FilterFailure::kNone) {
     if (f == FilterFailure::kInsufficientGpu && held != nullptr && !held->IsZero()) f = FilterFailure::kReserved;
     tally->Add(f, st, taint, catalog_);
@@ -104,6 +105,7 @@ bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTa
 }
 
 bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally) {
+  constraint_active_ = topology_.enabled() && constraint_check_.Prepare(pod, topology_);
   if (!pod.WantsGpu()) {
     absl::StatusOr<Charge> c = tree_->ChargeFor(pod, kNoGpuType);
     const std::string why = tree_->CheckAdmit(leaf, *c, tier);
