@@ -358,6 +358,8 @@ class Engine {
   TopologyIndex topology_{&snapshot_};
   ConstraintCheck constraint_check_;  // the pod ChooseNode is placing
   bool constraint_active_ = false;    // constraint_check_ applies to it
+  bool preference_active_ = false;    // it has preferred terms (a tie-break, in Consider)
+  int64_t best_preference_ = 0;       // of the node Consider chose so far
   // A pod started counting on a node (with the index on): pods waiting on pod
   // affinity (or spread) may fit now, so blocked workloads are offered again.
   bool pods_counted_ = false;

@@ -94,6 +94,14 @@ class ConstraintCheck {
   // kNone if it passes them all.
   FilterFailure Check(const Node& node) const;
 
+  // Computes `pod`'s preferences: preferred affinity (+weight per matching pod in
+  // the node's domain), preferred anti-affinity (-weight per pod) and ScheduleAnyway
+  // spread (-1 per matching pod in the domain, so emptier domains score higher), like
+  // kube-scheduler's Score of both plugins before normalization. False if it has none.
+  bool PrepareScore(const Pod& pod, const TopologyIndex& index);
+  // The preference for `node` (higher is better); 0 without PrepareScore.
+  int64_t Preference(const Node& node) const;
+
  private:
   using Counts = absl::flat_hash_map<std::string, int>;  // domain (label value) -> matching pods
   struct TermState {
@@ -117,6 +125,12 @@ class ConstraintCheck {
   int affinity_total_ = 0;        // pods matching all affinity terms on nodes with the keys
   bool self_matches_affinity_ = false;
   std::vector<TermState> anti_;
+  struct Weighted {
+    std::string key;
+    int64_t weight;  // per matching pod in the domain
+    Counts counts;
+  };
+  std::vector<Weighted> preferences_;
   absl::flat_hash_map<std::string, Counts> existing_anti_;  // topology key -> domain -> pods refusing this one
 };
 

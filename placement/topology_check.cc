@@ -124,6 +124,40 @@ void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& i
   for (const auto& [other, node] : overlay->added) refuse(*other, node);
 }
 
+bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index) {
+  preferences_.clear();
+  const PodConstraints& pc = pod.constraints;
+  const Snapshot& snap = index.snapshot();
+  auto add = [&](const PodAffinityTerm& t, int64_t sign) {
+    Weighted w{t.topology_key, sign * t.weight, {}};
+    ForEachPod(index, t.selector, nullptr, [&](const Pod& other, NodeId node) {
+      if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels)) return;
+      if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++w.counts[*v];
+    });
+    preferences_.push_back(std::move(w));
+  };
+  for (const PodAffinityTerm& t : pc.preferred_affinity) add(t, 1);
+  for (const PodAffinityTerm& t : pc.preferred_anti_affinity) add(t, -1);
+  for (const SpreadConstraint& c : pc.spread) {
+    if (c.do_not_schedule) continue;
+    Weighted w{c.topology_key, -1, {}};
+    ForEachPod(index, c.selector, nullptr, [&](const Pod& other, NodeId node) {
+      if (other.namespace_ != pod.namespace_ || other.deleting || !c.selector.Matches(other.labels)) return;
+      if (const std::string* v = DomainOf(snap, node, c.topology_key)) ++w.counts[*v];
+    });
+    preferences_.push_back(std::move(w));
+  }
+  return !preferences_.empty();
+}
+
+int64_t ConstraintCheck::Preference(const Node& node) const {
+  int64_t score = 0;
+  for (const Weighted& w : preferences_) {
+    if (const std::string* v = node.labels.Get(w.key)) score += w.weight * CountAt(w.counts, *v);
+  }
+  return score;
+}
+
 FilterFailure ConstraintCheck::Check(const Node& node) const {
   for (const SpreadState& s : spread_) {
     const std::string* v = node.labels.Get(s.c->topology_key);

@@ -295,3 +295,48 @@ TEST_CASE("preemption_may_evict_the_pod_that_blocks_by_anti_affinity", "[placeme
   h.Cycle();
   CHECK(h.NodeOf("ns/train") == "n1");
 }
+
+TEST_CASE("preferred_terms_break_ties_but_never_defeat_packing", "[placement][topology][score]") {
+  for (const std::string kind : {"preferred affinity", "preferred anti-affinity", "ScheduleAnyway spread"}) {
+    for (const std::string liked : {"x", "y"}) {
+      Harness h(kTeam);
+      h.AddNode(ZoneNode("n1", "a"));
+      h.AddNode(ZoneNode("n2", "b"));
+      Pod x0 = AppPod("x-0", "x"), y0 = AppPod("y-0", "y");  // equal load: the policy scores n1 and n2 the same
+      Pod p = AppPod("p", "p");
+      PodAffinityTerm t = Term(MatchLabel("app", liked), kHostKey);
+      t.weight = 10;
+      if (kind == "preferred affinity") {
+        p.constraints.preferred_affinity.push_back(t);
+      } else if (kind == "preferred anti-affinity") {
+        t.selector = MatchLabel("app", liked == "x" ? "y" : "x");
+        p.constraints.preferred_anti_affinity.push_back(t);
+      } else {
+        p.labels.Set("grp", "g");
+        (liked == "x" ? y0 : x0).labels.Set("grp", "g");  // the emptier domain is preferred
+        p.constraints.spread.push_back(Spread(1, kZoneKey, MatchLabel("grp", "g"), /*hard=*/false));
+      }
+      h.AddRunning(x0, "n1");
+      h.AddRunning(y0, "n2");
+      h.AddPod(p);
+      h.Cycle();
+      INFO(kind << ", liked " << liked);
+      CHECK(h.NodeOf("ns/p") == (liked == "x" ? "n1" : "n2"));
+    }
+  }
+}
+
+TEST_CASE("a_preference_does_not_move_a_pod_off_the_fuller_node", "[placement][topology][score]") {
+  Harness h(kTeam);
+  h.AddNode(ZoneNode("n1", "a"));
+  h.AddNode(ZoneNode("n2", "b"));
+  h.AddRunning(AppPod("x-0", "x", 4), "n1");
+  h.AddRunning(AppPod("y-0", "y", 1), "n2");
+  Pod p = AppPod("p", "p");
+  PodAffinityTerm t = Term(MatchLabel("app", "x"), kHostKey);
+  t.weight = 100;
+  p.constraints.preferred_anti_affinity.push_back(t);
+  h.AddPod(p);
+  h.Cycle();
+  CHECK(h.NodeOf("ns/p") == "n1");  // binpack: the fuller node, preference notwithstanding
+}
