@@ -49,7 +49,8 @@ void Engine::ExpireHolds() {
   FireWakeups();
   if (pods_counted_) {
     pods_counted_ = false;
-    capacity_freed_ = true;  // (only with the topology index on: placement/topology.h)
+    // (only with the topology index on, and only for pods whose rules read other pods)
+    if (!waiting_on_pods_.empty()) capacity_freed_ = true;
   }
   if (capacity_freed_) {
     UnblockAfterCapacityChange();
@@ -76,8 +77,6 @@ void Engine::Attempt(Workload& w, Decisions* out) {
   // A pod holding a reservation or a nomination sees more room than its
   // shape-mates: never skipped, and its failure says nothing about theirs.
   if (w.reserved_node != kNoNode || w.nominations > 0) shape = 0;
-  // A pod's labels decide whether running pods' anti-affinity refuses it: shape-mates may differ.
-  if (!topology_.anti_pods().empty()) shape = 0;
   if (std::optional<std::string> apps = RunningAppLimit(w)) {
     // Waits for a running application of its queue to end, holding nothing: no
     // shape group (pods of running applications with its shape are not held
@@ -388,6 +387,12 @@ uint64_t Engine::ShapeKey(const Pod& pod, const Workload& w) const {
   }
   // Pod (anti-)affinity and spread read the pod's labels and its own terms: no shape-mates.
   if (!pod.constraints.empty()) StrAppend(&k, "|pod=", pod.Key());
+  // With the index on, running pods' anti-affinity may refuse a pod for its labels:
+  // shape-mates share them. (A pod that arrived before the index was on keeps its shape.)
+  if (topology_.enabled()) {
+    StrAppend(&k, "|", pod.namespace_);
+    for (const auto& [key, v] : pod.labels.items()) StrAppend(&k, "|l=", key, "=", v);
+  }
   const uint64_t h = absl::HashOf(k);
   return h == 0 ? 1 : h;
 }

@@ -299,6 +299,7 @@ void Engine::RemovePod(const std::string& key) {
 }
 
 void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
+  if (!pod.constraints.affinity.empty() || pod.constraints.HasHardSpread()) waiting_on_pods_.insert(pod.Key());
   // A pod whose intent is malformed is rejected alone: it joins no gang.
   const std::string gang =
       pod.intent.gang.empty() || !pod.intent.invalid.empty() ? "" : StrCat(pod.namespace_, "/", pod.intent.gang);
@@ -399,6 +400,7 @@ void Engine::RejectWorkload(Workload& w, std::string why) {
 }
 
 void Engine::RemovePending(const std::string& key, Tracked& tr) {
+  waiting_on_pods_.erase(key);
   if (tr.pending_leaf != kNoQueue) {
     tree_->AddPendingPods(tr.pending_leaf, -1);
     apps_.Count(tree_.get(), tr.pending_leaf, tr.pending_app, 0, -1);

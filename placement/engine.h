@@ -363,6 +363,7 @@ class Engine {
   // A pod started counting on a node (with the index on): pods waiting on pod
   // affinity (or spread) may fit now, so blocked workloads are offered again.
   bool pods_counted_ = false;
+  absl::flat_hash_set<std::string> waiting_on_pods_;  // pending pods with required affinity or spread
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
   Nominations nominations_;  // node -> preemptor it is held for
   drover::Reservations reservations_;  // nodes draining for pending workloads
