@@ -67,7 +67,41 @@ struct Args {
   bool one = false;
   std::string policy = "binpack";
   std::string decisions;  // --decisions FILE (with --one)
+  // --constrained PCT: nodes get zone/rack labels and PCT% of single pods carry a
+  // required rule (half hostname anti-affinity, half zone spread, maxSkew 1, over
+  // groups of 10 pods); 0 = the labels only (the baseline). Default: neither.
+  int constrained = -1;
 };
+
+// Zone (16) and rack (of 8 nodes) labels; inter-pod rules on `pct`% of single pods.
+void AddTopology(int pct, SimInput* input) {
+  for (size_t i = 0; i < input->nodes.size(); ++i) {
+    input->nodes[i].node.labels.Set("topology.kubernetes.io/zone", StrCat("z", i % 16));
+    input->nodes[i].node.labels.Set("example.com/rack", StrCat("r", i / 8));
+  }
+  for (size_t i = 0; i < input->pods.size(); ++i) {
+    Pod& p = input->pods[i].pod;
+    if (static_cast<int>(i % 100) >= pct || p.annotations.Get(annotations::kGang) != nullptr) continue;
+    const std::string group = StrCat("c", i / 100);
+    p.labels.Set("grp", group);
+    LabelSelector sel;
+    sel.present = true;
+    sel.match_labels.emplace_back("grp", group);
+    if ((i / 100) % 2 == 0) {
+      PodAffinityTerm t;
+      t.selector = sel;
+      t.topology_key = "kubernetes.io/hostname";
+      p.constraints.anti_affinity.push_back(t);
+    } else {
+      SpreadConstraint c;
+      c.max_skew = 1;
+      c.topology_key = "topology.kubernetes.io/zone";
+      c.when_unsatisfiable = "DoNotSchedule";
+      c.selector = sel;
+      p.constraints.spread.push_back(c);
+    }
+  }
+}
 
 QueueConfig MakeConfig(int fanout, std::vector<std::string>* leaves) {
   QueueConfig cfg = DefaultQueueConfig();
@@ -121,6 +155,7 @@ class Runner : public Clock {
     spec.seed = a_.seed;
     spec.queues = leaves;
     input_ = Generate(spec);
+    if (a_.constrained >= 0) AddTopology(a_.constrained, &input_);
     EngineOptions opt;
     opt.policy = policy;
     opt.max_workloads_per_cycle = cycle_;
@@ -419,6 +454,7 @@ int Main(int argc, char** argv) {
     else if (k == "--runs") a.runs = std::atoi(v.c_str());
     else if (k == "--seed") a.seed = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--decisions") a.decisions = v;
+    else if (k == "--constrained") a.constrained = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;

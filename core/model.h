@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/gpu_catalog.h"
+#include "core/pod_constraints.h"
 #include "core/resources.h"
 
 namespace drover {
@@ -119,7 +120,8 @@ struct PodIntent {
   // Non-empty: a malformed value; the pod is rejected with this reason, which names
   // the pod, the annotation and the value (`annotation drover.io/gang-min-members:
   // "abc" is not a positive integer`). The first problem found: the shape's, then
-  // the annotations' in the order above.
+  // the annotations' in the order above, then the pod's constraints'
+  // (constraints.error, naming the spec field).
   std::string invalid;
   bool operator==(const PodIntent&) const = default;
 };
@@ -147,6 +149,7 @@ struct Pod {
   std::vector<Toleration> tolerations;
   Labels node_selector;
   std::vector<NodeSelectorTerm> required_affinity;  // ORed terms; empty = none
+  PodConstraints constraints;  // inter-pod (anti-)affinity, topology spread (core/pod_constraints.h)
   Labels labels;
   Labels annotations;
   std::string owner_kind;  // controller owner reference
@@ -179,8 +182,9 @@ ResourceVec EffectiveRequests(const std::vector<ContainerRequests>& init_contain
 // (0,1], a fraction together with whole GPUs).
 [[nodiscard]] absl::Status ResolveGpuShape(Pod* pod);
 
-// Decodes pod->intent from pod->annotations (keeping intent.shape_error). Never
-// fails: a malformed value sets intent.invalid. Idempotent; cheap enough to run
+// Decodes pod->intent from pod->annotations (keeping intent.shape_error) and
+// finishes pod->constraints (FinishPodConstraints). Never fails: a malformed
+// value sets intent.invalid. Idempotent; cheap enough to run
 // on every pod event (a few lookups in a small sorted map).
 void DecodePodIntent(Pod* pod);
 

@@ -52,6 +52,10 @@ void DecodePodIntent(Pod* pod) {
       Invalid(pod, annotations::kGangMinMembers, *m, "is not a positive integer");
     }
   }
+  FinishPodConstraints(pod);
+  if (in.invalid.empty() && !pod->constraints.error.empty()) {
+    in.invalid = StrCat("pod ", pod->Key(), ": ", pod->constraints.error);
+  }
 }
 
 absl::Status DecodePod(Pod* pod) {

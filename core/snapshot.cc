@@ -166,7 +166,11 @@ void Snapshot::UpsertPod(Pod pod) {
                           pod.requests == e.pod.requests &&
                           (pod.gpu_device_ids.empty() || pod.gpu_device_ids == e.devices);
   if (same_place) {
+    // Labels of a counted pod may change in place: listeners see it leave and come back.
+    const bool relabel = pod_listener_ && !(pod.labels == e.pod.labels);
+    if (relabel) pod_listener_(id, false);
     e.pod = std::move(pod);
+    if (relabel) pod_listener_(id, true);
     return;
   }
   if (was_counted) Uncount(id);
@@ -251,9 +255,11 @@ void Snapshot::Count(PodId id, NodeId node, const std::vector<int>& devices) {
   if (AddHeld(st.used, e.pod.requests)) st.used_saturated = true;
   for (int d : devices) st.device_used[d] += e.pod.gpu_milli_per_device;
   Notify(node);
+  if (pod_listener_) pod_listener_(id, true);
 }
 
 void Snapshot::Uncount(PodId id) {
+  if (pod_listener_) pod_listener_(id, false);
   PodEntry& e = pods_[id];
   NodeState& st = nodes_[e.counted_on];
   if (!st.used_saturated) st.used -= e.pod.requests;

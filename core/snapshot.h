@@ -114,6 +114,10 @@ class Snapshot {
 
   // Called after any change to a node's spec or usage (placement indexes listen).
   void set_node_listener(std::function<void(NodeId)> fn) { node_listener_ = std::move(fn); }
+  // Called with (pod, true) once a pod counts on a node (pod(id).counted_on set),
+  // and (pod, false) just before it stops counting, or before its labels change
+  // in place (then (pod, true) after). Placement's topology index listens.
+  void set_pod_listener(std::function<void(PodId, bool)> fn) { pod_listener_ = std::move(fn); }
 
  private:
   void Count(PodId id, NodeId node, const std::vector<int>& devices);
@@ -137,6 +141,7 @@ class Snapshot {
   uint64_t node_spec_generation_ = 0;
   int live_pods_ = 0;
   std::function<void(NodeId)> node_listener_;
+  std::function<void(PodId, bool)> pod_listener_;
 };
 
 }  // namespace drover

@@ -125,4 +125,10 @@ struct DecodeContext {
 absl::Status DecodePodObject(od::object obj, DecodeContext* ctx, Pod* pod, std::string* rv);
 absl::Status DecodeNodeObject(od::object obj, DecodeContext* ctx, Node* node, std::string* rv);
 
+// spec.affinity.podAffinity (anti false) or podAntiAffinity (anti true), and
+// spec.topologySpreadConstraints, into `c` (decode_constraints.cc). A wrong JSON
+// type is an error; values are judged later by FinishPodConstraints.
+absl::Status ReadPodAffinity(od::value v, bool anti, PodConstraints* c);
+absl::Status ReadSpreadConstraints(od::value v, PodConstraints* c);
+
 }  // namespace drover::k8s::internal

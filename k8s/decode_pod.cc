@@ -154,9 +154,12 @@ absl::Status ReadTerm(od::value v, NodeSelectorTerm* term) {
   });
 }
 
-// affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+// affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
+// affinity.podAffinity and affinity.podAntiAffinity
 absl::Status ReadAffinity(od::value v, Pod* pod) {
   return ForEachField(v, "", [&](std::string_view key, od::value na) -> absl::Status {
+    if (key == "podAffinity") return WithPrefix("podAffinity.", ReadPodAffinity(na, false, &pod->constraints));
+    if (key == "podAntiAffinity") return WithPrefix("podAntiAffinity.", ReadPodAffinity(na, true, &pod->constraints));
     if (key != "nodeAffinity") return absl::OkStatus();
     return WithPrefix("nodeAffinity.", ForEachField(na, "", [&](std::string_view k, od::value req) -> absl::Status {
       if (k != "requiredDuringSchedulingIgnoredDuringExecution") return absl::OkStatus();
@@ -205,6 +208,7 @@ absl::Status ReadPodSpec(od::value v, DecodeContext* ctx, Pod* pod, PodSpecParts
       });
     }
     if (key == "affinity") return WithPrefix("affinity.", ReadAffinity(val, pod));
+    if (key == "topologySpreadConstraints") return ReadSpreadConstraints(val, &pod->constraints);
     return absl::OkStatus();
   });
 }

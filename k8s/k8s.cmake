@@ -11,6 +11,7 @@ add_library(drover_k8s
   ${CMAKE_CURRENT_LIST_DIR}/json_util.cc
   ${CMAKE_CURRENT_LIST_DIR}/decode.cc
   ${CMAKE_CURRENT_LIST_DIR}/decode_pod.cc
+  ${CMAKE_CURRENT_LIST_DIR}/decode_constraints.cc
   ${CMAKE_CURRENT_LIST_DIR}/decode_node.cc
   ${CMAKE_CURRENT_LIST_DIR}/reflector.cc
   ${CMAKE_CURRENT_LIST_DIR}/informer.cc

@@ -47,6 +47,11 @@ void Engine::ExpireHolds() {
   }
   if (!reservations_.empty()) CheckReservations();
   FireWakeups();
+  if (pods_counted_) {
+    pods_counted_ = false;
+    // (only with the topology index on, and only for pods whose rules read other pods)
+    if (!waiting_on_pods_.empty()) capacity_freed_ = true;
+  }
   if (capacity_freed_) {
     UnblockAfterCapacityChange();
     capacity_freed_ = false;
@@ -387,6 +392,14 @@ uint64_t Engine::ShapeKey(const Pod& pod, const Workload& w) const {
         for (const std::string& v : r.values) StrAppend(&k, ",", v);
       }
     }
+  }
+  // Pod (anti-)affinity and spread read the pod's labels and its own terms: no shape-mates.
+  if (!pod.constraints.empty()) StrAppend(&k, "|pod=", pod.Key());
+  // With the index on, running pods' anti-affinity may refuse a pod for its labels:
+  // shape-mates share them. (A pod that arrived before the index was on keeps its shape.)
+  if (topology_.enabled()) {
+    StrAppend(&k, "|", pod.namespace_);
+    for (const auto& [key, v] : pod.labels.items()) StrAppend(&k, "|l=", key, "=", v);
   }
   const uint64_t h = absl::HashOf(k);
   return h == 0 ? 1 : h;

@@ -72,6 +72,7 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   catalog_ = config_.catalog;
   snapshot_ = Snapshot(&catalog_);
   InstallNodeListener();
+  topology_ = TopologyIndex(&snapshot_);  // enabled again by the first pod with constraints
   order_.reset();
   tree_ = std::make_unique<QueueTree>(config_);
   order_ = std::make_unique<PendingOrder>(tree_.get());
@@ -127,6 +128,7 @@ void Engine::Apply(const ClusterEvent& e) {
       const Node& n = snapshot_.node(id).node;
       if (!(old_alloc == n.allocatable) || (!was_ok && n.ready && !n.unschedulable)) capacity_freed_ = true;
       index_dirty_ = true;
+      topology_.OnNodesChanged();
       if (before == kNoNode) AdoptPodsOf(id);
       break;
     }
@@ -135,6 +137,7 @@ void Engine::Apply(const ClusterEvent& e) {
       DropNodeHolds(snapshot_.FindNode(e.node.name));
       snapshot_.DeleteNode(e.node.name);
       index_dirty_ = true;
+      topology_.OnNodesChanged();
       break;
     case ClusterEvent::Kind::kPodUpsert:
       ApplyPod(e.pod);  // decodes its intent
@@ -185,8 +188,17 @@ void Engine::NoteUncharged(Tracked& tr) {
   tr.gang.clear();
 }
 
+void Engine::EnableTopology() {
+  snapshot_.set_pod_listener([this](PodId id, bool counted) {
+    topology_.OnCounted(id, counted);
+    if (counted) pods_counted_ = true;
+  });
+  topology_.Enable();
+}
+
 void Engine::ApplyPod(Pod pod) {
   DecodePodIntent(&pod);
+  if (!topology_.enabled() && !pod.constraints.empty()) EnableTopology();
   const std::string key = pod.Key();
   Tracked& tr = tracked_[key];
   const PodId before = snapshot_.FindPod(key);
@@ -287,6 +299,7 @@ void Engine::RemovePod(const std::string& key) {
 }
 
 void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
+  if (!pod.constraints.affinity.empty() || pod.constraints.HasHardSpread()) waiting_on_pods_.insert(pod.Key());
   // A pod whose intent is malformed is rejected alone: it joins no gang.
   const std::string gang =
       pod.intent.gang.empty() || !pod.intent.invalid.empty() ? "" : StrCat(pod.namespace_, "/", pod.intent.gang);
@@ -388,6 +401,7 @@ void Engine::RejectWorkload(Workload& w, std::string why) {
 }
 
 void Engine::RemovePending(const std::string& key, Tracked& tr) {
+  waiting_on_pods_.erase(key);
   if (tr.pending_leaf != kNoQueue) {
     tree_->AddPendingPods(tr.pending_leaf, -1);
     apps_.Count(tree_.get(), tr.pending_leaf, tr.pending_app, 0, -1);

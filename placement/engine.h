@@ -35,6 +35,7 @@
 #include "placement/policy.h"
 #include "placement/preemptor.h"
 #include "placement/reservations.h"
+#include "placement/topology.h"
 #include "placement/tracked_pod.h"
 #include "queues/config.h"
 #include "queues/ordering.h"
@@ -238,6 +239,8 @@ class Engine {
   Engine(QueueConfig config, EngineOptions options, std::unique_ptr<ScoringPolicy> policy);
 
   void InstallNodeListener();
+  // Builds the topology index and keeps it current (the first pod with constraints).
+  void EnableTopology();
   void ApplyPod(Pod pod);  // decodes its intent (DecodePodIntent) first
   void RemovePod(const std::string& key);
   void Uncharge(Tracked& tr);
@@ -374,6 +377,17 @@ class Engine {
   std::vector<std::string> warnings_;  // see TakeWarnings
   bool index_dirty_ = true;
   NodeIndex index_;
+  // Inter-pod affinity, anti-affinity and spread (placement/topology.h); built
+  // lazily, so pods and clusters without them pay nothing.
+  TopologyIndex topology_{&snapshot_};
+  ConstraintCheck constraint_check_;  // the pod ChooseNode is placing
+  bool constraint_active_ = false;    // constraint_check_ applies to it
+  bool preference_active_ = false;    // it has preferred terms (a tie-break, in Consider)
+  int64_t best_preference_ = 0;       // of the node Consider chose so far
+  // A pod started counting on a node (with the index on): pods waiting on pod
+  // affinity (or spread) may fit now, so blocked workloads are offered again.
+  bool pods_counted_ = false;
+  absl::flat_hash_set<std::string> waiting_on_pods_;  // pending pods with required affinity or spread
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
   Nominations nominations_;  // node -> preemptor it is held for
   drover::Reservations reservations_;  // nodes draining for pending workloads

@@ -137,8 +137,14 @@ std::string FailureTally::Message(int total_nodes) const {
       "Insufficient ephemeral-storage",
       "Insufficient GPUs",
       "Insufficient extended resources",
+      "node(s) didn't match pod topology spread constraints (missing required label)",
+      "node(s) didn't match pod topology spread constraints",
+      "node(s) didn't match pod affinity rules",
+      "node(s) didn't match pod anti-affinity rules",
+      "node(s) didn't satisfy existing pods anti-affinity rules",
       "node(s) reserved for another workload",
   };
+  static_assert(sizeof(kText) / sizeof(kText[0]) == static_cast<size_t>(FilterFailure::kCount));
   std::vector<std::pair<int, std::string>> parts;
   for (int i = 1; i < static_cast<int>(FilterFailure::kCount); ++i) {
     if (counts_[i] == 0) continue;

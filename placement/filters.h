@@ -26,6 +26,13 @@ enum class FilterFailure {
   kInsufficientEphemeral,
   kInsufficientGpu,
   kInsufficientOther,
+  // Inter-pod rules (placement/topology.h), checked after resources like
+  // kube-scheduler's PodTopologySpread and InterPodAffinity plugins.
+  kSpreadMissingLabel,     // the node lacks a DoNotSchedule constraint's topology key
+  kSpread,                 // placing here would exceed maxSkew
+  kPodAffinity,            // required pod affinity not met (or the node lacks its key)
+  kPodAntiAffinity,        // the pod's required anti-affinity matches a pod in the domain
+  kExistingAntiAffinity,   // a pod in the domain has required anti-affinity against this one
   kReserved,      // held for a reservation of another workload
   kCount
 };

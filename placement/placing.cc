@@ -34,6 +34,7 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
       reservations_.ReservedForOther(id, placing_workload_)) {
     f = FilterFailure::kReserved;
   }
+  if (f == FilterFailure::kNone && constraint_active_) f = constraint_check_.Check(st.node);
   if (f != FilterFailure::kNone) {
     if (f == FilterFailure::kInsufficientGpu && held != nullptr && !held->IsZero()) f = FilterFailure::kReserved;
     tally->Add(f, st, taint, catalog_);
@@ -41,8 +42,12 @@ bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* t
   }
   scratch_devices_.clear();
   const double score = policy_->Score(pod, id, snapshot_, &scratch_devices_);
-  if (choice->node == kNoNode || score > *best) {
+  // Preferred inter-pod terms and ScheduleAnyway spread break ties between nodes the
+  // policy scores the same: they never outweigh packing (placement/README.md).
+  const int64_t preference = preference_active_ ? constraint_check_.Preference(st.node) : 0;
+  if (choice->node == kNoNode || score > *best || (preference_active_ && score == *best && preference > best_preference_)) {
     *best = score;
+    best_preference_ = preference;
     choice->node = id;
     choice->devices = scratch_devices_;
   }
@@ -125,6 +130,8 @@ bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTa
 }
 
 bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally) {
+  constraint_active_ = topology_.enabled() && constraint_check_.Prepare(pod, topology_);
+  preference_active_ = topology_.enabled() && constraint_check_.PrepareScore(pod, topology_);
   if (!pod.WantsGpu()) {
     absl::StatusOr<Charge> c = tree_->ChargeFor(pod, kNoGpuType);
     const std::string why = tree_->CheckAdmit(leaf, *c, tier);

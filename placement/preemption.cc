@@ -56,6 +56,16 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
                         if (n == nominations_.end()) return false;
                         return gang ? n->second.gang_workload != w.id : n->second.pod_key != members[0];
                       }};
+  if (topology_.enabled()) {
+    view.constraints_ok = [this](const Pod& member, NodeId node, const std::vector<std::string>& gone,
+                                 const std::vector<std::pair<const Pod*, NodeId>>& placed) {
+      TopologyOverlay overlay;
+      for (const std::string& key : gone) overlay.gone.insert(snapshot_.FindPod(key));
+      overlay.added = placed;
+      ConstraintCheck check;
+      return !check.Prepare(member, topology_, &overlay) || check.Check(snapshot_.node(node).node) == FilterFailure::kNone;
+    };
+  }
   std::optional<PreemptionPlan> plan = preemptor_.Search(view, req, now_ms_);
   if (!plan) return false;
   // Pods already being evicted may be all it needs: then it evicts nobody and waits for them.

@@ -116,19 +116,26 @@ bool Preemptor::PlaceMembers(Search1* s, GpuTypeId t) const {
     const Pod& pod = *member;
     NodeId best_node = kNoNode;
     Offer best;
+    // With inter-pod rules, every offer is kept and the cheapest that satisfies them wins.
+    const bool constrained = static_cast<bool>(s->view.constraints_ok);
+    std::vector<std::pair<Offer, NodeId>> offers;
     s->view.index->Visit(t, 0, true, [&](NodeId id) {
       if (s->view.held_for_other && s->view.held_for_other(id)) return true;
       const NodeState& st = snap.node(id);
       // Everything but resources must already allow the pod here.
       const FilterFailure f = CheckNode(pod, st, st.node.allocatable);
       if (f != FilterFailure::kNone && f < FilterFailure::kInsufficientCpu) return true;
-      std::optional<Offer> offer = OfferOn(*s, pod, id, best_node == kNoNode ? SIZE_MAX : best.victims.size());
-      if (offer && (best_node == kNoNode || offer->cost < best.cost)) {
+      const size_t bound = constrained || best_node == kNoNode ? SIZE_MAX : best.victims.size();
+      std::optional<Offer> offer = OfferOn(*s, pod, id, bound);
+      if (offer && constrained) {
+        offers.emplace_back(*std::move(offer), id);
+      } else if (offer && (best_node == kNoNode || offer->cost < best.cost)) {
         best_node = id;
         best = *std::move(offer);
       }
       return true;
     });
+    if (constrained && !ChooseAllowedOffer(*s, pod, &offers, &best_node, &best)) return false;
     if (best_node == kNoNode) return false;
     // Carry the choice into the node's simulated state.
     auto it = s->sims.find(best_node);
@@ -149,6 +156,25 @@ bool Preemptor::PlaceMembers(Search1* s, GpuTypeId t) const {
     s->nodes.push_back(best_node);
   }
   return true;
+}
+
+bool Preemptor::ChooseAllowedOffer(const Search1& s, const Pod& pod, std::vector<std::pair<Offer, NodeId>>* offers,
+                                   NodeId* node, Offer* chosen) const {
+  // Cheapest first; ties keep the index's visit order, as without rules.
+  std::stable_sort(offers->begin(), offers->end(), [](const auto& a, const auto& b) { return a.first.cost < b.first.cost; });
+  std::vector<std::pair<const Pod*, NodeId>> placed;
+  for (size_t i = 0; i < s.nodes.size(); ++i) placed.emplace_back(s.req.members[i], s.nodes[i]);
+  for (auto& [offer, id] : *offers) {
+    std::vector<std::string> gone = s.victims;
+    gone.insert(gone.end(), s.leaving.begin(), s.leaving.end());
+    gone.insert(gone.end(), offer.victims.begin(), offer.victims.end());
+    gone.insert(gone.end(), offer.leaving.begin(), offer.leaving.end());
+    if (!s.view.constraints_ok(pod, id, gone, placed)) continue;
+    *node = id;
+    *chosen = std::move(offer);
+    return true;
+  }
+  return false;
 }
 
 std::optional<Preemptor::Offer> Preemptor::OfferOn(const Search1& s, const Pod& pod, NodeId id, size_t bound) const {

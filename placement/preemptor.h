@@ -59,6 +59,14 @@ struct PreemptionView {
   const absl::flat_hash_map<std::string, TrackedPod>* pods = nullptr;  // our pods by key
   // True for a node the workload may not use: reserved or nominated for another.
   std::function<bool(NodeId)> held_for_other;
+  // When set: true if `member` may run on `node` by its inter-pod rules (affinity,
+  // anti-affinity, spread, running pods' anti-affinity) once the pods `gone` have
+  // left and the members `placed` before it run where chosen. A node whose victim
+  // set fails it is not chosen (kube-scheduler's preemption re-runs its filters
+  // with the victims removed). Unset: no pod in the cluster has such rules.
+  std::function<bool(const Pod& member, NodeId node, const std::vector<std::string>& gone,
+                     const std::vector<std::pair<const Pod*, NodeId>>& placed)>
+      constraints_ok;
 };
 
 struct PreemptionRequest {
@@ -144,6 +152,10 @@ class Preemptor {
   // leaving, then the fewest victims; nullopt if it cannot fit there, or only with
   // more than `bound` victims.
   std::optional<Offer> OfferOn(const Search1& s, const Pod& pod, NodeId id, size_t bound) const;
+  // The cheapest of `offers` (pod's, node) after which `pod` satisfies its inter-pod
+  // rules (view.constraints_ok); false if none does.
+  bool ChooseAllowedOffer(const Search1& s, const Pod& pod, std::vector<std::pair<Offer, NodeId>>* offers,
+                          NodeId* node, Offer* chosen) const;
 
   Options options_;
   struct Count {

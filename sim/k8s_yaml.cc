@@ -8,6 +8,7 @@
 #include "core/status_macros.h"
 #include "core/strings.h"
 #include "sim/duration.h"
+#include "sim/yaml_constraints.h"
 #include "yaml-cpp/yaml.h"
 
 namespace drover {
@@ -192,6 +193,7 @@ class Decoder {
     ResourceVec overhead;
     RETURN_IF_ERROR(ReadResources(spec["overhead"], "spec.overhead", &overhead));
     p.requests = EffectiveRequests(init, app, overhead);
+    if (absl::Status s = ReadYamlPodConstraints(spec, &p.constraints); !s.ok()) return absl::InvalidArgumentError(StrCat(where_, ": ", s.message()));
     // The same decoding as k8s/: a malformed Drover annotation is the engine's to
     // reject with a reason; a GPU request that cannot be read fails the load.
     (void)drover::DecodePod(&p);

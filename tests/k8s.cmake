@@ -3,6 +3,7 @@
 drover_add_tests(k8s_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/k8s/kubeconfig_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/decode_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/decode_constraints_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/rate_limiter_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/fake_apiserver.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/http_client_test.cc

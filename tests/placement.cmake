@@ -15,4 +15,6 @@ drover_add_tests(placement_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/placement/preemptor_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/nomination_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/property_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/topology_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/topology_property_test.cc
   LIBS drover_placement)

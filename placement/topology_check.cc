@@ -1,0 +1,188 @@
+// ConstraintCheck (placement/topology.h): one pod's PreFilter state and the
+// per-node Filter of kube-scheduler's PodTopologySpread and InterPodAffinity.
+#include <algorithm>
+#include <climits>
+
+#include "placement/topology.h"
+
+namespace drover {
+namespace {
+
+// Counted (and not gone) pods of `index` matching `sel`, then the overlay's added ones.
+const std::string* DomainOf(const Snapshot& snap, NodeId node, const std::string& key) {
+  return snap.node(node).node.labels.Get(key);
+}
+
+bool MatchesAllTerms(const std::vector<PodAffinityTerm>& terms, std::string_view owner_ns, const Pod& other) {
+  for (const PodAffinityTerm& t : terms) {
+    if (!TermMatches(t, owner_ns, other.namespace_, other.labels)) return false;
+  }
+  return true;
+}
+
+int CountAt(const absl::flat_hash_map<std::string, int>& counts, const std::string& value) {
+  auto it = counts.find(value);
+  return it == counts.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+template <typename Fn>
+void ConstraintCheck::ForEachPod(const TopologyIndex& index, const LabelSelector& sel, const TopologyOverlay* overlay,
+                                 Fn&& fn) const {
+  const Snapshot& snap = index.snapshot();
+  index.ForCandidates(sel, [&](PodId id) {
+    if (overlay != nullptr && overlay->gone.contains(id)) return;
+    const PodEntry& e = snap.pod(id);
+    fn(e.pod, e.counted_on);
+  });
+  if (overlay == nullptr) return;
+  for (const auto& [pod, node] : overlay->added) fn(*pod, node);
+}
+
+bool ConstraintCheck::Prepare(const Pod& pod, const TopologyIndex& index, const TopologyOverlay* overlay) {
+  spread_.clear();
+  affinity_.clear();
+  anti_.clear();
+  existing_anti_.clear();
+  affinity_total_ = 0;
+  const bool existing = !index.anti_pods().empty() || (overlay != nullptr && !overlay->added.empty());
+  if (!pod.constraints.HasRequired() && !existing) return false;
+  PrepareSpread(pod, index, overlay);
+  PrepareAffinity(pod, index, overlay);
+  PrepareExistingAnti(pod, index, overlay);
+  return !spread_.empty() || !affinity_.empty() || !anti_.empty() || !existing_anti_.empty();
+}
+
+void ConstraintCheck::PrepareSpread(const Pod& pod, const TopologyIndex& index, const TopologyOverlay* overlay) {
+  // kube-scheduler: a node counts only if it has every DoNotSchedule constraint's key.
+  std::vector<std::string> keys;
+  for (const SpreadConstraint& c : pod.constraints.spread) {
+    if (c.do_not_schedule) keys.push_back(c.topology_key);
+  }
+  const Snapshot& snap = index.snapshot();
+  for (const SpreadConstraint& c : pod.constraints.spread) {
+    if (!c.do_not_schedule) continue;
+    SpreadState s{&c, {}, c.selector.Matches(pod.labels) ? 1 : 0, 0};
+    const TopologyIndex::Domains& d = index.EligibleDomains(pod, c, keys);
+    for (const std::string& v : d.values) s.counts.emplace(v, 0);
+    ForEachPod(index, c.selector, overlay, [&](const Pod& other, NodeId node) {
+      // Same namespace, not terminating, on an eligible node (PodTopologySpread's counting).
+      if (other.namespace_ != pod.namespace_ || other.deleting || node < 0 ||
+          node >= static_cast<NodeId>(d.eligible.size()) || !d.eligible[node] || !c.selector.Matches(other.labels)) {
+        return;
+      }
+      if (const std::string* v = DomainOf(snap, node, c.topology_key)) ++s.counts[*v];
+    });
+    int min_count = INT_MAX;
+    for (const auto& [v, n] : s.counts) min_count = std::min(min_count, n);
+    s.min_count = s.counts.empty() || static_cast<int64_t>(s.counts.size()) < c.min_domains ? 0 : min_count;
+    spread_.push_back(std::move(s));
+  }
+}
+
+void ConstraintCheck::PrepareAffinity(const Pod& pod, const TopologyIndex& index, const TopologyOverlay* overlay) {
+  const Snapshot& snap = index.snapshot();
+  const PodConstraints& pc = pod.constraints;
+  if (!pc.affinity.empty()) {
+    for (const PodAffinityTerm& t : pc.affinity) affinity_.push_back(TermState{&t, {}});
+    self_matches_affinity_ = MatchesAllTerms(pc.affinity, pod.namespace_, pod);
+    // An existing pod counts for the affinity terms only if it matches them all.
+    ForEachPod(index, pc.affinity[0].selector, overlay, [&](const Pod& other, NodeId node) {
+      if (!MatchesAllTerms(pc.affinity, pod.namespace_, other)) return;
+      for (TermState& ts : affinity_) {
+        if (const std::string* v = DomainOf(snap, node, ts.term->topology_key)) {
+          ++ts.counts[*v];
+          ++affinity_total_;
+        }
+      }
+    });
+  }
+  for (const PodAffinityTerm& t : pc.anti_affinity) {
+    TermState ts{&t, {}};
+    ForEachPod(index, t.selector, overlay, [&](const Pod& other, NodeId node) {
+      if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels)) return;
+      if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++ts.counts[*v];
+    });
+    anti_.push_back(std::move(ts));
+  }
+}
+
+void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& index, const TopologyOverlay* overlay) {
+  const Snapshot& snap = index.snapshot();
+  auto refuse = [&](const Pod& other, NodeId node) {
+    for (const PodAffinityTerm& t : other.constraints.anti_affinity) {
+      if (!TermMatches(t, other.namespace_, pod.namespace_, pod.labels)) continue;
+      if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++existing_anti_[t.topology_key][*v];
+    }
+  };
+  for (PodId id : index.anti_pods()) {
+    if (overlay != nullptr && overlay->gone.contains(id)) continue;
+    refuse(snap.pod(id).pod, snap.pod(id).counted_on);
+  }
+  if (overlay == nullptr) return;
+  for (const auto& [other, node] : overlay->added) refuse(*other, node);
+}
+
+bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index) {
+  preferences_.clear();
+  const PodConstraints& pc = pod.constraints;
+  const Snapshot& snap = index.snapshot();
+  auto add = [&](const PodAffinityTerm& t, int64_t sign) {
+    Weighted w{t.topology_key, sign * t.weight, {}};
+    ForEachPod(index, t.selector, nullptr, [&](const Pod& other, NodeId node) {
+      if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels)) return;
+      if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++w.counts[*v];
+    });
+    preferences_.push_back(std::move(w));
+  };
+  for (const PodAffinityTerm& t : pc.preferred_affinity) add(t, 1);
+  for (const PodAffinityTerm& t : pc.preferred_anti_affinity) add(t, -1);
+  for (const SpreadConstraint& c : pc.spread) {
+    if (c.do_not_schedule) continue;
+    Weighted w{c.topology_key, -1, {}};
+    ForEachPod(index, c.selector, nullptr, [&](const Pod& other, NodeId node) {
+      if (other.namespace_ != pod.namespace_ || other.deleting || !c.selector.Matches(other.labels)) return;
+      if (const std::string* v = DomainOf(snap, node, c.topology_key)) ++w.counts[*v];
+    });
+    preferences_.push_back(std::move(w));
+  }
+  return !preferences_.empty();
+}
+
+int64_t ConstraintCheck::Preference(const Node& node) const {
+  int64_t score = 0;
+  for (const Weighted& w : preferences_) {
+    if (const std::string* v = node.labels.Get(w.key)) score += w.weight * CountAt(w.counts, *v);
+  }
+  return score;
+}
+
+FilterFailure ConstraintCheck::Check(const Node& node) const {
+  for (const SpreadState& s : spread_) {
+    const std::string* v = node.labels.Get(s.c->topology_key);
+    if (v == nullptr) return FilterFailure::kSpreadMissingLabel;
+    if (CountAt(s.counts, *v) + s.self - s.min_count > s.c->max_skew) return FilterFailure::kSpread;
+  }
+  if (!affinity_.empty()) {
+    bool pods_exist = true;
+    for (const TermState& ts : affinity_) {
+      const std::string* v = node.labels.Get(ts.term->topology_key);
+      if (v == nullptr) return FilterFailure::kPodAffinity;  // every topology key must be on the node
+      if (CountAt(ts.counts, *v) <= 0) pods_exist = false;
+    }
+    // The first pod of a group that selects itself may go anywhere with the keys.
+    if (!pods_exist && !(affinity_total_ == 0 && self_matches_affinity_)) return FilterFailure::kPodAffinity;
+  }
+  for (const TermState& ts : anti_) {
+    const std::string* v = node.labels.Get(ts.term->topology_key);
+    if (v != nullptr && CountAt(ts.counts, *v) > 0) return FilterFailure::kPodAntiAffinity;
+  }
+  for (const auto& [key, counts] : existing_anti_) {
+    const std::string* v = node.labels.Get(key);
+    if (v != nullptr && CountAt(counts, *v) > 0) return FilterFailure::kExistingAntiAffinity;
+  }
+  return FilterFailure::kNone;
+}
+
+}  // namespace drover

@@ -1,0 +1,144 @@
+// TopologyIndex (placement/topology.h): counted pods by label, pods with required
+// anti-affinity, and the eligible topology domains per spread constraint.
+#include <algorithm>
+
+#include "core/strings.h"
+#include "placement/topology.h"
+
+namespace drover {
+namespace {
+
+std::string PairKey(std::string_view key, std::string_view value) { return StrCat(key, "\x1f", value); }
+
+// What decides a node's eligibility for `c` of `pod`: the keys, the policies and
+// the pod fields those policies read.
+std::string DomainsKey(const Pod& pod, const SpreadConstraint& c, const std::vector<std::string>& keys) {
+  std::string k = StrCat(c.topology_key, "|", c.honor_node_affinity, c.honor_taints);
+  for (const std::string& key : keys) StrAppend(&k, "|k=", key);
+  if (c.honor_node_affinity) {
+    for (const auto& [key, v] : pod.node_selector.items()) StrAppend(&k, "|s=", key, "=", v);
+    for (const NodeSelectorTerm& term : pod.required_affinity) {
+      StrAppend(&k, "|t");
+      for (const auto* reqs : {&term.match_expressions, &term.match_fields}) {
+        for (const NodeSelectorRequirement& r : *reqs) {
+          StrAppend(&k, "|", r.key, static_cast<int>(r.op));
+          for (const std::string& v : r.values) StrAppend(&k, ",", v);
+        }
+      }
+    }
+  }
+  if (c.honor_taints) {
+    for (const Toleration& t : pod.tolerations) {
+      StrAppend(&k, "|tol=", t.key, static_cast<int>(t.op), t.value, t.effect ? static_cast<int>(*t.effect) : -1);
+    }
+  }
+  return k;
+}
+
+}  // namespace
+
+void TopologyIndex::Enable() {
+  if (enabled_) return;
+  enabled_ = true;
+  for (PodId id = 0; id < snapshot_->pod_slots(); ++id) {
+    const PodEntry& e = snapshot_->pod(id);
+    if (e.live && e.counted_on != kNoNode) OnCounted(id, true);
+  }
+}
+
+void TopologyIndex::Post(const Pod& pod, PodId id, bool add) {
+  for (const auto& [k, v] : pod.labels.items()) {
+    for (std::string key : {PairKey(k, v), std::string(k)}) {
+      if (add) {
+        postings_[key].insert(id);
+      } else if (auto it = postings_.find(key); it != postings_.end()) {
+        it->second.erase(id);
+        if (it->second.empty()) postings_.erase(it);
+      }
+    }
+  }
+}
+
+void TopologyIndex::OnCounted(PodId id, bool counted) {
+  if (!enabled_) return;
+  const Pod& pod = snapshot_->pod(id).pod;
+  Post(pod, id, counted);
+  if (counted) {
+    all_.insert(id);
+    if (!pod.constraints.anti_affinity.empty()) anti_pods_.insert(id);
+  } else {
+    all_.erase(id);
+    anti_pods_.erase(id);
+  }
+}
+
+const TopologyIndex::PodSet* TopologyIndex::Posting(const std::string& key) const {
+  static const PodSet kEmpty;
+  auto it = postings_.find(key);
+  return it == postings_.end() ? &kEmpty : &it->second;
+}
+
+const TopologyIndex::PodSet* TopologyIndex::Candidates(const LabelSelector& sel) const {
+  const PodSet* best = &all_;
+  for (const auto& [k, v] : sel.match_labels) {
+    const PodSet* p = Posting(PairKey(k, v));
+    if (p->size() < best->size()) best = p;
+  }
+  using Op = LabelSelector::Requirement::Op;
+  const LabelSelector::Requirement* union_of = nullptr;
+  size_t union_size = 0;
+  for (const LabelSelector::Requirement& r : sel.match_expressions) {
+    if (r.op == Op::kExists || (r.op == Op::kIn && r.values.size() == 1)) {
+      const PodSet* p = Posting(r.op == Op::kExists ? r.key : PairKey(r.key, r.values[0]));
+      if (p->size() < best->size()) best = p;
+    } else if (r.op == Op::kIn) {
+      size_t n = 0;
+      for (const std::string& v : r.values) n += Posting(PairKey(r.key, v))->size();
+      if (union_of == nullptr || n < union_size) {
+        union_of = &r;
+        union_size = n;
+      }
+    }
+  }
+  if (union_of != nullptr && union_size < best->size()) {
+    scratch_.clear();
+    for (const std::string& v : union_of->values) {
+      const PodSet* p = Posting(PairKey(union_of->key, v));
+      scratch_.insert(p->begin(), p->end());
+    }
+    best = &scratch_;
+  }
+  return best;
+}
+
+const TopologyIndex::Domains& TopologyIndex::EligibleDomains(const Pod& pod, const SpreadConstraint& c,
+                                                             const std::vector<std::string>& keys) const {
+  if (cache_generation_ != node_generation_ || domains_.size() > 1024) {
+    domains_.clear();
+    cache_generation_ = node_generation_;
+  }
+  std::string key = DomainsKey(pod, c, keys);
+  auto [it, inserted] = domains_.try_emplace(std::move(key));
+  if (!inserted) return it->second;
+  Domains& d = it->second;
+  d.eligible.assign(snapshot_->node_slots(), 0);
+  absl::flat_hash_set<std::string> seen;
+  for (NodeId id = 0; id < snapshot_->node_slots(); ++id) {
+    const NodeState& st = snapshot_->node(id);
+    if (!st.present) continue;
+    const Node& n = st.node;
+    bool ok = std::all_of(keys.begin(), keys.end(), [&](const std::string& k) { return n.labels.Get(k) != nullptr; });
+    if (ok && c.honor_node_affinity) {
+      ok = MatchesNodeSelector(pod.node_selector, n.labels) && MatchesRequiredAffinity(pod.required_affinity, n);
+    }
+    if (ok && c.honor_taints) ok = FirstUntoleratedTaint(n.taints, pod.tolerations) == nullptr;
+    if (!ok) continue;
+    d.eligible[id] = 1;
+    if (const std::string* v = n.labels.Get(c.topology_key); v != nullptr && seen.insert(*v).second) {
+      d.values.push_back(*v);
+    }
+  }
+  return d;
+}
+
+}  // namespace drover
