@@ -140,6 +140,13 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
 
   Metrics metrics(&board_);  // before the server, which serves it: destroyed after it
   metrics.AddCollector(KubeClientCollector(http->get(), &source));
+  if (absl::Status s = LoadAdminTokens(); !s.ok()) {
+    // deploy/ mounts the tokens from an optional Secret: without it, run with no tokens rather than crash-loop.
+    if (!(o.in_cluster && absl::IsNotFound(s))) return s;
+    spdlog::warn("{}: the admin API and the page's data accept no token until the file exists (deploy/README.md: "
+                 "Secret drover-admin-tokens); restart droverd after creating it", std::string(s.message()));
+    options_.admin_tokens_path.clear();
+  }
   std::unique_ptr<HttpServer> server;
   if (options_.http_port >= 0) {
     if (absl::Status s = LoadAdminTokens(); !s.ok()) return s;

@@ -134,9 +134,11 @@ def check_workload(c, f, doc, configmaps):
             port = ports.get(port, port) if isinstance(port, str) else port
             c.check(str(port) == str(health), f"{cn}: {probe} port {port} is --health-port {health}")
         webhook = flags.get("--webhook-port")
-        served = {int(p) for p in (health, webhook) if p and p.isdigit() and int(p) > 0}
+        admin = flags.get("--admin-port")
+        served = {int(p) for p in (health, webhook, admin) if p and p.isdigit() and int(p) > 0}
         c.check(health and health.isdigit() and set(ports.values()) <= served,
-                f"{cn}: declares only ports droverd serves (--health-port {health}, --webhook-port {webhook}), "
+                f"{cn}: declares only ports droverd serves (--health-port {health}, --webhook-port {webhook}, "
+                f"--admin-port {admin}), "
                 f"got {sorted(ports.values())}")
         c.check(ports.get("webhook") == (int(webhook) if webhook and webhook.isdigit() else None),
                 f"{cn}: port 'webhook' is --webhook-port {webhook}")
