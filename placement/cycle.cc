@@ -178,10 +178,8 @@ void Engine::SetQueuePositions(Decisions* out, size_t from) {
     auto w = workloads_.find(tr->second.workload);
     return w == workloads_.end() ? nullptr : &w->second;
   };
-  // Each leaf with a new explanation is walked once, up to the last workload
-  // explained: O(that one's position). (Those explained are mostly those just
-  // offered, near the head of the line; walking whole leaves made every cycle
-  // cost O(pending).)
+  // Each leaf with a new explanation is walked once, and only up to the last
+  // workload explained: O(that one's position), not O(the leaf's pending).
   absl::flat_hash_map<QueueId, absl::flat_hash_map<uint64_t, int64_t>> wanted;  // leaf -> workload -> position
   for (size_t i = from; i < out->pending.size(); ++i) {
     if (const Workload* w = workload_of(out->pending[i].pod_key)) wanted[w->leaf].emplace(w->id, 0);

@@ -149,7 +149,6 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   }
   std::unique_ptr<HttpServer> server;
   if (options_.http_port >= 0) {
-    if (absl::Status s = LoadAdminTokens(); !s.ok()) return s;
     server = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
     server->AddReadyCheck("informer-sync", [&source] {
       return source.Synced() ? CheckResult{true, ""} : CheckResult{false, "not synced yet"};

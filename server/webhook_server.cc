@@ -24,8 +24,11 @@ void WebhookPolicy::Set(std::shared_ptr<const admission::AdmissionPolicy> policy
 }
 
 bool WebhookPolicy::Refresh(const Engine& engine, int64_t revision) {
-  admission::GpuNodeShapes shapes;
   const Snapshot& snap = engine.snapshot();
+  // Node shapes derive from node specs alone: unchanged while the generation holds.
+  if (revision == revision_ && snap.node_spec_generation() == node_generation_ && Get() != nullptr) return false;
+  node_generation_ = snap.node_spec_generation();
+  admission::GpuNodeShapes shapes;
   for (NodeId id = 0; id < snap.node_slots(); ++id) {
     if (snap.node(id).present) admission::AddNodeShape(&shapes, snap.node(id).node);
   }

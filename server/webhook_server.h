@@ -35,8 +35,8 @@ class WebhookPolicy {
   std::shared_ptr<const admission::AdmissionPolicy> Get() const;
   void Set(std::shared_ptr<const admission::AdmissionPolicy> policy);
   // Loop thread: rebuilds the policy from the engine when `revision` or the GPU
-  // node shapes differ from the last build. O(nodes) per call for the shapes;
-  // call it every second or so, not per event. True if it rebuilt.
+  // node shapes differ from the last build. O(1) while no node changed, else
+  // O(nodes) for the shapes; call it every second or so, not per event. True if it rebuilt.
   bool Refresh(const Engine& engine, int64_t revision);
 
  private:
@@ -44,6 +44,7 @@ class WebhookPolicy {
   std::shared_ptr<const admission::AdmissionPolicy> policy_ ABSL_GUARDED_BY(mu_);
   int64_t revision_ = -1;                 // loop thread only
   admission::GpuNodeShapes shapes_;       // loop thread only
+  uint64_t node_generation_ = ~uint64_t{0};  // loop thread only: the snapshot's, at the last walk
 };
 
 struct WebhookServerOptions {
