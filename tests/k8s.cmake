@@ -12,3 +12,8 @@ drover_add_tests(k8s_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/k8s/leader_test.cc
   LIBS drover_k8s simdjson::simdjson)
 target_compile_definitions(k8s_tests PRIVATE DROVER_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}")
+
+# The test API server's apps/v1 ControllerRevisions (droverd's mirrored configuration revisions).
+add_test(NAME fake_apiserver_controller_revisions COMMAND python3 -m unittest test_controller_revisions
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/k8s_api_server)
+set_tests_properties(fake_apiserver_controller_revisions PROPERTIES LABELS "k8s_tests" TIMEOUT 120)

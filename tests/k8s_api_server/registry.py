@@ -72,12 +72,14 @@ RESOURCES = [
           False),
     RType("validatingwebhookconfigurations", "ValidatingWebhookConfiguration", "admissionregistration.k8s.io", "v1",
           False),
+    RType("controllerrevisions", "ControllerRevision", "apps", "v1", True),
 ]
 RTYPES = {(r.group, r.version, r.plural): r for r in RESOURCES}
 STORAGE_RT = {"namespaces": RESOURCES[0], "nodes": RESOURCES[1], "pods": RESOURCES[2],
               "events": RESOURCES[3], "poddisruptionbudgets": RESOURCES[5], "leases": RESOURCES[6],
               "configmaps": RESOURCES[7], "secrets": RESOURCES[8], "mutatingwebhookconfigurations": RESOURCES[9],
-              "validatingwebhookconfigurations": RESOURCES[10]}
+              "validatingwebhookconfigurations": RESOURCES[10],
+              "controllerrevisions": RESOURCES[11]}
 
 # core/v1 Event <-> events.k8s.io/v1 Event field renames (stored as core/v1).
 _EV_RENAMES = [("involvedObject", "regarding"), ("message", "note"), ("source", "deprecatedSource"),
@@ -110,7 +112,7 @@ def from_wire(rt, obj):
 _META_ORDER = ("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
                "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
                "ownerReferences", "finalizers", "managedFields")
-_TOP_ORDER = ("kind", "apiVersion", "metadata", "spec", "status")
+_TOP_ORDER = ("kind", "apiVersion", "metadata", "spec", "status", "data", "revision")
 _CORE_EVENT_ORDER = ("kind", "apiVersion", "metadata", "involvedObject", "reason", "message", "source",
                      "firstTimestamp", "lastTimestamp", "count", "type", "eventTime", "series", "action", "related",
                      "reportingComponent", "reportingInstance")
@@ -241,8 +243,32 @@ def validate(rt, obj, name):
         if d is not None and (not isinstance(d, int) or d <= 0):
             causes.append(("FieldValueInvalid", "spec.leaseDurationSeconds",
                            f"Invalid value: {d}: must be greater than 0"))
+    elif rt.plural == "controllerrevisions":
+        causes += _controller_revision_causes(obj)
     if causes:
         raise am.err_invalid(rt.kind, rt.group, name, causes)
+
+
+def _controller_revision_causes(obj):
+    """apps/v1 ControllerRevision: `data` is mandatory, `revision` an int64 >= 0 (0 when absent, as Go decodes it)."""
+    rev = obj.get("revision", 0)
+    if isinstance(rev, bool) or not isinstance(rev, int):
+        # The real server fails decoding before validation.
+        raise am.err_bad_request(f"json: cannot unmarshal {type(rev).__name__} into Go struct field "
+                                 f"ControllerRevision.revision of type int64")
+    causes = []
+    if obj.get("data") is None:
+        causes.append(("FieldValueRequired", "data", "Required value: data is mandatory"))
+    if rev < 0:
+        causes.append(("FieldValueInvalid", "revision", f"Invalid value: {rev}: must be greater than or equal to 0"))
+    return causes
+
+
+def check_controller_revision_update(old, new, name):
+    """A ControllerRevision's `data` is immutable (the API reference: it "can not be updated")."""
+    if new.get("data") != old.get("data"):
+        raise am.err_invalid("ControllerRevision", "apps", name,
+                             [("FieldValueInvalid", "data", "Invalid value: \"\": field is immutable")])
 
 
 _POD_UPDATE_MSG = ("Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
@@ -764,6 +790,8 @@ class Api:
         if rt.plural == "pods" and sub is None:
             default_pod(new)
             check_pod_spec_update(old.get("spec") or {}, new.get("spec") or {}, name)
+        if rt.plural == "controllerrevisions":
+            check_controller_revision_update(old, new, name)
         if rt.plural == "poddisruptionbudgets" and new.get("spec") != old.get("spec"):
             md["generation"] = omd.get("generation", 1) + 1
         validate(rt, new, name)
