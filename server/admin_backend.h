@@ -43,6 +43,9 @@ class AdminBackend {
   // expected and the actual revision when it is not; Unavailable or
   // DeadlineExceeded when the loop did not take it. Serialized with other writes.
   virtual absl::StatusOr<AdminApplied> ApplyAdmin(AdminWrite write) = 0;
+  // Whether this replica takes writes now: OK, or the status a write gets
+  // (FailedPrecondition naming the leader on a standby). Checked before any work.
+  virtual absl::Status AcceptsWrites() const { return absl::OkStatus(); }
   // The store's time at loop time 0: a record's unix_ms is this plus the loop
   // clock (the simulator's clock is virtual and starts at 0; a cluster's is real).
   virtual int64_t StoreTimeBaseMs() const { return 0; }

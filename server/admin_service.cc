@@ -97,6 +97,7 @@ class AdminServer::Service final : public pb::Admin::Service {
   grpc::Status ApplyConfig(grpc::ServerContext* ctx, const pb::ApplyConfigRequest* req, pb::ApplyConfigResponse* out) override {
     absl::StatusOr<Principal> who = Authenticate(ctx);
     if (!who.ok()) return ToGrpc(who.status());
+    if (absl::Status s = backend_->AcceptsWrites(); !s.ok() && !req->dry_run()) return ToGrpc(s);
     if (grpc::Status s = CheckDocument(req->document()); !s.ok()) return s;
     if (req->expected_revision() < 0) return Invalid("expected_revision", StrCat(req->expected_revision(), " is negative"));
     if (req->comment().size() > 4096) return Invalid("comment", StrCat(req->comment().size(), " bytes; the limit is 4096"));
@@ -107,6 +108,7 @@ class AdminServer::Service final : public pb::Admin::Service {
   grpc::Status Rollback(grpc::ServerContext* ctx, const pb::RollbackRequest* req, pb::ApplyConfigResponse* out) override {
     absl::StatusOr<Principal> who = Authenticate(ctx);
     if (!who.ok()) return ToGrpc(who.status());
+    if (absl::Status s = backend_->AcceptsWrites(); !s.ok() && !req->dry_run()) return ToGrpc(s);
     if (req->to_revision() <= 0) return Invalid("to_revision", StrCat(req->to_revision(), " is not a revision (they count from 1)"));
     if (req->expected_revision() < 0) return Invalid("expected_revision", StrCat(req->expected_revision(), " is negative"));
     absl::StatusOr<Revision> to = backend_->AdminStore()->GetRevision(req->to_revision());

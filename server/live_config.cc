@@ -45,7 +45,13 @@ absl::StatusOr<QueueConfig> LiveConfig::LoadInitial() {
   MutexLock lock(&mu_);
   status_ = ConfigStatus{revision, ContentHash(*text), source_->Name(), now, ""};
   source_hash_ = status_.hash;
-  spdlog::info("configuration: revision {} from {} (sha256 {})", revision, source_->Name(), status_.hash.substr(0, 12));
+  source_text_ = *text;
+  if (revision == 0) {
+    spdlog::info("configuration: the document from {} (sha256 {}); it becomes a revision when this replica leads "
+                 "and the mirror says it changed", source_->Name(), status_.hash.substr(0, 12));
+  } else {
+    spdlog::info("configuration: revision {} from {} (sha256 {})", revision, source_->Name(), status_.hash.substr(0, 12));
+  }
   return config;
 }
 
@@ -88,10 +94,19 @@ bool LiveConfig::CheckOnce() {
       config.ok() ? apply_(*std::move(config)) : absl::StatusOr<std::vector<std::string>>(config.status());
   // The store's record, outside mu_: a synced write must not hold up status() readers.
   const int64_t now = UnixMillisNow();
-  int64_t stored_revision = 0;
+  absl::StatusOr<int64_t> stored_revision = int64_t{0};
   if (history_ && notes.ok()) stored_revision = history_->RecordApplied(*text, source_->Author(), source_->Kind(), now);
   if (history_ && !config.ok()) history_->RecordRefused(*text, source_->Author(), std::string(notes.status().message()), now);
+  // A standby records no revision (the leader does): revision 0 says so.
+  const bool standby = absl::IsFailedPrecondition(stored_revision.status());
   MutexLock lock(&mu_);
+  if (notes.ok() && !stored_revision.ok() && !standby) {
+    // In force but not recorded (the mirror or the store failed): the next poll applies and records it again.
+    status_.last_error = StrCat("applied but not recorded: ", stored_revision.status().message());
+    spdlog::error("configuration: a new document from {} (sha256 {}) is in force but not recorded as a revision: "
+                  "{}; retrying at the next poll", source_->Name(), hash.substr(0, 12), status_.last_error);
+    return false;
+  }
   if (!notes.ok()) {
     // An invalid document is not looked at again until it changes; one the loop
     // could not take (stopping, busy) is tried again at the next poll.
@@ -101,15 +116,21 @@ bool LiveConfig::CheckOnce() {
                   source_->Name(), hash.substr(0, 12), status_.revision, status_.last_error);
     return false;
   }
-  status_.revision = history_ ? stored_revision : status_.revision + 1;
+  status_.revision = !history_ ? status_.revision + 1 : standby ? 0 : *stored_revision;
   status_.hash = hash;
   status_.source = source_->Name();
   source_hash_ = hash;
+  source_text_ = *std::move(text);
   status_.applied_unix_ms = now;
   status_.last_error.clear();
   refused_hash_.clear();
-  spdlog::info("configuration: applied revision {} from {} (sha256 {})", status_.revision, source_->Name(),
-               hash.substr(0, 12));
+  if (standby) {
+    spdlog::info("configuration: applied a new document from {} (sha256 {}); standby: the leader records it as a "
+                 "revision", source_->Name(), hash.substr(0, 12));
+  } else {
+    spdlog::info("configuration: applied revision {} from {} (sha256 {})", status_.revision, source_->Name(),
+                 hash.substr(0, 12));
+  }
   for (const std::string& n : *notes) spdlog::warn("configuration: revision {}: {}", status_.revision, n);
   return true;
 }
@@ -121,6 +142,11 @@ void LiveConfig::NoteRevision(int64_t revision, const std::string& hash, const s
   status_.source = source;
   status_.applied_unix_ms = UnixMillisNow();
   status_.last_error.clear();
+}
+
+SourceDocument LiveConfig::source_document() const {
+  MutexLock lock(&mu_);
+  return SourceDocument{source_text_, source_->Author(), source_->Kind()};
 }
 
 ConfigStatus LiveConfig::status() const {

@@ -84,6 +84,9 @@ class LiveConfig {
   // thread (it waits for the loop).
   bool CheckOnce();
   ConfigStatus status() const;
+  // The source's document last put in force (its author and kind): what a
+  // replica that becomes leader records when it changed (ConfigHistory::TakeOver).
+  SourceDocument source_document() const;
   // Another writer (the admin API) put revision `revision` in force. The status
   // shows it; the source is applied again only when its own text changes (then
   // it wins, as a new revision).
@@ -103,6 +106,7 @@ class LiveConfig {
   ConfigStatus status_ ABSL_GUARDED_BY(mu_);
   std::string refused_hash_ ABSL_GUARDED_BY(mu_);  // last refused document, not re-logged
   std::string source_hash_ ABSL_GUARDED_BY(mu_);   // the source's last applied text
+  std::string source_text_ ABSL_GUARDED_BY(mu_);   // ... and the text itself
 };
 
 }  // namespace drover

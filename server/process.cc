@@ -71,17 +71,34 @@ absl::StatusOr<std::unique_ptr<AdminServer>> Process::StartAdmin() {
 
 void Process::NoteConfig(const ConfigStatus& status) { static_config_ = status; }
 
+absl::Status Process::AcceptsWrites() const {
+  MutexLock lock(&write_gate_mu_);
+  return write_gate_ ? write_gate_() : absl::OkStatus();
+}
+
 absl::StatusOr<AdminApplied> Process::ApplyAdmin(AdminWrite w) {
   MutexLock one_at_a_time(&admin_mu_);
+  RETURN_IF_ERROR(AcceptsWrites());
   const int64_t active = history_ ? history_->active() : 0;
   if (active != w.expected_revision) {
     return absl::AbortedError(StrCat("expected_revision ", w.expected_revision, " is not the active revision ", active,
                                      ": another change got there first; diff against revision ", active,
                                      " and apply again"));
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> notes, ApplyThroughMailbox(std::move(w.config)));
+  // Recorded first (in a cluster: mirrored, then stored), then put in force: an
+  // apply is acknowledged only once both hold, and one that is not recorded is
+  // never in force.
   const int64_t now = absl::ToUnixMillis(absl::Now());
-  const int64_t revision = history_->RecordAdmin(w.text, w.author, w.comment, w.rolled_back_from, now);
+  absl::StatusOr<int64_t> recorded = history_->RecordAdmin(w.text, w.author, w.comment, w.rolled_back_from, now);
+  if (!recorded.ok()) {
+    return absl::UnavailableError(StrCat("the configuration was not applied: ", recorded.status().message()));
+  }
+  const int64_t revision = *recorded;
+  absl::StatusOr<std::vector<std::string>> notes = ApplyThroughMailbox(std::move(w.config));
+  if (!notes.ok()) {
+    return absl::Status(notes.status().code(),
+                        StrCat("revision ", revision, " is recorded but not yet in force here: ", notes.status().message()));
+  }
   const ConfigStatus status{revision, ContentHash(w.text),
                             w.rolled_back_from > 0 ? StrCat("rollback to ", w.rolled_back_from, " by ", w.author)
                                                    : StrCat("admin-api ", w.author),
@@ -90,8 +107,8 @@ absl::StatusOr<AdminApplied> Process::ApplyAdmin(AdminWrite w) {
   if (live_) live_->NoteRevision(status.revision, status.hash, status.source);
   (void)mailbox_.Post([this, status](Engine&) { NoteConfig(status); });
   spdlog::info("configuration: applied revision {} from the admin API (author \"{}\")", revision, w.author);
-  for (const std::string& n : notes) spdlog::warn("configuration: revision {}: {}", revision, n);
-  return AdminApplied{revision, std::move(notes)};
+  for (const std::string& n : *notes) spdlog::warn("configuration: revision {}: {}", revision, n);
+  return AdminApplied{revision, *std::move(notes)};
 }
 
 absl::Status Process::Serve(const std::atomic<bool>& stop, std::function<void(int)> on_ready) {
@@ -200,7 +217,10 @@ absl::Status Process::BuildEngine(QueueConfig config) {
 absl::StatusOr<std::vector<std::string>> Process::ApplyThroughMailbox(QueueConfig config) {
   auto shared = std::make_shared<QueueConfig>(std::move(config));
   std::future<absl::StatusOr<std::vector<std::string>>> f = mailbox_.Call<std::vector<std::string>>(
-      [shared](Engine& e) -> absl::StatusOr<std::vector<std::string>> { return e.ApplyConfig(std::move(*shared)); });
+      [this, shared](Engine& e) -> absl::StatusOr<std::vector<std::string>> {
+        ++config_generation_;
+        return e.ApplyConfig(std::move(*shared));
+      });
   if (f.wait_for(kApplyWait) != std::future_status::ready) {
     return absl::DeadlineExceededError("the scheduling loop did not take the document within 60 s");
   }
@@ -229,7 +249,8 @@ int64_t Process::ApplyTimedConfigs(int64_t now_ms, size_t* next) {
     for (const std::string& note : engine_->ApplyConfig(*std::move(config))) {
       spdlog::warn("configuration at {} ms: {}", now_ms, note);
     }
-    static_config_.revision = history_->RecordApplied(*text, source.Author(), source.Kind(), wall_ms);
+    // No mirror in the simulator: recording always numbers the revision (a store failure is noted, not fatal).
+    static_config_.revision = history_->RecordApplied(*text, source.Author(), source.Kind(), wall_ms).value_or(0);
     static_config_.hash = ContentHash(*text);
     static_config_.source = "file " + t.path;
     static_config_.last_error.clear();

@@ -99,6 +99,9 @@ class Process : public AdminBackend {
   std::shared_ptr<const ClusterStatus> CurrentStatus() const override { return board_.Get(); }
   Store* AdminStore() const override { return store_.get(); }
   absl::StatusOr<AdminApplied> ApplyAdmin(AdminWrite write) override;
+  // In a cluster: FailedPrecondition naming the leader on a standby,
+  // Unavailable while a new leader imports the mirrored revisions.
+  absl::Status AcceptsWrites() const override;
   int64_t StoreTimeBaseMs() const override { return store_time_base_ms_.load(); }
 
   // The quota document named by the options (simulator: the built-in root queue
@@ -125,6 +128,10 @@ class Process : public AdminBackend {
   // The recorder on the engine: timers restored (when `restore_timers`), then observing the loop.
   StoreRecorder* StartRecorder(RecorderOptions options, StoreRecorder::StatusFn status, bool restore_timers);
   absl::StatusOr<std::vector<std::string>> ApplyThroughMailbox(QueueConfig config);
+  // Loop thread, cluster mode: this replica now leads; imports the mirrored
+  // revisions and puts the one that must be in force into the engine. False
+  // (logged) when it cannot yet; the loop then does not act and tries again.
+  bool TakeOverConfig();
   // Reads --admin-tokens once (used by the admin API and the page's endpoints). Error: a bad token file.
   absl::Status LoadAdminTokens();
   // The routes both modes serve on the HTTP port: store readiness, /api/v1/status,
@@ -150,6 +157,9 @@ class Process : public AdminBackend {
   StatusBoard board_;
   std::atomic<bool> reload_requested_{false};
   Mutex admin_mu_;  // one admin write at a time: compare-and-set, apply, record
+  mutable Mutex write_gate_mu_;
+  std::function<absl::Status()> write_gate_ ABSL_GUARDED_BY(write_gate_mu_);  // cluster: leader and imported?
+  int64_t config_generation_ = 0;  // loop thread: documents the engine has taken (the webhook policy follows it)
   std::shared_ptr<const TokenFile> admin_tokens_;  // --admin-tokens, once loaded
   AdminReads admin_reads_{this};
   std::atomic<int64_t> store_time_base_ms_{0};  // the recorder's time base (the simulator's wall-clock start)

@@ -19,6 +19,7 @@
 #include "server/status_json.h"
 #include "server/process.h"
 #include "server/process_webhook.h"
+#include "server/revision_mirror.h"
 #include "spdlog/spdlog.h"
 
 namespace drover {
@@ -97,6 +98,13 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   // The quota document: the ConfigMap when named (the file is the fallback at
   // start), else the file. A cluster is never scheduled under a guessed tree.
   OpenStore();
+  // Revisions are mirrored as ControllerRevisions in droverd's namespace (the Lease's), and
+  // recorded only by the leader once it has imported them (TakeOverConfig).
+  MirrorOptions mirror_options;
+  mirror_options.namespace_ = o.lease_namespace.empty() ? rest->namespace_ : o.lease_namespace;
+  mirror_options.name_prefix = o.lease_name;
+  KubeRevisionMirror mirror(http->get(), mirror_options);
+  history_->SetMirror(&mirror);
   auto apply = [this](QueueConfig c) { return ApplyThroughMailbox(std::move(c)); };
   absl::StatusOr<QueueConfig> config = absl::FailedPreconditionError(
       "no quota document: pass --queues FILE or --queues-configmap NAMESPACE/NAME (see deploy/)");
@@ -167,6 +175,23 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
     spdlog::info("http: the page at http://localhost:{}/ (its data under /api/v1/admin/), /metrics, /api/v1/status, "
                  "/healthz and /readyz", *port);
   }
+  {
+    MutexLock lock(&write_gate_mu_);
+    write_gate_ = [this, e = elector->get(), identity, lease = StrCat(mirror_options.namespace_, "/", o.lease_name)] {
+      if (e != nullptr && !e->IsLeader()) {
+        const std::string leader = e->ObservedLeader();
+        return absl::FailedPreconditionError(StrCat(
+            "this replica (\"", identity, "\") is a standby; send writes to the leader",
+            leader.empty() ? StrCat(" (none holds Lease ", lease, " now; try again in a few seconds)")
+                           : StrCat(", \"", leader, "\" (the holder of Lease ", lease, ")")));
+      }
+      if (!history_->leading()) {
+        return absl::UnavailableError("this replica has just become leader and is importing the mirrored "
+                                      "configuration revisions; try again in a few seconds");
+      }
+      return absl::OkStatus();
+    };
+  }
   absl::StatusOr<std::unique_ptr<AdminServer>> admin = StartAdmin();
   if (!admin.ok()) return admin.status();
   WebhookPolicy webhook_policy;  // before the server, which reads it: destroyed after it
@@ -190,14 +215,20 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   SchedulingLoop loop(engine_.get(), &source, &actuator, &clock, &mailbox_, &board_, inputs, loop_options);
   loop.AddObserver([&metrics](const Daemon::CycleRecord& c) { metrics.ObserveCycle(c); });
   bool was_synced = false;
+  absl::Time next_takeover = absl::InfinitePast();
   while (!stop.load()) {
     source.WaitForEvents(absl::Milliseconds(100));
     if (reload_requested_.exchange(false) && live_) live_->RequestCheck();
-    // Only the leader acts; a standby keeps its snapshot warm.
+    // Only the leader acts, and only once it has imported the mirrored revisions; a standby keeps
+    // its snapshot warm.
     const bool leader = *elector == nullptr || (*elector)->IsLeader();
+    if (!leader && history_->leading()) history_->StepDown();
+    if (leader && !history_->leading() && absl::Now() >= next_takeover && !TakeOverConfig()) {
+      next_takeover = absl::Now() + absl::Seconds(1);
+    }
     // Synced before the step's drain: then the step took in the whole initial state.
     const bool synced = source.Synced();
-    const StepResult r = loop.Iterate(/*act=*/leader);
+    const StepResult r = loop.Iterate(/*act=*/leader && history_->leading());
     if (!was_synced && synced) {
       was_synced = true;
       spdlog::info("informers synced: {} nodes, {} pods", engine_->snapshot().live_nodes(),
@@ -206,7 +237,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
     // The webhook judges by the document in force and the nodes' shapes, once synced.
     if (*webhook && synced && absl::Now() - webhook_refreshed > absl::Seconds(1)) {
       webhook_refreshed = absl::Now();
-      if (webhook_policy.Refresh(*engine_, board_.Get()->config.revision)) {
+      if (webhook_policy.Refresh(*engine_, config_generation_)) {
         spdlog::info("webhook: policy of configuration revision {}", board_.Get()->config.revision);
       }
     }
@@ -225,7 +256,40 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   if (*admin) (*admin)->Stop();  // after the mailbox: admin writes still waiting are told first
   if (*elector) (*elector)->Stop();
   if (server) server->Stop();
+  {
+    MutexLock lock(&write_gate_mu_);
+    write_gate_ = nullptr;  // it points at the elector
+  }
+  history_->SetMirror(nullptr);  // the mirror goes with this frame
   return absl::OkStatus();
+}
+
+bool Process::TakeOverConfig() {
+  const SourceDocument source = live_ ? live_->source_document() : SourceDocument{};
+  absl::StatusOr<Revision> in_force = history_->TakeOver(source, absl::ToUnixMillis(absl::Now()));
+  if (!in_force.ok()) {
+    spdlog::warn("configuration: leading, but not acting until the mirrored revisions are imported: {}; retrying",
+                 std::string(in_force.status().message()));
+    return false;
+  }
+  const ConfigStatus current = live_ ? live_->status() : static_config_;
+  if (in_force->sha256() != current.hash) {
+    absl::StatusOr<QueueConfig> config = ParseQueueConfig(in_force->document(), StrCat("revision ", in_force->revision()));
+    if (!config.ok()) {
+      spdlog::error("configuration: revision {} (the newest mirrored one) does not validate here; the document in "
+                    "force stays: {}", in_force->revision(), std::string(config.status().message()));
+      return true;
+    }
+    ++config_generation_;
+    for (const std::string& n : engine_->ApplyConfig(*std::move(config))) {
+      spdlog::warn("configuration: revision {}: {}", in_force->revision(), n);
+    }
+  }
+  const std::string from = StrCat(store::v1::RevisionSource_Name(in_force->source()), " by ", in_force->author());
+  if (live_) live_->NoteRevision(in_force->revision(), in_force->sha256(), from);
+  spdlog::info("configuration: leading with revision {} ({}, sha256 {})", in_force->revision(), from,
+               in_force->sha256().substr(0, 12));
+  return true;
 }
 
 }  // namespace drover

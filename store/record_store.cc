@@ -2,6 +2,8 @@
 // Usage, timelines, timers and pruning are in record_store_history.cc.
 #include "store/record_store.h"
 
+#include <algorithm>
+
 #include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
@@ -149,6 +151,57 @@ absl::StatusOr<Revision> RecordStore::Rollback(int64_t to, std::string author, s
   r.set_document(target->document());
   r.set_rolled_back_from(to);
   return ApplyLocked(expected_active, std::move(r));
+}
+
+absl::StatusOr<std::vector<int64_t>> RecordStore::ImportRevisions(std::vector<Revision> mirrored) {
+  std::vector<int64_t> written;
+  if (mirrored.empty()) return written;
+  std::sort(mirrored.begin(), mirrored.end(),
+            [](const Revision& a, const Revision& b) { return a.revision() < b.revision(); });
+  for (size_t i = 0; i < mirrored.size(); ++i) {
+    const Revision& r = mirrored[i];
+    if (r.revision() < 1) return absl::InvalidArgumentError(StrCat("store: import: revision ", r.revision(), " is not >= 1"));
+    if (i > 0 && mirrored[i - 1].revision() == r.revision()) {
+      return absl::InvalidArgumentError(StrCat("store: import: revision ", r.revision(), " appears twice"));
+    }
+    if (r.document().size() > kMaxRecordBytes / 2) {
+      return absl::InvalidArgumentError(StrCat("store: import: revision ", r.revision(), "'s document is ",
+                                               r.document().size(), " bytes; the limit is ", kMaxRecordBytes / 2));
+    }
+  }
+  MutexLock lock(&rev_mu_);
+  const int64_t newest = mirrored.back().revision();
+  KvBatch batch;  // the revisions, the dropped ones and the pointer: together or not at all
+  int64_t added = 0;
+  for (Revision& r : mirrored) {
+    r.set_schema_version(kSchemaVersion);
+    r.set_sha256(Sha256Hex(r.document()));
+    absl::StatusOr<Revision> local = GetRevision(r.revision());
+    if (local.ok() && local->sha256() == r.sha256()) continue;
+    if (absl::IsNotFound(local.status())) ++added;
+    written.push_back(r.revision());
+    batch.Put(Family::kRevisions, EncodeU64(static_cast<uint64_t>(r.revision())), r.SerializeAsString());
+  }
+  int64_t dropped = 0;
+  if (newest_ > newest) {
+    absl::Status s = kv_->Scan(Family::kRevisions, EncodeU64(static_cast<uint64_t>(newest + 1)), "", false,
+                               [&](std::string_view, std::string_view) { return ++dropped, true; });
+    if (!s.ok()) return s;
+    batch.DeleteRange(Family::kRevisions, EncodeU64(static_cast<uint64_t>(newest + 1)),
+                      EncodeU64(static_cast<uint64_t>(newest_) + 1));
+  }
+  store::v1::ActiveRevision pointer;
+  pointer.set_schema_version(kSchemaVersion);
+  pointer.set_revision(newest);
+  batch.Put(Family::kMeta, std::string(kActiveKey), pointer.SerializeAsString());
+  if (absl::Status s = kv_->Write(batch, /*sync=*/true); !s.ok()) return s;
+  if (dropped > 0) {
+    spdlog::warn("store {}: dropped {} local revisions above {}, the newest mirrored one (they were never mirrored)",
+                 kv_->path(), dropped, newest);
+  }
+  revision_count_ += added - dropped;
+  active_ = newest_ = newest;
+  return written;
 }
 
 absl::StatusOr<Revision> RecordStore::Active() const {

@@ -29,6 +29,7 @@ class RecordStore : public Store {
   absl::StatusOr<Revision> Apply(int64_t expected_active, Revision record) override;
   absl::StatusOr<Revision> Rollback(int64_t to, std::string author, std::string comment, int64_t expected_active,
                                     int64_t now_unix_ms) override;
+  absl::StatusOr<std::vector<int64_t>> ImportRevisions(std::vector<Revision> mirrored) override;
   absl::StatusOr<Revision> Active() const override;
   absl::StatusOr<Revision> GetRevision(int64_t n) const override;
   absl::StatusOr<RevisionPage> ListRevisions(int64_t before, int limit) const override;

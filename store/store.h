@@ -106,6 +106,15 @@ class Store {
   // compare-and-set as Apply. NotFound if `to` does not exist.
   virtual absl::StatusOr<Revision> Rollback(int64_t to, std::string author, std::string comment,
                                             int64_t expected_active, int64_t now_unix_ms) = 0;
+  // Makes this store agree with the API server's mirror of the revisions
+  // (`mirrored`, any order, each with its revision number): each is written at
+  // its own number, replacing a local one whose sha256 differs; local revisions
+  // newer than the newest mirrored one are dropped (they were never mirrored,
+  // so never acknowledged); the newest mirrored one becomes active. One synced
+  // batch. Returns the numbers written (new or replaced), oldest first; empty
+  // for an empty list. InvalidArgument (naming the revision) for a number < 1,
+  // a duplicate, or a document over the Apply limit, before anything is written.
+  virtual absl::StatusOr<std::vector<int64_t>> ImportRevisions(std::vector<Revision> mirrored) = 0;
   // The active revision; NotFound when none has been applied.
   virtual absl::StatusOr<Revision> Active() const = 0;
   // Revision `n`; NotFound if absent (or skipped as undecodable).

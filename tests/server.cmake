@@ -13,7 +13,8 @@ target_sources(server_tests PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/server/process_sim_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/flags_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/server/configmap_source_test.cc
-  ${CMAKE_CURRENT_LIST_DIR}/server/store_integration_test.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/server/store_integration_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/server/config_mirror_test.cc)
 
 # droverctl validate reads standard input with -f -, and fails on a bad document.
 add_test(NAME droverctl_validate_reads_standard_input

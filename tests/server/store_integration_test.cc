@@ -128,7 +128,7 @@ TEST_CASE("config_history_applies_on_top_of_a_revision_another_writer_made", "[s
   ConfigHistory history(&store, &health);
   CHECK(history.RecordInitial("a", "file:/q", store::v1::REVISION_SOURCE_FILE, 1) == 1);
   REQUIRE(store.Apply(1, Revision()).ok());  // another writer: revision 2
-  CHECK(history.RecordApplied("b", "file:/q", store::v1::REVISION_SOURCE_FILE, 2) == 3);
+  CHECK(history.RecordApplied("b", "file:/q", store::v1::REVISION_SOURCE_FILE, 2).value_or(0) == 3);
   CHECK(store.Active()->document() == "b");
   CHECK_FALSE(health.degraded());
   history.RecordRefused("bad", "file:/q", "queues[0]: no name", 3);

@@ -74,6 +74,66 @@ TEMPLATE_TEST_CASE("rollback_creates_a_new_revision_equal_to_the_old_one", "[sto
   CHECK(store->Active()->revision() == 3);
 }
 
+Revision Mirrored(int64_t n, const std::string& doc) {
+  Revision r = Doc(doc);
+  r.set_revision(n);
+  r.set_source(store::v1::REVISION_SOURCE_IMPORT);
+  return r;
+}
+
+TEMPLATE_TEST_CASE("import_makes_the_store_agree_with_the_mirror", "[store]", MemoryFactory, RocksFactory) {
+  TestType f;
+  auto store = f.Open();
+  REQUIRE(store->Apply(0, Doc("one")).ok());
+  REQUIRE(store->Apply(1, Doc("local two")).ok());
+  REQUIRE(store->Apply(2, Doc("local three, never mirrored")).ok());
+  SECTION("the mirror wins: missing and differing revisions are written, newer local ones dropped") {
+    absl::StatusOr<std::vector<int64_t>> written =
+        store->ImportRevisions({Mirrored(2, "two"), Mirrored(1, "one")});  // any order
+    REQUIRE(written.ok());
+    CHECK(*written == std::vector<int64_t>{2});  // 1 agrees already
+    CHECK(store->Active()->revision() == 2);
+    CHECK(store->Active()->document() == "two");
+    CHECK(store->Active()->sha256() == Sha256Hex("two"));
+    CHECK(store->GetRevision(3).status().code() == absl::StatusCode::kNotFound);
+    CHECK(store->Stats().revisions == 2);
+    // Numbering goes on above the newest mirrored revision.
+    absl::StatusOr<Revision> next = store->Apply(2, Doc("after import"));
+    REQUIRE(next.ok());
+    CHECK(next->revision() == 3);
+    if constexpr (TestType::kPersistent) {
+      store.reset();
+      store = f.Open();
+      CHECK(store->Active()->revision() == 3);
+      CHECK(store->GetRevision(2)->document() == "two");
+      CHECK(store->Stats().revisions == 3);
+    }
+  }
+  SECTION("revisions above the local ones are added and the newest becomes active") {
+    absl::StatusOr<std::vector<int64_t>> written =
+        store->ImportRevisions({Mirrored(1, "one"), Mirrored(2, "local two"), Mirrored(3, "local three, never mirrored"),
+                                Mirrored(4, "four"), Mirrored(5, "five")});
+    REQUIRE(written.ok());
+    CHECK(*written == std::vector<int64_t>{4, 5});
+    CHECK(store->Active()->revision() == 5);
+    CHECK(store->GetRevision(4)->source() == store::v1::REVISION_SOURCE_IMPORT);
+    CHECK(store->Stats().revisions == 5);
+  }
+  SECTION("an empty mirror changes nothing") {
+    REQUIRE(store->ImportRevisions({}).ok());
+    CHECK(store->Active()->revision() == 3);
+  }
+  SECTION("bad input is refused before anything is written, naming the revision") {
+    absl::StatusOr<std::vector<int64_t>> dup = store->ImportRevisions({Mirrored(4, "a"), Mirrored(4, "b")});
+    REQUIRE(dup.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(dup.status().message()), Catch::Contains("revision 4 appears twice"));
+    absl::StatusOr<std::vector<int64_t>> zero = store->ImportRevisions({Mirrored(0, "a")});
+    CHECK(zero.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(store->Active()->revision() == 3);
+    CHECK(store->GetRevision(4).status().code() == absl::StatusCode::kNotFound);
+  }
+}
+
 TEMPLATE_TEST_CASE("history_is_newest_first_and_paged", "[store]", MemoryFactory, RocksFactory) {
   TestType f;
   auto store = f.Open();
