@@ -56,6 +56,9 @@ void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
            ->default_val(true));
   kube(app->add_option("--lease-namespace", k.lease_namespace, "namespace of the Lease: deploy/'s by default, so a droverd run from a laptop waits while the cluster's replicas lead")->capture_default_str());
   kube(app->add_option("--lease-name", k.lease_name, "name of the Lease")->capture_default_str());
+  kube(app->add_option("--lease-duration", f->lease_duration, "how long a Lease holds without renewal: a crashed leader's successor waits this long")->capture_default_str());
+  kube(app->add_option("--lease-renew-deadline", f->lease_renew_deadline, "the leader stops acting when it has not renewed within this")->capture_default_str());
+  kube(app->add_option("--lease-retry-period", f->lease_retry_period, "how often a candidate tries the Lease")->capture_default_str());
   kube(app->add_option("--identity", k.identity, "leader election identity (default: $POD_NAME, else the host name: a restarted replica takes its own Lease back at once; give two droverd on one host an identity each)"));
   kube(app->add_option("--kube-api-qps", k.qps,
                        "client-side requests per second to the API server (0 = unlimited); size it to the "
@@ -197,6 +200,12 @@ absl::Status FinishDroverdFlags(DroverdFlags* f) {
   if (f->cluster) {
     RETURN_IF_ERROR(CheckDnsSubdomain("--lease-name", p.kube.lease_name));
     RETURN_IF_ERROR(CheckDnsSubdomain("--lease-namespace", p.kube.lease_namespace));
+    ASSIGN_OR_RETURN(int64_t lease_ms, DurationFlag("--lease-duration", f->lease_duration, 1000));
+    ASSIGN_OR_RETURN(int64_t renew_ms, DurationFlag("--lease-renew-deadline", f->lease_renew_deadline, 500));
+    ASSIGN_OR_RETURN(int64_t retry_ms, DurationFlag("--lease-retry-period", f->lease_retry_period, 100));
+    p.kube.lease_duration = absl::Milliseconds(lease_ms);
+    p.kube.lease_renew_deadline = absl::Milliseconds(renew_ms);
+    p.kube.lease_retry_period = absl::Milliseconds(retry_ms);
     const std::vector<std::pair<const char*, bool>> sim_only = {
         {"--cluster", !f->sim_input.cluster_path.empty()}, {"--workload", !f->sim_input.workload_path.empty()},
         {"--generate", !f->sim_input.generate.empty()},    {"--until", !f->until.empty()},

@@ -28,6 +28,9 @@ struct DroverdFlags {
   std::string until;
   std::string config_poll = "5s";
   std::string usage_interval = "60s";
+  std::string lease_duration = "15s";  // the Lease timings (k8s/leader.h); shorter ones speed up failover tests
+  std::string lease_renew_deadline = "10s";
+  std::string lease_retry_period = "2s";
   std::string state_dir = "(default)";  // "(default)": the simulator's build/state, a cluster's none
   std::vector<std::string> config_at;  // "DURATION=PATH"
   std::string webhook_service = "drover-system/drover-webhook";

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "absl/time/time.h"
+
 #include "server/webhook_certs.h"
 
 namespace drover {
@@ -15,6 +17,10 @@ struct KubeRunOptions {
   std::string lease_namespace = "drover-system";  // deploy/'s: a droverd run from a laptop sees the cluster's Lease
   std::string lease_name = "drover";
   std::string identity;         // "" = hostname + random suffix
+  // client-go's defaults; LeaderElector::Validate checks them (lease > renew deadline > 1.2 x retry).
+  absl::Duration lease_duration = absl::Seconds(15);
+  absl::Duration lease_renew_deadline = absl::Seconds(10);
+  absl::Duration lease_retry_period = absl::Seconds(2);
   double qps = 50;              // kube-scheduler's defaults; <= 0 = unlimited
   int burst = 100;
   int bind_workers = 16;

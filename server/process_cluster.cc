@@ -56,6 +56,9 @@ absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> MakeElector(const KubeRunOpt
   lo.namespace_ = o.lease_namespace.empty() ? rest.namespace_ : o.lease_namespace;
   lo.name = o.lease_name;
   lo.identity = identity;
+  lo.lease_duration = o.lease_duration;
+  lo.renew_deadline = o.lease_renew_deadline;
+  lo.retry_period = o.lease_retry_period;
   // The elector logs each change of leadership itself (once).
   if (!o.in_cluster) {
     spdlog::info(

@@ -4,9 +4,13 @@
 // document changes nothing and is reported; SIGHUP re-reads, never stops. No restart.
 #include <signal.h>
 
+#include <grpcpp/grpcpp.h>
+
 #include <catch2/catch.hpp>
+#include <regex>
 
 #include "core/strings.h"
+#include "drover/admin/v1/admin.grpc.pb.h"
 #include "k8s/http_client.h"
 #include "k8s/json_util.h"
 #include "tests/k8s/droverd_harness.h"
@@ -193,9 +197,140 @@ TEST_CASE("droverd_follows_its_configmap_through_the_api_server", "[k8s][e2e][co
   CHECK(Count(http.get()).running == 5);
   CHECK(d.Running());
   const std::string log = d.Log();
-  CHECK(log.find("revision 1 from configmap drover-system/drover-queues key queues.yaml") != std::string::npos);
+  CHECK(log.find("leading with revision 1 (REVISION_SOURCE_CONFIGMAP by configmap:drover-system/drover-queues") !=
+        std::string::npos);
   CHECK(log.find("applied revision 2") != std::string::npos);
   CHECK(log.find("refused a new document from configmap") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace drover::k8s::testing
+
+namespace drover::k8s::testing {
+namespace {
+
+namespace pb = admin::v1;
+
+// The admin API's port from droverd's log ("admin API: ... on port N"); 0 until logged.
+int AdminPort(const DroverdProcess& d) {
+  static const std::regex re("admin API: gRPC[^\n]* on port ([0-9]+)");
+  const std::string log = d.Log();
+  std::smatch m;
+  return std::regex_search(log, m, re) ? std::atoi(m[1].str().c_str()) : 0;
+}
+
+std::unique_ptr<pb::Admin::Stub> AdminStub(const DroverdProcess& d) {
+  int port = 0;
+  REQUIRE(WaitUntil([&] { return (port = AdminPort(d)) > 0; }, kWait));
+  return pb::Admin::NewStub(grpc::CreateChannel(StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+}
+
+std::unique_ptr<grpc::ClientContext> AsOps() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ctx->AddMetadata("authorization", "Bearer ops-token");
+  return ctx;
+}
+
+grpc::Status Apply(pb::Admin::Stub& stub, const std::string& doc, int64_t expected, pb::ApplyConfigResponse* out) {
+  pb::ApplyConfigRequest req;
+  req.set_document(doc);
+  req.set_expected_revision(expected);
+  req.set_comment("raise team to 5");
+  return stub.ApplyConfig(AsOps().get(), req, out);
+}
+
+std::string OpsTeamMax(int a100) { return StrCat("admins: {users: [ops]}\n", TeamMax(a100)); }
+
+// Two replicas on one Lease (short timings), the quota file saying max 2. An admin
+// raises the max to 5 through the leader's admin API (a standby refuses, naming the
+// leader); the revision is mirrored as a ControllerRevision. The leader is SIGKILLed;
+// the standby takes over, its admin API shows the revision as active and in its
+// history with the admin's audit, and it schedules under max 5, not the file's 2.
+TEST_CASE("an_admin_revision_survives_failover_to_the_standby", "[k8s][e2e][config][leader]") {
+  FakeApiServer server;
+  REQUIRE(server.Start().ok());
+  std::unique_ptr<HttpClient> http = server.Client();
+  std::vector<NodeSpec> nodes{NodeSpec{"a100-0", "NVIDIA-A100-SXM4-80GB", "A100", 8, 128, 1024}};
+  REQUIRE(Seed(server, nodes, TeamPods(0, 16)).ok());
+  const std::string dir = MakeTempDir("droverd-failover");
+  REQUIRE(WriteFile(dir + "/tokens.csv", "ops-token,ops\n").ok());
+  auto args = [&](const std::string& identity) {
+    std::vector<std::string> a = DroverdArgs(server, dir, identity,
+                                             {"--config-poll", "200ms", "--admin-tokens", dir + "/tokens.csv",
+                                              "--lease-duration", "3s", "--lease-renew-deadline", "2s",
+                                              "--lease-retry-period", "500ms"});
+    REQUIRE(WriteFile(dir + "/queues.yaml", OpsTeamMax(2)).ok());  // DroverdArgs wrote its own
+    return a;
+  };
+  DroverdProcess a(dir + "/a.log");
+  REQUIRE(a.Start(args("replica-a")).ok());
+  REQUIRE(WaitUntil([&] { return LeaseHolder(http.get()) == "replica-a"; }, kWait));
+  DroverdProcess b(dir + "/b.log");
+  REQUIRE(b.Start(args("replica-b")).ok());
+  Counts c = WaitFor(http.get(), [](const Counts& c) { return c.running == 2; });
+  INFO("leader log:\n" << a.Log());
+  REQUIRE(c.running == 2);
+  std::unique_ptr<pb::Admin::Stub> leader = AdminStub(a), standby = AdminStub(b);
+
+  pb::ApplyConfigResponse out;
+  grpc::Status refused = Apply(*standby, OpsTeamMax(5), 1, &out);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(refused.error_message(), Catch::Contains("\"replica-b\") is a standby") &&
+                                         Catch::Contains("\"replica-a\" (the holder of Lease drover-system/drover)"));
+  pb::ConfigRevision active;
+  REQUIRE(leader->GetConfig(AsOps().get(), pb::GetConfigRequest(), &active).ok());
+  REQUIRE(active.revision() == 1);
+  grpc::Status applied = Apply(*leader, OpsTeamMax(5), 1, &out);
+  INFO(applied.error_message());
+  REQUIRE(applied.ok());
+  REQUIRE(out.applied());
+  REQUIRE(out.revision() == 2);
+  // Acknowledged: mirrored before the answer.
+  absl::StatusOr<HttpResponse> cr =
+      http->Send({.path = "/apis/apps/v1/namespaces/drover-system/controllerrevisions/drover-config-2"});
+  REQUIRE(cr.ok());
+  REQUIRE(cr->status == 200);
+  CHECK_THAT(cr->body, Catch::Contains(R"("revision":2)") && Catch::Contains(R"("author":"ops")") &&
+                           Catch::Contains(R"("drover.io/kind":"config-revision")"));
+  c = WaitFor(http.get(), [](const Counts& c) { return c.running == 5; });
+  REQUIRE(c.running == 5);
+
+  a.Signal(SIGKILL);
+  REQUIRE(a.Wait(absl::Seconds(30)) == std::optional<int>(128 + SIGKILL));
+  REQUIRE(WaitUntil([&] { return LeaseHolder(http.get()) == "replica-b"; }, kWait));
+  REQUIRE(WaitUntil([&] {
+    pb::ConfigRevision r;
+    return standby->GetConfig(AsOps().get(), pb::GetConfigRequest(), &r).ok() && r.revision() == 2;
+  }, kWait));
+  INFO("new leader log:\n" << b.Log());
+  REQUIRE(standby->GetConfig(AsOps().get(), pb::GetConfigRequest(), &active).ok());
+  CHECK(active.document() == OpsTeamMax(5));
+  CHECK(active.author() == "ops");
+  CHECK(active.comment() == "raise team to 5");
+  pb::ListRevisionsResponse history;
+  REQUIRE(standby->ListRevisions(AsOps().get(), pb::ListRevisionsRequest(), &history).ok());
+  REQUIRE(history.revisions_size() == 2);
+  CHECK(history.revisions(0).revision() == 2);
+  CHECK(history.revisions(1).revision() == 1);
+  pb::ListAuditRequest audit_req;
+  audit_req.set_actor("ops");
+  pb::ListAuditResponse audit;
+  REQUIRE(standby->ListAudit(AsOps().get(), audit_req, &audit).ok());
+  bool imported = false;
+  for (const pb::AuditRecord& r : audit.records()) {
+    imported |= r.action() == "config.apply" && r.result().find("revision 2 (imported") != std::string::npos;
+  }
+  CHECK(imported);
+  // Scheduling follows revision 2 (max 5), not the file's max 2: five finish, five more run.
+  Complete(server, c.running_keys);
+  c = WaitFor(http.get(), [](const Counts& c) { return c.running == 5 && c.waiting == 6; });
+  CHECK(c.running == 5);
+  CHECK(c.waiting == 6);
+  CHECK(Holds(http.get(), absl::Seconds(1), [](const Counts& c) { return c.running == 5; }));
+  // The new leader takes writes, numbered after the mirror's.
+  REQUIRE(Apply(*standby, OpsTeamMax(6), 2, &out).ok());
+  CHECK(out.revision() == 3);
 }
 
 }  // namespace
