@@ -5,6 +5,7 @@
 #include <memory>
 #include <cstdlib>
 
+#include "absl/cleanup/cleanup.h"
 #include "core/strings.h"
 #include "k8s/actuator.h"
 #include "k8s/http_client.h"
@@ -108,6 +109,13 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   mirror_options.name_prefix = o.lease_name;
   KubeRevisionMirror mirror(http->get(), mirror_options);
   history_->SetMirror(&mirror);
+  absl::Cleanup forget_mirror = [this] {  // on every return: the mirror and the elector go with this frame
+    {
+      MutexLock lock(&write_gate_mu_);
+      write_gate_ = nullptr;
+    }
+    history_->SetMirror(nullptr);
+  };
   auto apply = [this](QueueConfig c) { return ApplyThroughMailbox(std::move(c)); };
   absl::StatusOr<QueueConfig> config = absl::FailedPreconditionError(
       "no quota document: pass --queues FILE or --queues-configmap NAMESPACE/NAME (see deploy/)");
@@ -259,11 +267,6 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   if (*admin) (*admin)->Stop();  // after the mailbox: admin writes still waiting are told first
   if (*elector) (*elector)->Stop();
   if (server) server->Stop();
-  {
-    MutexLock lock(&write_gate_mu_);
-    write_gate_ = nullptr;  // it points at the elector
-  }
-  history_->SetMirror(nullptr);  // the mirror goes with this frame
   return absl::OkStatus();
 }
 

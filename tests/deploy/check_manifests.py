@@ -46,8 +46,12 @@ REQUIRED_CLUSTER = {
 }
 LEASE_VERBS = {"get", "create", "update"}
 # In droverd's namespace: its Lease, and GET of the quota ConfigMap it follows (--queues-configmap).
+# The mirrored configuration revisions (deploy/README.md): create, list at takeover, get after a 409, delete
+# a copy whose local write failed.
+REVISION_VERBS = {"create", "get", "list", "delete"}
 ALLOWED_NAMESPACED = {("coordination.k8s.io", "leases"): LEASE_VERBS, ("", "configmaps"): {"get"},
-                      ("", "secrets"): {"get", "create", "update"}}
+                      ("", "secrets"): {"get", "create", "update"},
+                      ("apps", "controllerrevisions"): REVISION_VERBS}
 
 
 class Checker:
@@ -155,6 +159,15 @@ def check_workload(c, f, doc, configmaps):
                 key = queues[len(mount):]
                 ok = key in (configmaps.get(cm) or {})
         c.check(ok, f"{cn}: --queues={queues} is a key of a mounted ConfigMap")
+        # The store on an emptyDir: kept across container restarts, never a PersistentVolume (README).
+        state = flags.get("--state-dir")
+        state_ok = False
+        for m in ct.get("volumeMounts") or []:
+            vol = volumes.get(m.get("name")) or {}
+            if state and m.get("mountPath", "").rstrip("/") == state.rstrip("/") and not m.get("readOnly"):
+                state_ok = "emptyDir" in vol and bool(get(vol, "emptyDir", "sizeLimit"))
+        c.check(state_ok, f"{cn}: --state-dir={state} is a writable emptyDir mount with a sizeLimit")
+        c.check("ephemeral-storage" in req, f"{cn}: an ephemeral-storage request (the store's emptyDir)")
     return [p.get("containerPort") for ct in containers for p in ct.get("ports") or []], \
         get(doc, "spec", "template", "metadata", "labels", default={})
 
@@ -221,7 +234,7 @@ def main():
         rbac_rules(c, f"{f}: ClusterRole {get(doc, 'metadata', 'name')}", doc.get("rules"), ALLOWED_CLUSTER, granted)
     for key, verbs in REQUIRED_CLUSTER.items():
         c.check(verbs <= granted.get(key, set()), f"ClusterRole grants {key[0] or 'core'}/{key[1]} {sorted(verbs)}")
-    lease_granted = set()
+    lease_granted, revisions_granted = set(), set()
     for f, doc in kinds.get("Role", []):
         ns = get(doc, "metadata", "namespace")
         c.check(ns == NAMESPACE, f"{f}: Role in {NAMESPACE}")
@@ -229,7 +242,10 @@ def main():
         rbac_rules(c, f"{f}: Role {get(doc, 'metadata', 'name')}", doc.get("rules"),
                    ALLOWED_NAMESPACED, g)
         lease_granted |= g.get(("coordination.k8s.io", "leases"), set())
+        revisions_granted |= g.get(("apps", "controllerrevisions"), set())
     c.check(lease_granted == LEASE_VERBS, f"Role grants leases {sorted(LEASE_VERBS)}, got {sorted(lease_granted)}")
+    c.check(revisions_granted == REVISION_VERBS,
+            f"Role grants controllerrevisions {sorted(REVISION_VERBS)}, got {sorted(revisions_granted)}")
     for kind in ("ClusterRoleBinding", "RoleBinding"):
         for f, doc in kinds.get(kind, []):
             subj = doc.get("subjects") or []
