@@ -274,7 +274,13 @@ TEST_CASE("an_admin_revision_survives_failover_to_the_standby", "[k8s][e2e][conf
   std::unique_ptr<pb::Admin::Stub> leader = AdminStub(a), standby = AdminStub(b);
 
   pb::ApplyConfigResponse out;
-  grpc::Status refused = Apply(*standby, OpsTeamMax(5), 1, &out);
+  grpc::Status refused;
+  // Refused from the start; it names the leader once its elector has read the Lease (its first try).
+  CHECK(WaitUntil([&] {
+    refused = Apply(*standby, OpsTeamMax(5), 1, &out);
+    return refused.error_code() != grpc::StatusCode::FAILED_PRECONDITION ||
+           refused.error_message().find("replica-a") != std::string::npos;
+  }, kWait));
   CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK_THAT(refused.error_message(), Catch::Contains("\"replica-b\") is a standby") &&
                                          Catch::Contains("\"replica-a\" (the holder of Lease drover-system/drover)"));
