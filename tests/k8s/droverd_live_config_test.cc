@@ -171,12 +171,17 @@ void PutConfigMap(HttpClient* http, const std::string& queues_yaml) {
   REQUIRE(r->status == 200);
 }
 
+// Starts `server` with one 8-GPU A100 node and `pods` pending 1-GPU root.team pods; a client for it.
+std::unique_ptr<HttpClient> StartWithOneA100Node(FakeApiServer& server, int pods) {
+  REQUIRE(server.Start().ok());
+  std::vector<NodeSpec> nodes{NodeSpec{"a100-0", "NVIDIA-A100-SXM4-80GB", "A100", 8, 128, 1024}};
+  REQUIRE(Seed(server, nodes, TeamPods(0, pods)).ok());
+  return server.Client();
+}
+
 TEST_CASE("droverd_follows_its_configmap_through_the_api_server", "[k8s][e2e][config]") {
   FakeApiServer server;
-  REQUIRE(server.Start().ok());
-  std::unique_ptr<HttpClient> http = server.Client();
-  std::vector<NodeSpec> nodes{NodeSpec{"a100-0", "NVIDIA-A100-SXM4-80GB", "A100", 8, 128, 1024}};
-  REQUIRE(Seed(server, nodes, TeamPods(0, 6)).ok());
+  std::unique_ptr<HttpClient> http = StartWithOneA100Node(server, 6);
   REQUIRE(server.Control("/_control/objects", StrCat(R"({"objects":[)", ConfigMapJson(TeamMax(2)), "]}")).ok());
   const std::string dir = MakeTempDir("droverd-configmap");
   std::vector<std::string> args = DroverdArgs(server, dir, "replica-a",
@@ -249,10 +254,7 @@ std::string OpsTeamMax(int a100) { return StrCat("admins: {users: [ops]}\n", Tea
 // history with the admin's audit, and it schedules under max 5, not the file's 2.
 TEST_CASE("an_admin_revision_survives_failover_to_the_standby", "[k8s][e2e][config][leader]") {
   FakeApiServer server;
-  REQUIRE(server.Start().ok());
-  std::unique_ptr<HttpClient> http = server.Client();
-  std::vector<NodeSpec> nodes{NodeSpec{"a100-0", "NVIDIA-A100-SXM4-80GB", "A100", 8, 128, 1024}};
-  REQUIRE(Seed(server, nodes, TeamPods(0, 16)).ok());
+  std::unique_ptr<HttpClient> http = StartWithOneA100Node(server, 16);
   const std::string dir = MakeTempDir("droverd-failover");
   REQUIRE(WriteFile(dir + "/tokens.csv", "ops-token,ops\n").ok());
   auto args = [&](const std::string& identity) {

@@ -64,12 +64,23 @@ Revision Mirrored(int64_t n, const std::string& doc, const std::string& author,
 const SourceDocument kConfigMap{"queues: cm", "configmap:drover-system/drover-queues",
                                 store::v1::REVISION_SOURCE_CONFIGMAP};
 
-TEST_CASE("a_standby_records_nothing_and_says_why", "[server][mirror]") {
+// A replica's history over a store that can fail, mirrored to `mirror`.
+struct Replica {
   FailingStore store;
   StoreHealth health;
   FakeMirror mirror;
-  ConfigHistory history(&store, &health);
-  history.SetMirror(&mirror);
+  ConfigHistory history{&store, &health};
+  Replica() { history.SetMirror(&mirror); }
+  // The mirror holds revision 1 from the ConfigMap (`cm_doc`) and revision 2 from alice.
+  void MirrorTwo(const std::string& cm_doc) {
+    mirror.objects[1] = Mirrored(1, cm_doc, kConfigMap.author, kConfigMap.kind);
+    mirror.objects[2] = Mirrored(2, "queues: admin", "alice");
+  }
+};
+
+TEST_CASE("a_standby_records_nothing_and_says_why", "[server][mirror]") {
+  Replica replica;
+  auto& [store, health, mirror, history] = replica;
   CHECK_FALSE(history.leading());
   CHECK(history.RecordInitial("queues: cm", kConfigMap.author, kConfigMap.kind, 1) == 0);
   absl::StatusOr<int64_t> r = history.RecordApplied("queues: x", kConfigMap.author, kConfigMap.kind, 2);
@@ -81,13 +92,9 @@ TEST_CASE("a_standby_records_nothing_and_says_why", "[server][mirror]") {
 }
 
 TEST_CASE("a_new_leader_imports_the_mirror_with_its_audit_and_the_newest_revision_wins", "[server][mirror]") {
-  FailingStore store;
-  StoreHealth health;
-  FakeMirror mirror;
-  mirror.objects[1] = Mirrored(1, "queues: cm", kConfigMap.author, kConfigMap.kind);
-  mirror.objects[2] = Mirrored(2, "queues: admin", "alice");
-  ConfigHistory history(&store, &health);
-  history.SetMirror(&mirror);
+  Replica replica;
+  replica.MirrorTwo("queues: cm");
+  auto& [store, health, mirror, history] = replica;
   absl::StatusOr<Revision> in_force = history.TakeOver(kConfigMap, 5000);
   REQUIRE(in_force.ok());
   CHECK(in_force->revision() == 2);  // the ConfigMap did not change since revision 1: the admin's revision stays
@@ -147,13 +154,9 @@ TEST_CASE("a_new_leader_imports_the_mirror_with_its_audit_and_the_newest_revisio
 }
 
 TEST_CASE("a_new_leader_records_its_source_when_it_changed_since_its_last_revision", "[server][mirror]") {
-  FailingStore store;
-  StoreHealth health;
-  FakeMirror mirror;
-  mirror.objects[1] = Mirrored(1, "queues: old cm", kConfigMap.author, kConfigMap.kind);
-  mirror.objects[2] = Mirrored(2, "queues: admin", "alice");
-  ConfigHistory history(&store, &health);
-  history.SetMirror(&mirror);
+  Replica replica;
+  replica.MirrorTwo("queues: old cm");
+  auto& [store, health, mirror, history] = replica;
   absl::StatusOr<Revision> in_force = history.TakeOver(kConfigMap, 5000);  // the ConfigMap now says "queues: cm"
   REQUIRE(in_force.ok());
   CHECK(in_force->revision() == 3);
@@ -163,11 +166,8 @@ TEST_CASE("a_new_leader_records_its_source_when_it_changed_since_its_last_revisi
 }
 
 TEST_CASE("an_empty_mirror_gets_the_first_revision_or_the_local_active_one", "[server][mirror]") {
-  FailingStore store;
-  StoreHealth health;
-  FakeMirror mirror;
-  ConfigHistory history(&store, &health);
-  history.SetMirror(&mirror);
+  Replica replica;
+  auto& [store, health, mirror, history] = replica;
   SECTION("nothing anywhere: the source's document is revision 1") {
     absl::StatusOr<Revision> in_force = history.TakeOver(kConfigMap, 5000);
     REQUIRE(in_force.ok());
