@@ -29,6 +29,10 @@ inline constexpr std::string_view kGang = "drover.io/gang";                 // g
 inline constexpr std::string_view kGangMinMembers = "drover.io/gang-min-members";
 inline constexpr std::string_view kApplication = "drover.io/application";  // groups pods of one application
 inline constexpr std::string_view kGpuDevices = "drover.io/gpu-devices";    // written at bind: "0,1"
+// Written by the admission webhook only ("user:NAME" or "group:NAME"): the pod's
+// creator holds a submit grant (queues/README.md, submit.users/groups) for the
+// queue it names; the validating webhook refuses a pod whose creator does not.
+inline constexpr std::string_view kSubmitGrant = "drover.io/submit-grant";
 }  // namespace annotations
 
 // A small sorted string map for labels, annotations and nodeSelector.
@@ -114,6 +118,9 @@ struct PodIntent {
   std::string gpu_type;     // drover.io/gpu-type: a type or class ("A100", "a10+"); "" = any type
   std::string gang;         // drover.io/gang: gang name in the namespace; "" = not in a gang
   int gang_min_members = 1; // drover.io/gang-min-members: members needed to start (a gang's)
+  // drover.io/submit-grant, split: kind "user" or "group" and the name; "" = none.
+  std::string submit_grant_kind;
+  std::string submit_grant_name;
   // Set by DecodePod: the GPU shape could not be read (drover.io/gpu-fraction, a
   // partial nvidia.com/gpu); the pod holds ceil(nvidia.com/gpu) whole devices meanwhile.
   std::string shape_error;
