@@ -108,7 +108,15 @@ TEST_CASE("the_scheduler_honours_a_creators_grant_the_webhook_vouched_for", "[qu
   absl::StatusOr<QueueConfig> cfg = ParseQueueConfig(kAcl, "q.yaml");
   REQUIRE(cfg.ok());
   QueueTree t(*cfg);
-  Pod p = PodIn("stranger", "root.research.llm");
+  // As the decoder reads a pod: the queue and the grant from annotations.
+  auto annotated = [](const std::string& ns, const std::string& queue) {
+    Pod p = PodIn(ns, "");
+    p.annotations.Set(std::string(annotations::kQueue), queue);
+    DecodePodIntent(&p);
+    return p;
+  };
+  Pod p = annotated("stranger", "root.research.llm");
+  REQUIRE(p.intent.queue == "root.research.llm");
   REQUIRE_FALSE(Refusal(t, p).empty());
   // drover.io/submit-grant as the mutating webhook writes it (decoded by core's DecodePodIntent).
   p.annotations.Set(std::string(annotations::kSubmitGrant), "user:alice");
@@ -125,7 +133,7 @@ TEST_CASE("the_scheduler_honours_a_creators_grant_the_webhook_vouched_for", "[qu
   INFO(why);
   CHECK(why.find("namespace \"stranger\" and drover.io/submit-grant \"user:bob\" may not submit") != std::string::npos);
   // Users and groups of a queue elsewhere grant nothing here.
-  Pod other = PodIn("stranger", "root.locked");
+  Pod other = annotated("stranger", "root.locked");
   other.annotations.Set(std::string(annotations::kSubmitGrant), "user:alice");
   DecodePodIntent(&other);
   CHECK_FALSE(Refusal(t, other).empty());
