@@ -151,7 +151,7 @@ class AdminServer::Service final : public pb::Admin::Service {
     auto it = md.find("authorization");
     std::optional<std::string_view> value;
     if (it != md.end()) value = std::string_view(it->second.data(), it->second.size());
-    return AuthenticateBearer(value, options_->tokens.get(), options_->anonymous_read);
+    return AuthenticateBearer(value, options_->authn.get(), options_->anonymous_read);
   }
 
   // An authenticated read's answer: `answer` (computed before the check, which

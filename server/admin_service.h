@@ -20,7 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "queues/config.h"
-#include "server/admin_auth.h"
+#include "server/admin_authn.h"
 #include "server/admin_backend.h"
 
 namespace grpc {
@@ -32,7 +32,7 @@ namespace drover {
 struct AdminOptions {
   std::string host = "0.0.0.0";
   int port = 10252;  // 0 = any free port
-  std::shared_ptr<const TokenFile> tokens;  // null: nobody authenticates
+  std::shared_ptr<Authenticator> authn;  // null: nobody authenticates
   bool anonymous_read = false;  // callers without a token may read
 };
 
