@@ -144,9 +144,13 @@ class AdminServer::Service final : public pb::Admin::Service {
   }
 
  private:
-  // The caller, from "authorization: Bearer TOKEN". Unauthenticated without a
-  // token (or with one no one holds).
+  // The caller: a verified client certificate's CN and O, else "authorization:
+  // Bearer TOKEN". Unauthenticated without either (or with a token no one holds).
   absl::StatusOr<Principal> Authenticate(grpc::ServerContext* ctx) const {
+    // A verified client certificate first (as kube-apiserver's x509 authenticator), then the bearer token.
+    if (!options_->tls.client_ca.empty()) {
+      if (std::optional<Principal> p = PrincipalFromPeer(*ctx->auth_context())) return *p;
+    }
     const auto& md = ctx->client_metadata();
     auto it = md.find("authorization");
     std::optional<std::string_view> value;
@@ -239,10 +243,12 @@ AdminServer::~AdminServer() { Stop(); }
 absl::StatusOr<int> AdminServer::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = AdminServerCredentials(options_.tls);
+  if (!creds.ok()) return creds.status();
   grpc::ServerBuilder builder;
   int port = 0;
   const std::string address = StrCat(options_.host, ":", options_.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, *creds, &port);
   builder.RegisterService(service_.get());
   // Room for a whole document (queues/config.h's limit) and the request around it,
   // so an oversized document is refused by our check, naming the field.

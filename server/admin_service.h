@@ -22,6 +22,7 @@
 #include "queues/config.h"
 #include "server/admin_authn.h"
 #include "server/admin_backend.h"
+#include "server/admin_tls.h"
 
 namespace grpc {
 class Server;
@@ -34,6 +35,7 @@ struct AdminOptions {
   int port = 10252;  // 0 = any free port
   std::shared_ptr<Authenticator> authn;  // null: nobody authenticates
   bool anonymous_read = false;  // callers without a token may read
+  AdminTlsFiles tls;            // TLS, and client certificates (admin_tls.h); empty: plaintext
 };
 
 class AdminServer {

@@ -9,7 +9,8 @@
 //   droverctl validate -f queues.yaml              (offline: no server needed)
 //
 // Server and credentials: --server HOST:PORT (env DROVER_SERVER, default
-// localhost:10252), --token TOKEN or --token-file FILE (env DROVER_TOKEN).
+// localhost:10252), --token TOKEN or --token-file FILE (env DROVER_TOKEN); over
+// TLS with --cacert, and a client certificate with --cert/--key.
 // Exit codes: 0 ok, 1 error, 2 bad usage, 3 conflict (the document changed
 // since it was read), 4 not authenticated or not permitted.
 #include <grpcpp/grpcpp.h>
@@ -29,6 +30,7 @@
 #include "drover/admin/v1/admin.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "queues/config.h"
+#include "server/droverctl_creds.h"
 #include "yaml-cpp/yaml.h"
 
 namespace {
@@ -42,6 +44,7 @@ struct Globals {
   std::string server;
   std::string token;
   std::string token_file;
+  drover::ClientTlsFiles tls;
   std::string output = "table";  // table, wide, json, yaml
 };
 
@@ -96,7 +99,9 @@ class Client {
     server_ = server;
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(static_cast<int>(drover::kMaxDocumentBytes) + (1 << 20));
-    stub_ = pb::Admin::NewStub(grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds = drover::ClientCredentials(g_.tls);
+    if (!creds.ok()) return creds.status();
+    stub_ = pb::Admin::NewStub(grpc::CreateCustomChannel(server, *creds, args));
     return absl::OkStatus();
   }
 
@@ -540,6 +545,9 @@ int main(int argc, char** argv) {
   app.add_option("--server", g.server, "droverd's admin API, HOST:PORT (env DROVER_SERVER; default localhost:10252)");
   app.add_option("--token", g.token, "bearer token (env DROVER_TOKEN)");
   app.add_option("--token-file", g.token_file, "file whose first line is the bearer token");
+  app.add_option("--cacert", g.tls.cacert, "talk TLS, verifying droverd's certificate with this CA bundle (PEM)");
+  app.add_option("--cert", g.tls.cert, "client certificate (PEM) for droverd's --admin-client-ca: CN is the user, O the groups");
+  app.add_option("--key", g.tls.key, "private key of --cert (PEM)");
   app.add_option("-o,--output", g.output, "table, wide, json or yaml")
       ->check(CLI::IsMember({"table", "wide", "json", "yaml"}));
 

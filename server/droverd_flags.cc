@@ -138,6 +138,11 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
   app->add_option("--admin-tokens", p.admin_tokens_path,
                   "bearer tokens of the admin API, one 'token,user,group1|group2' per line; who may write is "
                   "declared in the quota document's admins sections (queues/README.md)");
+  app->add_option("--admin-tls-cert", p.admin_tls.cert, "serve the admin API over TLS with this certificate (PEM)");
+  app->add_option("--admin-tls-key", p.admin_tls.key, "private key of --admin-tls-cert (PEM)");
+  app->add_option("--admin-client-ca", p.admin_tls.client_ca,
+                  "CA bundle (PEM) for admin API client certificates: a verified certificate's CN is the user and "
+                  "each O a group (as Kubernetes); callers without one still use a bearer token");
   app->add_flag("--admin-anonymous-read", p.admin_anonymous_read,
                 "let callers without a token read (list, get, explain); writes always need a token");
   app->add_option("--state-dir", f->state_dir,

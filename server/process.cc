@@ -65,9 +65,11 @@ absl::StatusOr<std::unique_ptr<AdminServer>> Process::StartAdmin() {
   o.port = options_.admin_port;
   o.anonymous_read = options_.admin_anonymous_read;
   o.authn = admin_authn_;
+  o.tls = options_.admin_tls;
   auto server = std::make_unique<AdminServer>(this, o);
   ASSIGN_OR_RETURN(int port, server->Start());
-  spdlog::info("admin API: gRPC drover.admin.v1 (with grpc.health.v1 and reflection) on port {}; {}{}", port,
+  spdlog::info("admin API: gRPC drover.admin.v1 (with grpc.health.v1 and reflection){} on port {}; {}{}",
+               o.tls.cert.empty() ? "" : o.tls.client_ca.empty() ? " over TLS" : " over TLS with client certificates", port,
                o.authn ? o.authn->Describe(options_.admin_tokens_path)
                        : std::string("no --admin-tokens: no one can authenticate"),
                o.anonymous_read ? "; anonymous reads allowed" : "");

@@ -74,6 +74,7 @@ struct ProcessOptions {
   int admin_port = -1;
   std::string admin_tokens_path;  // --admin-tokens: token,user,group1|group2 lines
   bool admin_anonymous_read = false;
+  AdminTlsFiles admin_tls;  // --admin-tls-cert/-key, --admin-client-ca
   // Cluster mode: tokens not in --admin-tokens are reviewed by Kubernetes TokenReview
   // (server/admin_authn.h), answers cached for admin_token_review_ttl.
   bool admin_token_review = true;
