@@ -22,6 +22,7 @@
 #include "queues/config.h"
 #include "server/admin_authn.h"
 #include "server/admin_backend.h"
+#include "server/admin_rate.h"
 #include "server/admin_tls.h"
 
 namespace grpc {
@@ -36,6 +37,7 @@ struct AdminOptions {
   std::shared_ptr<Authenticator> authn;  // null: nobody authenticates
   bool anonymous_read = false;  // callers without a token may read
   AdminTlsFiles tls;            // TLS, and client certificates (admin_tls.h); empty: plaintext
+  RateLimitOptions rate;        // per principal (admin_rate.h)
 };
 
 class AdminServer {

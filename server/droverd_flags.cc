@@ -143,6 +143,13 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
   app->add_option("--admin-client-ca", p.admin_tls.client_ca,
                   "CA bundle (PEM) for admin API client certificates: a verified certificate's CN is the user and "
                   "each O a group (as Kubernetes); callers without one still use a bearer token");
+  app->add_option("--admin-rate-limit", p.admin_rate.qps,
+                  "admin API calls per second per principal, on average (0 = no limit); over it: RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app->add_option("--admin-rate-burst", p.admin_rate.burst, "admin API calls a principal may make at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   app->add_flag("--admin-anonymous-read", p.admin_anonymous_read,
                 "let callers without a token read (list, get, explain); writes always need a token");
   app->add_option("--state-dir", f->state_dir,

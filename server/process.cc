@@ -66,6 +66,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> Process::StartAdmin() {
   o.anonymous_read = options_.admin_anonymous_read;
   o.authn = admin_authn_;
   o.tls = options_.admin_tls;
+  o.rate = options_.admin_rate;
   auto server = std::make_unique<AdminServer>(this, o);
   ASSIGN_OR_RETURN(int port, server->Start());
   spdlog::info("admin API: gRPC drover.admin.v1 (with grpc.health.v1 and reflection){} on port {}; {}{}",

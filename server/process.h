@@ -75,6 +75,7 @@ struct ProcessOptions {
   std::string admin_tokens_path;  // --admin-tokens: token,user,group1|group2 lines
   bool admin_anonymous_read = false;
   AdminTlsFiles admin_tls;  // --admin-tls-cert/-key, --admin-client-ca
+  RateLimitOptions admin_rate;  // --admin-rate-limit, --admin-rate-burst (per principal)
   // Cluster mode: tokens not in --admin-tokens are reviewed by Kubernetes TokenReview
   // (server/admin_authn.h), answers cached for admin_token_review_ttl.
   bool admin_token_review = true;
