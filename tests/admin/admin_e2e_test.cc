@@ -241,6 +241,22 @@ TEST_CASE("admin_api_authenticates_and_authorizes_by_the_documents_admins", "[ad
   pb::ListAuditResponse audit;
   REQUIRE(d.stub().ListAudit(As("viewer-t").get(), ar, &audit).ok());
   CHECK(audit.records_size() == 5);  // 3 denied, 2 applied (the dry run is not a write)
+  // A time window: newest first, so the first record is the latest.
+  const int64_t latest = audit.records(0).unix_ms(), earliest = audit.records(4).unix_ms();
+  ar.set_since_unix_ms(latest);
+  REQUIRE(d.stub().ListAudit(As("viewer-t").get(), ar, &audit).ok());
+  REQUIRE(audit.records_size() >= 1);
+  for (const auto& r : audit.records()) CHECK(r.unix_ms() >= latest);
+  ar.set_since_unix_ms(0);
+  ar.set_until_unix_ms(earliest);
+  REQUIRE(d.stub().ListAudit(As("viewer-t").get(), ar, &audit).ok());
+  CHECK(audit.records_size() == 0);
+  ar.set_since_unix_ms(earliest);
+  ar.set_until_unix_ms(earliest);
+  grpc::Status window = d.stub().ListAudit(As("viewer-t").get(), ar, &audit);
+  CHECK(window.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(window.error_message().find("until_unix_ms") != std::string::npos);
+  ar = pb::ListAuditRequest();
   ar.set_actor("bob");
   REQUIRE(d.stub().ListAudit(As("viewer-t").get(), ar, &audit).ok());
   CHECK(audit.records_size() == 1);
@@ -331,6 +347,35 @@ TEST_CASE("droverctl_verbs_against_a_served_droverd", "[admin][e2e][droverctl]")
   CHECK(Droverctl(d, "--token viewer-t top gpus --nodes", &out) == 0);
   CHECK(out.find("a-1") != std::string::npos);
   CHECK(Droverctl(d, "get", &out) == 2);
+  CHECK(Droverctl(d, "--token viewer-t audit --since 1h --until 2030-01-01T00:00:00Z", &out) == 0);
+  CHECK(out.find("config.apply") != std::string::npos);  // the start's revision 1
+  CHECK(Droverctl(d, "--token viewer-t audit --since 2030-01-01T00:00:00Z", &out) == 0);
+  CHECK(out.find("config.apply") == std::string::npos);
+  CHECK(Droverctl(d, "--token viewer-t audit --since yesterday", &out) == 2);
+  CHECK(out.find("--since \"yesterday\"") != std::string::npos);
+  // A client config file: its token is used; --server (a flag) wins over its server.
+  const std::string config = WriteTemp("server: 127.0.0.1:1\ntoken: viewer-t\n");
+  CHECK(Droverctl(d, "--config " + config + " get queues", &out) == 0);
+  CHECK(out.find("root.research") != std::string::npos);
+  CHECK(Droverctl(d, "--config " + config + " --token nobody get queues", &out) == 4);  // the flag's token wins
+  const std::string typo = WriteTemp("server: x\ntokn: viewer-t\n");
+  CHECK(Droverctl(d, "--config " + typo + " get queues", &out) == 2);
+  CHECK(out.find(typo + ":2: unknown key \"tokn\"") != std::string::npos);
+  CHECK(Droverctl(d, "--config /nonexistent.yaml get queues", &out) == 2);
+  std::remove(config.c_str());
+  std::remove(typo.c_str());
+  // The completion script, generated from the command tree, completes verbs and their flags in bash.
+  REQUIRE(Droverctl(d, "completion bash", &out) == 0);
+  const std::string script = WriteTemp(out);
+  const std::string probe = WriteTemp(StrCat("source ", script, "\n",
+                                             "COMP_WORDS=(droverctl --server h:1 get p); COMP_CWORD=4; _droverctl; echo \"${COMPREPLY[*]}\"\n",
+                                             "COMP_WORDS=(droverctl audit --s); COMP_CWORD=2; _droverctl; echo \"${COMPREPLY[*]}\"\n"));
+  const std::string probe_out = WriteTemp("");
+  REQUIRE(std::system(StrCat("bash ", probe, " >", probe_out, " 2>&1").c_str()) == 0);
+  std::ifstream pf(probe_out);
+  const std::string completed((std::istreambuf_iterator<char>(pf)), std::istreambuf_iterator<char>());
+  CHECK(completed == "pending\n--since --server\n");
+  for (const std::string& f : {script, probe, probe_out}) std::remove(f.c_str());
 
   const std::string doc = WriteTemp(Replace(kQueues, "A100: 8}}\n    - name: safety", "A100: 16}}\n    - name: safety"));
   const std::string safety = WriteTemp(Replace(kQueues, "name: safety\n      max: {gpu: {A100: 8}}", "name: safety\n      max: {gpu: {A100: 16}}"));
