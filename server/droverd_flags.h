@@ -28,6 +28,7 @@ struct DroverdFlags {
   std::string until;
   std::string config_poll = "5s";
   std::string usage_interval = "60s";
+  std::string token_review_ttl = "10s";
   std::string state_dir = "(default)";  // "(default)": the simulator's build/state, a cluster's none
   std::vector<std::string> config_at;  // "DURATION=PATH"
   std::string webhook_service = "drover-system/drover-webhook";

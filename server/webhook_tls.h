@@ -31,6 +31,13 @@ struct TlsPair {
 // minus an hour (clock skew) for `days`. Error: OpenSSL failed (message says where).
 absl::StatusOr<TlsPair> MakeServingPair(const std::vector<std::string>& dns_names, absl::Time now, int days);
 
+// A new P-256 CA (CN "drover-client-ca") and a client certificate signed by it
+// (extended key usage clientAuth) with subject CN `cn` and one O per `orgs`, as
+// Kubernetes reads a user and groups from a client certificate (the admin API's
+// mutual TLS, tests). Error: OpenSSL failed.
+absl::StatusOr<TlsPair> MakeClientPair(const std::string& cn, const std::vector<std::string>& orgs, absl::Time now,
+                                       int days);
+
 // When the pair's certificate expires; error if `cert_pem` is not a certificate.
 absl::StatusOr<absl::Time> CertificateExpiry(const std::string& cert_pem);
 

@@ -98,13 +98,21 @@ std::optional<int> DroverdProcess::Wait(absl::Duration timeout) {
 
 bool DroverdProcess::Running() { return pid_ > 0 && !Wait(absl::ZeroDuration()).has_value(); }
 
-int DroverdProcess::HealthPort() const {
-  static const std::regex re("/readyz on port ([0-9]+)");
-  const std::string log = Log();
+namespace {
+
+// The first number matched by `pattern`'s group in `log`; 0 when none.
+int PortFromLog(const std::string& log, const char* pattern) {
+  const std::regex re(pattern);
   std::smatch m;
   if (!std::regex_search(log, m, re)) return 0;
   return std::atoi(m[1].str().c_str());
 }
+
+}  // namespace
+
+int DroverdProcess::HealthPort() const { return PortFromLog(Log(), "/readyz on port ([0-9]+)"); }
+
+int DroverdProcess::AdminPort() const { return PortFromLog(Log(), "admin API: .* on port ([0-9]+)"); }
 
 // --- configuration ------------------------------------------------------------
 
