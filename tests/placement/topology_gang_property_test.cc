@@ -17,16 +17,6 @@ using namespace drover::testing;
 
 namespace {
 
-constexpr const char* kRacks = R"(
-topology:
-  levels:
-    - {name: zone, node_label: topology.kubernetes.io/zone}
-    - {name: rack, node_label: example.com/rack}
-queues:
-  children:
-    - name: team
-)";
-
 // The node's domain at `level` as the document defines it: the labels of the level
 // and every wider one, or "" when one is missing.
 std::string DomainAt(const Node& n, const std::string& level) {
@@ -72,7 +62,7 @@ std::vector<std::string> Violations(const Snapshot& snap) {
 }  // namespace
 
 TEST_CASE("the_gang_checker_sees_a_gang_split_across_racks", "[placement][topology_gang][property]") {
-  Harness h(kRacks);
+  Harness h(kZonesAndRacks);
   h.AddNode(ZoneNode("n1", "z0", 8, "r0"));
   h.AddNode(ZoneNode("n2", "z0", 8, "r1"));
   for (int i = 0; i < 2; ++i) {
@@ -88,7 +78,7 @@ TEST_CASE("no_required_gang_member_is_bound_outside_one_domain", "[placement][to
   int placed_required = 0, waiting_required = 0, placed_preferred = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     Rng rng(seed);
-    Harness h(kRacks, PreemptAtOnce());
+    Harness h(kZonesAndRacks, PreemptAtOnce());
     const int nodes = static_cast<int>(rng.Range(6, 14));
     for (int n = 0; n < nodes; ++n) {
       const std::string zone = rng.Below(8) == 0 ? "" : StrCat("z", rng.Below(2));

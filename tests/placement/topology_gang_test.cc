@@ -14,16 +14,6 @@ using namespace drover::testing;
 
 namespace {
 
-constexpr const char* kRacks = R"(
-topology:
-  levels:
-    - {name: zone, node_label: topology.kubernetes.io/zone}
-    - {name: rack, node_label: example.com/rack}
-queues:
-  children:
-    - name: team
-)";
-
 // Member i of gang `gang` (`n` members of `gpus` GPUs each) asking for `level`.
 Pod TopoMember(const std::string& gang, int i, int n, int gpus, const std::string& required,
                const std::string& preferred = "") {
@@ -60,7 +50,7 @@ void Occupy(Harness& h, const std::string& node, int gpus) {
 }  // namespace
 
 TEST_CASE("required_gang_lands_in_the_smallest_rack_that_fits", "[placement][topology_gang]") {
-  Harness h(kRacks);
+  Harness h(kZonesAndRacks);
   h.AddNode(ZoneNode("r1-a", "a", 8, "r1"));  // r1: 4 + 8 = 12 free
   h.AddNode(ZoneNode("r1-b", "a", 8, "r1"));
   Occupy(h, "r1-a", 4);
@@ -82,7 +72,7 @@ TEST_CASE("required_gang_lands_in_the_smallest_rack_that_fits", "[placement][top
 }
 
 TEST_CASE("required_gang_is_all_or_nothing_and_says_which_domain_is_largest", "[placement][topology_gang]") {
-  Harness h(kRacks);
+  Harness h(kZonesAndRacks);
   h.AddNode(ZoneNode("r1-a", "a", 8, "r1"));
   h.AddNode(ZoneNode("r2-a", "a", 8, "r2"));
   h.AddNode(ZoneNode("r3-a", "a", 8, "r3"));
@@ -92,7 +82,7 @@ TEST_CASE("required_gang_is_all_or_nothing_and_says_which_domain_is_largest", "[
   CHECK(d.binds.empty());
   CHECK(h.engine->WhyPending("ns/g-0") == "gang ns/g (3 pods, 12 GPUs) fits in no single rack: largest free rack has 8 GPUs");
   SECTION("the same gang without the annotation spreads over racks") {
-    Harness plain(kRacks);
+    Harness plain(kZonesAndRacks);
     for (const char* r : {"r1", "r2", "r3"}) plain.AddNode(ZoneNode(StrCat(r, "-a"), "a", 8, r));
     for (int i = 0; i < 3; ++i) plain.AddPod(GangMember("g", i, 3, "team", 4));
     plain.Cycle();
@@ -112,7 +102,7 @@ TEST_CASE("required_gang_is_all_or_nothing_and_says_which_domain_is_largest", "[
 }
 
 TEST_CASE("required_gang_explains_a_rack_with_room_in_sum_but_not_in_shape", "[placement][topology_gang]") {
-  Harness h(kRacks);
+  Harness h(kZonesAndRacks);
   h.AddNode(ZoneNode("r1-a", "a", 8, "r1"));
   h.AddNode(ZoneNode("r1-b", "a", 8, "r1"));
   Occupy(h, "r1-a", 2);
@@ -128,7 +118,7 @@ TEST_CASE("required_gang_explains_a_rack_with_room_in_sum_but_not_in_shape", "[p
 }
 
 TEST_CASE("nodes_without_the_level_label_cannot_host_a_required_gang", "[placement][topology_gang]") {
-  Harness h(kRacks);
+  Harness h(kZonesAndRacks);
   h.AddNode(ZoneNode("bare", "a", 8));  // a zone, no rack
   AddGang(h, "g", 2, 2, "rack");
   h.Cycle();
@@ -147,7 +137,7 @@ TEST_CASE("nodes_without_the_level_label_cannot_host_a_required_gang", "[placeme
 }
 
 TEST_CASE("preferred_level_tries_narrowest_first_then_wider_then_anywhere", "[placement][topology_gang]") {
-  Harness h(kRacks);
+  Harness h(kZonesAndRacks);
   h.AddNode(ZoneNode("r1-a", "a", 8, "r1"));
   Occupy(h, "r1-a", 4);                       // r1: 4 free
   h.AddNode(ZoneNode("r2-a", "a", 8, "r2"));  // r2: 4 + 8 free
@@ -187,7 +177,7 @@ TEST_CASE("preferred_level_tries_narrowest_first_then_wider_then_anywhere", "[pl
 }
 
 TEST_CASE("bad_topology_annotations_reject_the_gang_naming_the_level", "[placement][topology_gang]") {
-  Harness h(kRacks);
+  Harness h(kZonesAndRacks);
   h.AddNode(ZoneNode("r1-a", "a", 8, "r1"));
   SECTION("an unknown level") {
     AddGang(h, "g", 2, 1, "row");
@@ -219,14 +209,14 @@ queues:
     AddGang(bare, "g", 2, 1, "rack");
     bare.Cycle();
     CHECK(bare.engine->WhyPending("ns/g-0").find("(it declares none: see topology.levels)") != std::string::npos);
-    bare.engine->ApplyConfig(ParseOrDie(kRacks));
+    bare.engine->ApplyConfig(ParseOrDie(kZonesAndRacks));
     bare.Cycle();
     CHECK(RacksOf(bare, "g", 2) == std::set<std::string>{"r1"});
   }
 }
 
 TEST_CASE("gang_members_must_ask_for_the_same_topology", "[placement][topology_gang]") {
-  Harness h(kRacks);
+  Harness h(kZonesAndRacks);
   h.AddNode(ZoneNode("r1-a", "a", 8, "r1"));
   h.AddPod(TopoMember("g", 0, 2, 1, "rack"));
   h.AddPod(TopoMember("g", 1, 2, 1, "zone"));
@@ -236,7 +226,7 @@ TEST_CASE("gang_members_must_ask_for_the_same_topology", "[placement][topology_g
         "gang ns/g: members name different topology levels (ns/g-0 has drover.io/topology-required \"rack\", ns/g-1 "
         "\"zone\"); all members of a gang must ask for the same topology");
   SECTION("one member without the annotation") {
-    Harness g(kRacks);
+    Harness g(kZonesAndRacks);
     g.AddNode(ZoneNode("r1-a", "a", 8, "r1"));
     g.AddPod(TopoMember("g", 0, 2, 1, "", "rack"));
     g.AddPod(GangMember("g", 1, 2, "team", 1));
@@ -248,7 +238,7 @@ TEST_CASE("gang_members_must_ask_for_the_same_topology", "[placement][topology_g
 }
 
 TEST_CASE("preemption_for_a_required_gang_takes_victims_inside_one_rack", "[placement][topology_gang][preemption]") {
-  Harness h(kRacks, PreemptAtOnce());
+  Harness h(kZonesAndRacks, PreemptAtOnce());
   h.AddNode(ZoneNode("r1-a", "a", 4, "r1"));
   h.AddNode(ZoneNode("r1-b", "a", 4, "r1"));
   h.AddNode(ZoneNode("r2-a", "a", 4, "r2"));
