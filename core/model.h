@@ -33,6 +33,10 @@ inline constexpr std::string_view kGpuDevices = "drover.io/gpu-devices";    // w
 // one domain of it (required), or tries to (preferred, narrowest level first).
 inline constexpr std::string_view kTopologyRequired = "drover.io/topology-required";
 inline constexpr std::string_view kTopologyPreferred = "drover.io/topology-preferred";
+// Written by the admission webhook only ("user:NAME" or "group:NAME"): the pod's
+// creator holds a submit grant (queues/README.md, submit.users/groups) for the
+// queue it names; the validating webhook refuses a pod whose creator does not.
+inline constexpr std::string_view kSubmitGrant = "drover.io/submit-grant";
 }  // namespace annotations
 
 // A small sorted string map for labels, annotations and nodeSelector.
@@ -123,6 +127,9 @@ struct PodIntent {
   // itself by whoever holds the document (the engine, the webhook).
   std::string topology_required;
   std::string topology_preferred;
+  // drover.io/submit-grant, split: kind "user" or "group" and the name; "" = none.
+  std::string submit_grant_kind;
+  std::string submit_grant_name;
   // Set by DecodePod: the GPU shape could not be read (drover.io/gpu-fraction, a
   // partial nvidia.com/gpu); the pod holds ceil(nvidia.com/gpu) whole devices meanwhile.
   std::string shape_error;

@@ -73,6 +73,16 @@ void DecodePodIntent(Pod* pod) {
   }
   ReadLevel(pod, annotations::kTopologyRequired, &in.topology_required);
   ReadLevel(pod, annotations::kTopologyPreferred, &in.topology_preferred);
+  if (const std::string* g = a.Get(annotations::kSubmitGrant)) {
+    const size_t colon = g->find(':');
+    const std::string kind = colon == std::string::npos ? "" : g->substr(0, colon);
+    if ((kind == "user" || kind == "group") && colon + 1 < g->size() && g->size() <= 300) {
+      in.submit_grant_kind = kind;
+      in.submit_grant_name = g->substr(colon + 1);
+    } else {
+      Invalid(pod, annotations::kSubmitGrant, CutForMessage(*g), "is not user:NAME or group:NAME");
+    }
+  }
   FinishPodConstraints(pod);
   if (in.invalid.empty() && !pod->constraints.error.empty()) {
     in.invalid = StrCat("pod ", pod->Key(), ": ", pod->constraints.error);

@@ -151,6 +151,11 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
                   "NAMESPACE/NAME of the webhook's Service: the names on droverd's own certificate and where its "
                   "Secret (drover-webhook-tls) is kept")
       ->capture_default_str();
+  app->add_option("--webhook-cert-check", f->webhook_cert_check,
+                  "without --webhook-cert: how often droverd renews or adopts the Secret's certificate and sets the "
+                  "webhook configurations' caBundle again where it differs (e.g. after kubectl apply -f deploy/); "
+                  "0 = at start only")
+      ->capture_default_str();
   app->add_flag("--version", f->version, "print the version and exit");
   AddSimulatorFlags(app, f);
   AddClusterFlags(app, f);
@@ -175,6 +180,12 @@ absl::Status FinishWebhookFlags(DroverdFlags* f) {
   }
   k.webhook_certs.service_namespace = f->webhook_service.substr(0, slash);
   k.webhook_certs.service_name = f->webhook_service.substr(slash + 1);
+  ASSIGN_OR_RETURN(int64_t check_ms, DurationFlag("--webhook-cert-check", f->webhook_cert_check, 0));
+  if (check_ms > 0 && check_ms < 1000) {
+    return absl::InvalidArgumentError(
+        StrCat("--webhook-cert-check: ", Quoted(f->webhook_cert_check), " is under 1s (0 turns it off)"));
+  }
+  k.webhook_cert_check = absl::Milliseconds(check_ms);
   RETURN_IF_ERROR(CheckDnsSubdomain("--webhook-service namespace", k.webhook_certs.service_namespace));
   return CheckDnsSubdomain("--webhook-service name", k.webhook_certs.service_name);
 }

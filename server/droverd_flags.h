@@ -31,6 +31,7 @@ struct DroverdFlags {
   std::string state_dir = "(default)";  // "(default)": the simulator's build/state, a cluster's none
   std::vector<std::string> config_at;  // "DURATION=PATH"
   std::string webhook_service = "drover-system/drover-webhook";
+  std::string webhook_cert_check = "1m";
   std::vector<std::string> simulator_flags_given;
 };
 

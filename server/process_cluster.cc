@@ -170,7 +170,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   absl::StatusOr<std::unique_ptr<AdminServer>> admin = StartAdmin();
   if (!admin.ok()) return admin.status();
   WebhookPolicy webhook_policy;  // before the server, which reads it: destroyed after it
-  absl::StatusOr<std::unique_ptr<WebhookServer>> webhook = StartWebhook(o, http->get(), &webhook_policy);
+  absl::StatusOr<WebhookRuntime> webhook = StartWebhook(o, http->get(), &webhook_policy);
   if (!webhook.ok()) return webhook.status();
   absl::Time webhook_refreshed = absl::InfinitePast();
 
@@ -204,7 +204,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
                    engine_->snapshot().live_pods());
     }
     // The webhook judges by the document in force and the nodes' shapes, once synced.
-    if (*webhook && synced && absl::Now() - webhook_refreshed > absl::Seconds(1)) {
+    if (webhook->server && synced && absl::Now() - webhook_refreshed > absl::Seconds(1)) {
       webhook_refreshed = absl::Now();
       if (webhook_policy.Refresh(*engine_, board_.Get()->config.revision)) {
         spdlog::info("webhook: policy of configuration revision {}", board_.Get()->config.revision);
@@ -221,7 +221,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   source.Stop();
   if (live_) live_->Stop();
   mailbox_.Close();
-  if (*webhook) (*webhook)->Stop();
+  webhook->Stop();
   if (*admin) (*admin)->Stop();  // after the mailbox: admin writes still waiting are told first
   if (*elector) (*elector)->Stop();
   if (server) server->Stop();

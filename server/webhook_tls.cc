@@ -213,6 +213,8 @@ int ServingCert::SelectCallback(SSL* ssl, void* arg) {
   return 1;
 }
 
+absl::Status ServingCert::Replace(const TlsPair& pair) { return Install(pair.cert_pem, pair.key_pem); }
+
 int ServingCert::loads() const {
   MutexLock l(&mu_);
   return loads_;

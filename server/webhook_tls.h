@@ -45,7 +45,10 @@ class ServingCert {
 
   // For SSL_CTX_set_cert_cb: sets the current certificate and key on `ssl`; `arg` is a ServingCert*.
   static int SelectCallback(SSL* ssl, void* arg);
-  // How many times the files were loaded (1 after FromFiles).
+  // Serves `pair` from the next handshake on (the Secret mode's renewal; the
+  // files mode reloads by itself). Error: the pair does not load; the old one stays.
+  absl::Status Replace(const TlsPair& pair);
+  // How many times a pair was installed (1 after FromFiles or FromPem).
   int loads() const;
 
  private:

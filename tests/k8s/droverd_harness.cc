@@ -419,6 +419,13 @@ int64_t PodWritesOf(const ServerStats& s, const std::string& identity) {
 
 namespace {
 
+// `key`'s string value; "" when `e` (an absent field, e.g. a pod without
+// annotations) or the key is missing.
+std::string Str(simdjson::simdjson_result<simdjson::dom::element> e, const char* key) {
+  std::string_view v;
+  if (e[key].get_string().get(v) != simdjson::SUCCESS) return "";
+  return std::string(v);
+}
 std::string Str(simdjson::dom::element e, const char* key) {
   std::string_view v;
   if (e[key].get_string().get(v) != simdjson::SUCCESS) return "";
@@ -439,7 +446,8 @@ absl::StatusOr<std::map<std::string, ServerPod>> ListServerPods(HttpClient* http
   std::map<std::string, ServerPod> out;
   for (simdjson::dom::element item : items) {
     ServerPod p;
-    simdjson::dom::element md = item["metadata"], spec = item["spec"], status = item["status"];
+    simdjson::simdjson_result<simdjson::dom::element> md = item["metadata"], spec = item["spec"],
+                                                      status = item["status"];
     p.key = StrCat(Str(md, "namespace"), "/", Str(md, "name"));
     p.uid = Str(md, "uid");
     p.resource_version = Str(md, "resourceVersion");
