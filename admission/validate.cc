@@ -147,6 +147,12 @@ std::vector<Finding> Validate(const AdmissionPolicy& policy, const Pod& pod, con
   const QueueId leaf = ResolveQueue(policy, pod, requester, &out);
   CheckSubmitGrant(policy, pod, requester, leaf, &out);
   if (!pod.intent.invalid.empty()) out.push_back({"intent", policy.Rules(leaf).intent, pod.intent.invalid});
+  int required = -1;
+  int preferred = -1;
+  if (std::string topology = ResolveTopologyIntent(policy.config().topology_levels, pod, &required, &preferred);
+      pod.intent.invalid.empty() && !topology.empty()) {
+    out.push_back({"intent", policy.Rules(leaf).intent, std::move(topology)});
+  }
   bool type_ok = true;
   if (!pod.intent.gpu_type.empty()) {
     if (absl::StatusOr<GpuTypeMask> m = policy.catalog().ResolveRequest(pod.intent.gpu_type); !m.ok()) {

@@ -98,6 +98,28 @@ TEST_CASE("validate_refuses_unknown_queues_and_gpu_types_and_malformed_intent", 
   CHECK(r.message.find("drover.io/gpu-fraction") != std::string::npos);
 }
 
+TEST_CASE("validate_refuses_topology_levels_the_document_does_not_declare", "[admission][topology_gang]") {
+  auto policy = MakePolicy();
+  PodSpec p = DroverPod();
+  p.annotations_json = R"({"drover.io/gang":"g","drover.io/topology-required":"rack"})";
+  CHECK(Validate(p, *policy).message ==
+        "pod team-a/train: annotation drover.io/topology-required: \"rack\" is not a topology level of the quota "
+        "document (it declares none: see topology.levels)");
+  p.annotations_json = R"({"drover.io/topology-preferred":"Rack 1"})";
+  CHECK(Validate(p, *policy).message ==
+        "pod team-a/train: annotation drover.io/topology-preferred: \"Rack 1\" is not a topology level name");
+  const std::string with_levels =
+      StrCat(kDocument, "topology: {levels: [{name: zone, node_label: topology.kubernetes.io/zone}, ",
+             "{name: rack, node_label: example.com/rack}]}\n");
+  auto next = MakePolicy(with_levels.c_str());
+  p.annotations_json = R"({"drover.io/gang":"g","drover.io/topology-required":"rack"})";
+  CHECK(Validate(p, *next).allowed);
+  p.annotations_json = R"({"drover.io/topology-required":"row"})";
+  CHECK(Validate(p, *next).message ==
+        "pod team-a/train: annotation drover.io/topology-required: \"row\" is not a topology level of the quota "
+        "document (levels: zone, rack)");
+}
+
 TEST_CASE("validate_enforces_submit_users_and_groups_from_the_requests_user_info", "[admission]") {
   auto policy = MakePolicy();
   PodSpec p = DroverPod();

@@ -898,7 +898,14 @@ class FakeApiServer:
             n = copy.deepcopy(node_tpl)
             n.update(apiVersion="v1", kind="Node")
             n["metadata"]["name"] = f"{gen.get('node_prefix', 'node-')}{i}"
-            n["metadata"].setdefault("labels", {})["kubernetes.io/hostname"] = n["metadata"]["name"]
+            labels = n["metadata"].setdefault("labels", {})
+            labels["kubernetes.io/hostname"] = n["metadata"]["name"]
+            topo = gen.get("topology")
+            if topo:  # zones of racks of nodes, in name order: node i in rack i // nodes_per_rack
+                rack = i // max(1, int(topo.get("nodes_per_rack", 4)))
+                zone = rack // max(1, int(topo.get("racks_per_zone", 2)))
+                labels[topo.get("zone_label", "topology.kubernetes.io/zone")] = f"zone-{zone}"
+                labels[topo.get("rack_label", "topology.example.com/rack")] = f"rack-{rack}"
             objs.append(n)
         for i in range(int(gen.get("pods", 0))):
             p = copy.deepcopy(pod_tpl)
