@@ -24,8 +24,8 @@ std::string JsonPatch::ToJson() const {
   if (ops_.empty()) return "";
   std::string out = "[";
   for (size_t i = 0; i < ops_.size(); ++i) {
-    StrAppend(&out, i ? "," : "", "{\"op\":\"", ops_[i].op, "\",\"path\":", k8s::JsonQuote(ops_[i].path),
-              ",\"value\":", ops_[i].value, "}");
+    StrAppend(&out, i ? "," : "", "{\"op\":\"", ops_[i].op, "\",\"path\":", k8s::JsonQuote(ops_[i].path));
+    StrAppend(&out, ops_[i].op == "remove" ? "" : StrCat(",\"value\":", ops_[i].value), "}");
   }
   return out + "]";
 }

@@ -21,6 +21,7 @@ class JsonPatch {
   void Replace(std::string path, std::string value_json) {
     ops_.push_back({"replace", std::move(path), std::move(value_json)});
   }
+  void Remove(std::string path) { ops_.push_back({"remove", std::move(path), ""}); }
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
   // The patch document; "" when there is no op.

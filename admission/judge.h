@@ -28,11 +28,17 @@ struct MutateResult {
 // CPU and memory requests per GPU. Only pods that go to Drover: GPU pods, pods of
 // opted-in namespaces, pods naming Drover. The API server defaults schedulerName
 // before mutating webhooks run, so "default-scheduler" counts as not set.
-MutateResult Mutate(const AdmissionPolicy& policy, const Pod& pod, const PodFacts& facts);
+// Also drover.io/submit-grant (core/model.h): set to the requester's principal when
+// the queue the pod names is granted to it but not to the pod's namespace, and
+// removed from a pod that carries one the requester does not hold.
+MutateResult Mutate(const AdmissionPolicy& policy, const Pod& pod, const PodFacts& facts, const Requester& requester);
+
+// The queue a drover.io/queue path names ("a.b" or "root.a.b"); kNoQueue if none.
+QueueId NamedQueue(const QueueTree& tree, const std::string& path);
 
 // One broken rule, with the mode of the pod's queue for that rule.
 struct Finding {
-  std::string rule;     // "proportional", "queue", "gpu_type", "tier0", "intent", "submit"
+  std::string rule;     // "proportional", "queue", "gpu_type", "tier0", "intent", "submit", "submit-grant"
   RuleMode mode = RuleMode::kEnforce;
   std::string message;  // names the pod, the field, the value and the limit
 };

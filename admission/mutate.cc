@@ -73,6 +73,26 @@ void FillRequests(const AdmissionPolicy& policy, const PodFacts& facts, GpuTypeM
   }
 }
 
+// drover.io/submit-grant, per judge.h's Mutate.
+void SetSubmitGrant(const AdmissionPolicy& policy, const Pod& pod, const Requester& requester,
+                    std::vector<std::pair<std::string, std::string>>* add, JsonPatch* patch) {
+  const std::string* existing = pod.annotations.Get(annotations::kSubmitGrant);
+  std::string grant;
+  const QueueId leaf = NamedQueue(policy.tree(), pod.intent.queue);
+  const Requester nobody;  // namespace grants only
+  if (leaf != kNoQueue && !policy.tree().CheckSubmit(leaf, pod, &nobody).empty()) {
+    grant = policy.tree().RequesterGrant(leaf, requester);
+  }
+  const std::string path = StrCat("/metadata/annotations/", PointerToken(annotations::kSubmitGrant));
+  if (existing == nullptr) {
+    if (!grant.empty()) add->emplace_back(annotations::kSubmitGrant, grant);
+  } else if (grant.empty()) {
+    patch->Remove(path);
+  } else if (*existing != grant) {
+    patch->Replace(path, JsonQuote(grant));
+  }
+}
+
 }  // namespace
 
 std::string CanonicalGpuType(const GpuCatalog& catalog, const std::string& type_or_class) {
@@ -86,7 +106,7 @@ std::string CanonicalGpuType(const GpuCatalog& catalog, const std::string& type_
   return "";
 }
 
-MutateResult Mutate(const AdmissionPolicy& policy, const Pod& pod, const PodFacts& facts) {
+MutateResult Mutate(const AdmissionPolicy& policy, const Pod& pod, const PodFacts& facts, const Requester& requester) {
   MutateResult out;
   const bool ours = pod.scheduler_name == policy.scheduler_name();
   if (!ours && !pod.WantsGpu() && !policy.OptedIn(pod.namespace_)) return out;
@@ -123,6 +143,7 @@ MutateResult Mutate(const AdmissionPolicy& policy, const Pod& pod, const PodFact
       mask = policy.catalog().ResolveRequest(canonical).value_or(kAnyGpuType);
     }
   }
+  SetSubmitGrant(policy, pod, requester, &annotations, &out.patch);
   AddAnnotations(annotations, facts, &out.patch);
   if (pod.WantsGpu()) FillRequests(policy, facts, mask, &out.patch);
   return out;

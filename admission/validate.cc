@@ -22,9 +22,7 @@ QueueId ResolveQueue(const AdmissionPolicy& policy, const Pod& pod, const Reques
     return kNoQueue;
   }
   // Refused by namespace: the requester's user or groups may still be granted.
-  const std::string& path = pod.intent.queue;
-  QueueId id = tree.Find(path);
-  if (id == kNoQueue) id = tree.Find(StrCat("root.", path));
+  const QueueId id = NamedQueue(tree, pod.intent.queue);
   if (id == kNoQueue) return kNoQueue;
   if (std::string refused = tree.CheckSubmit(id, pod, &requester); !refused.empty()) {
     out->push_back({"submit", policy.Rules(id).submit, std::move(refused)});
@@ -56,6 +54,37 @@ PerGpuBound LoosestBound(const AdmissionPolicy& policy, QueueId leaf, GpuTypeMas
   }
   if (first) return policy.BoundFor(leaf, kNoGpuType);
   return best;
+}
+
+bool Holds(const Requester& r, const PodIntent& in) {
+  if (in.submit_grant_kind == "user") return in.submit_grant_name == r.username;
+  return std::find(r.groups.begin(), r.groups.end(), in.submit_grant_name) != r.groups.end();
+}
+
+// drover.io/submit-grant vouches for the pod's creator to the scheduler, which
+// trusts it: it must be the requester's own (always enforced, whatever the submit
+// rule's mode). A pod granted only through its creator but without the annotation
+// (the mutating webhook did not run) would be refused by the scheduler: said now.
+void CheckSubmitGrant(const AdmissionPolicy& policy, const Pod& pod, const Requester& requester, QueueId leaf,
+                      std::vector<Finding>* out) {
+  const PodIntent& in = pod.intent;
+  if (!in.submit_grant_kind.empty()) {
+    if (Holds(requester, in)) return;
+    out->push_back({"submit-grant", RuleMode::kEnforce,
+                    StrCat("pod ", pod.Key(), ": annotation ", annotations::kSubmitGrant, ": \"", in.submit_grant_kind,
+                           ":", CutForMessage(in.submit_grant_name, 80), "\" is not held by the pod's creator (user \"",
+                           CutForMessage(requester.username, 80), "\"); Drover's webhook writes it, not users")});
+    return;
+  }
+  if (leaf == kNoQueue || in.queue.empty()) return;
+  const Requester nobody;  // namespace grants only
+  if (policy.tree().CheckSubmit(leaf, pod, &nobody).empty()) return;
+  const std::string held = policy.tree().RequesterGrant(leaf, requester);
+  if (held.empty()) return;  // refused by ResolveQueue already
+  out->push_back({"submit", policy.Rules(leaf).submit,
+                  StrCat("pod ", pod.Key(), ": queue ", policy.tree().queue(leaf).path, " is granted to ", held,
+                         " but annotation ", annotations::kSubmitGrant, " is missing (did the mutating webhook run?); "
+                         "the scheduler would refuse the pod")});
 }
 
 std::string GpuText(int64_t gpu_millis) {
@@ -105,11 +134,25 @@ void CheckTier0(const AdmissionPolicy& policy, const Pod& pod, QueueId leaf, Gpu
 
 }  // namespace
 
+QueueId NamedQueue(const QueueTree& tree, const std::string& path) {
+  if (path.empty()) return kNoQueue;
+  QueueId id = tree.Find(path);
+  if (id == kNoQueue) id = tree.Find(StrCat("root.", path));
+  return id;
+}
+
 std::vector<Finding> Validate(const AdmissionPolicy& policy, const Pod& pod, const Requester& requester) {
   std::vector<Finding> out;
   if (pod.scheduler_name != policy.scheduler_name()) return out;
   const QueueId leaf = ResolveQueue(policy, pod, requester, &out);
+  CheckSubmitGrant(policy, pod, requester, leaf, &out);
   if (!pod.intent.invalid.empty()) out.push_back({"intent", policy.Rules(leaf).intent, pod.intent.invalid});
+  int required = -1;
+  int preferred = -1;
+  if (std::string topology = ResolveTopologyIntent(policy.config().topology_levels, pod, &required, &preferred);
+      pod.intent.invalid.empty() && !topology.empty()) {
+    out.push_back({"intent", policy.Rules(leaf).intent, std::move(topology)});
+  }
   bool type_ok = true;
   if (!pod.intent.gpu_type.empty()) {
     if (absl::StatusOr<GpuTypeMask> m = policy.catalog().ResolveRequest(pod.intent.gpu_type); !m.ok()) {

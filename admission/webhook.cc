@@ -53,7 +53,7 @@ HttpReply Reviewer::Review(const AdmissionPolicy& policy, Endpoint endpoint, std
     if (!pod.ok()) return Refuse(req->uid, std::string(pod.status().message()));
     if (pod->namespace_.empty()) pod->namespace_ = req->namespace_;
     if (endpoint == Endpoint::kMutate) {
-      MutateResult m = Mutate(policy, *pod, req->facts);
+      MutateResult m = Mutate(policy, *pod, req->facts, req->requester);
       ReviewResponse r{req->uid};
       r.patch = m.patch.ToJson();
       r.warnings = std::move(m.warnings);

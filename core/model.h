@@ -29,6 +29,14 @@ inline constexpr std::string_view kGang = "drover.io/gang";                 // g
 inline constexpr std::string_view kGangMinMembers = "drover.io/gang-min-members";
 inline constexpr std::string_view kApplication = "drover.io/application";  // groups pods of one application
 inline constexpr std::string_view kGpuDevices = "drover.io/gpu-devices";    // written at bind: "0,1"
+// A topology level of the quota document (`topology.levels`): the gang runs inside
+// one domain of it (required), or tries to (preferred, narrowest level first).
+inline constexpr std::string_view kTopologyRequired = "drover.io/topology-required";
+inline constexpr std::string_view kTopologyPreferred = "drover.io/topology-preferred";
+// Written by the admission webhook only ("user:NAME" or "group:NAME"): the pod's
+// creator holds a submit grant (queues/README.md, submit.users/groups) for the
+// queue it names; the validating webhook refuses a pod whose creator does not.
+inline constexpr std::string_view kSubmitGrant = "drover.io/submit-grant";
 }  // namespace annotations
 
 // A small sorted string map for labels, annotations and nodeSelector.
@@ -114,6 +122,14 @@ struct PodIntent {
   std::string gpu_type;     // drover.io/gpu-type: a type or class ("A100", "a10+"); "" = any type
   std::string gang;         // drover.io/gang: gang name in the namespace; "" = not in a gang
   int gang_min_members = 1; // drover.io/gang-min-members: members needed to start (a gang's)
+  // drover.io/topology-required / -preferred: a level name of the quota document's
+  // `topology` section ("rack"); "" = none. Syntax is checked here, the level
+  // itself by whoever holds the document (the engine, the webhook).
+  std::string topology_required;
+  std::string topology_preferred;
+  // drover.io/submit-grant, split: kind "user" or "group" and the name; "" = none.
+  std::string submit_grant_kind;
+  std::string submit_grant_name;
   // Set by DecodePod: the GPU shape could not be read (drover.io/gpu-fraction, a
   // partial nvidia.com/gpu); the pod holds ceil(nvidia.com/gpu) whole devices meanwhile.
   std::string shape_error;
@@ -193,6 +209,10 @@ void DecodePodIntent(Pod* pod);
 // the pod stays usable: pass it on so that the engine rejects it with that reason
 // (the actuator then tells the pod: PodScheduled=False and an event).
 [[nodiscard]] absl::Status DecodePod(Pod* pod);
+
+// Whether `name` may name a topology level: [a-z0-9]([-a-z0-9_]*[a-z0-9])?, at most
+// 63 characters (the rules of queue names).
+bool IsTopologyLevelName(std::string_view name);
 
 // --- Filters on one node, Kubernetes semantics ---
 // First taint with effect NoSchedule/NoExecute that no toleration tolerates, or nullptr.

@@ -21,7 +21,26 @@ bool ParseWhole(const std::string& s, int* out) {
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
+// A topology level annotation: its value must be a level name.
+void ReadLevel(Pod* pod, std::string_view annotation, std::string* out) {
+  const std::string* v = pod->annotations.Get(annotation);
+  if (v == nullptr) return;
+  if (!IsTopologyLevelName(*v)) {
+    Invalid(pod, annotation, CutForMessage(*v), "is not a topology level name");
+    return;
+  }
+  *out = *v;
+}
+
+bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
 }  // namespace
+
+bool IsTopologyLevelName(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  if (!IsLowerAlnum(name.front()) || !IsLowerAlnum(name.back())) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return IsLowerAlnum(c) || c == '-' || c == '_'; });
+}
 
 void DecodePodIntent(Pod* pod) {
   PodIntent& in = pod->intent;
@@ -50,6 +69,18 @@ void DecodePodIntent(Pod* pod) {
       in.gang_min_members = in.gang.empty() ? 1 : n;
     } else {
       Invalid(pod, annotations::kGangMinMembers, *m, "is not a positive integer");
+    }
+  }
+  ReadLevel(pod, annotations::kTopologyRequired, &in.topology_required);
+  ReadLevel(pod, annotations::kTopologyPreferred, &in.topology_preferred);
+  if (const std::string* g = a.Get(annotations::kSubmitGrant)) {
+    const size_t colon = g->find(':');
+    const std::string kind = colon == std::string::npos ? "" : g->substr(0, colon);
+    if ((kind == "user" || kind == "group") && colon + 1 < g->size() && g->size() <= 300) {
+      in.submit_grant_kind = kind;
+      in.submit_grant_name = g->substr(colon + 1);
+    } else {
+      Invalid(pod, annotations::kSubmitGrant, CutForMessage(*g), "is not user:NAME or group:NAME");
     }
   }
   FinishPodConstraints(pod);

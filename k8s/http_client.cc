@@ -279,6 +279,9 @@ void HttpClient::Configure(void* handle, Transfer* t, const HttpRequest& req, cu
   if (std::string token = tokens_.Token(); !token.empty()) {
     *headers = curl_slist_append(*headers, StrCat("Authorization: Bearer ", token).c_str());
   }
+  for (const std::string& line : req.headers) {
+    if (line.find_first_of("\r\n") == std::string::npos) *headers = curl_slist_append(*headers, line.c_str());
+  }
   if (req.method == "GET") {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else {

@@ -72,6 +72,8 @@ struct HttpRequest {
   bool retry_on_429 = true;
   int max_attempts = 0;  // 0 = HttpOptions::max_attempts
   absl::Duration timeout = absl::ZeroDuration();  // 0 = HttpOptions::request_timeout
+  // Extra header lines, "Name: value" (e.g. "Impersonate-User: alice"); no CR or LF inside.
+  std::vector<std::string> headers;
 };
 
 struct HttpResponse {

@@ -19,6 +19,7 @@ add_library(drover_k8s
   ${CMAKE_CURRENT_LIST_DIR}/event_recorder.cc
   ${CMAKE_CURRENT_LIST_DIR}/actuator.cc
   ${CMAKE_CURRENT_LIST_DIR}/leader.cc
+  ${CMAKE_CURRENT_LIST_DIR}/token_review.cc
 )
 target_link_libraries(drover_k8s
   PUBLIC drover_core absl::status absl::statusor absl::strings absl::str_format absl::flat_hash_map

@@ -378,6 +378,9 @@ uint64_t Engine::ShapeKey(const Pod& pod, const Workload& w) const {
   std::string k = StrCat(w.leaf, "|", w.tier, "|", pod.priority, "|", pod.gpu_devices, "|", pod.gpu_milli_per_device);
   for (ResourceId r = 0; r < Res::kMax; ++r) StrAppend(&k, "|", pod.requests[r]);
   if (!pod.intent.gpu_type.empty()) StrAppend(&k, "|t=", pod.intent.gpu_type);
+  if (!pod.intent.topology_required.empty() || !pod.intent.topology_preferred.empty()) {
+    StrAppend(&k, "|topo=", pod.intent.topology_required, "/", pod.intent.topology_preferred);
+  }
   for (const Toleration& t : pod.tolerations) {
     StrAppend(&k, "|tol=", t.key, static_cast<int>(t.op), t.value, t.effect ? static_cast<int>(*t.effect) : -1);
   }

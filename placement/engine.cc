@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
@@ -73,6 +74,7 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   snapshot_ = Snapshot(&catalog_);
   InstallNodeListener();
   topology_ = TopologyIndex(&snapshot_);  // enabled again by the first pod with constraints
+  domains_.Invalidate();
   order_.reset();
   tree_ = std::make_unique<QueueTree>(config_);
   order_ = std::make_unique<PendingOrder>(tree_.get());
@@ -322,6 +324,8 @@ void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
       w.rejection = std::string(leaf.status().message());
     } else if (!type_error.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", type_error);
+    } else if (std::string topology = ResolveTopology(pod, w); !topology.empty()) {
+      w.rejection = std::move(topology);
     } else if (std::string limit = tree_->CheckPendingLimit(*leaf); !limit.empty()) {
       w.rejection = StrCat("pod ", pod.Key(), ": ", limit);
     } else if (std::string apps = !new_arrival || apps_.Known(apps_.KeyOf(*leaf, pod)) ? "" : tree_->CheckPendingAppLimit(*leaf);
@@ -377,6 +381,16 @@ std::string Engine::GangMismatch(const Workload& w, const Pod& pod) const {
   if (const int tier = tree_->TierFor(pod); tier != w.tier) {
     return StrCat("gang ", w.gang, ": members have different tiers (", w.members[0], " has tier ", w.tier, ", ",
                   pod.Key(), " tier ", tier, "); all members of a gang must have the same tier");
+  }
+  const PodIntent& head = snapshot_.pod(w.member_ids[0]).pod.intent;
+  for (const auto& [annotation, ours, theirs] :
+       {std::tuple{annotations::kTopologyRequired, &head.topology_required, &pod.intent.topology_required},
+        std::tuple{annotations::kTopologyPreferred, &head.topology_preferred, &pod.intent.topology_preferred}}) {
+    if (*ours == *theirs) continue;
+    auto shown = [](const std::string& v) { return v.empty() ? std::string("none") : StrCat("\"", v, "\""); };
+    return StrCat("gang ", w.gang, ": members name different topology levels (", w.members[0], " has ", annotation,
+                  " ", shown(*ours), ", ", pod.Key(), " ", shown(*theirs),
+                  "); all members of a gang must ask for the same topology");
   }
   return "";
 }

@@ -36,6 +36,7 @@
 #include "placement/preemptor.h"
 #include "placement/reservations.h"
 #include "placement/topology.h"
+#include "placement/topology_gang.h"
 #include "placement/tracked_pod.h"
 #include "queues/config.h"
 #include "queues/ordering.h"
@@ -224,6 +225,9 @@ class Engine {
     NodeId reserved_node = kNoNode;
     bool app_limited = false;        // last attempt: held by max_running_apps (no shape group, no reservation)
     int64_t gang_preempt_after_ms = 0;  // a gang's next preemption search, at the earliest
+    // Topology levels (indexes into config_.topology_levels) its pods name; -1 = none.
+    int topology_required = -1;
+    int topology_preferred = -1;
   };
   // Why a workload waits: a code and a message (PendingReason's).
   struct Wait {
@@ -285,6 +289,27 @@ class Engine {
   // Tries to place every pending member of `w`; all or nothing. On failure, *why
   // says why (kUnschedulable, kQueueAtMax, kReservedElsewhere, kWaitingForGang).
   bool TryPlace(Workload& w, Decisions* out, Wait* why);
+  // Places every pending member of `w` by the policy, all or nothing (on the nodes
+  // of domain_mask_ while domain_active_). `reuse_reason`: a failure whose tally
+  // matches the last one keeps w.reason (cheap); false always builds the message.
+  bool PlaceMembers(Workload& w, Decisions* out, Wait* why, bool reuse_reason);
+  // Topology-aware gangs (placement/topology_gang.cc). Resolves the pod's
+  // drover.io/topology-* annotations against the quota document's levels into `w`;
+  // returns why the pod is rejected ("" if it is not).
+  std::string ResolveTopology(const Pod& pod, Workload& w) const;
+  // TryPlace for a workload that names a topology level: preferred levels narrowest
+  // first, then the required level's smallest domain that fits (or anywhere).
+  bool TryPlaceTopology(Workload& w, Decisions* out, Wait* why);
+  // One level: its domains that could hold `w`, fewest free first, until one holds
+  // it all. 1 = placed; 0 = no domain did (*why says why); -1 = refused whatever
+  // the domain (queue at max: *why is that), so wider levels need not be tried.
+  int PlaceInLevel(Workload& w, int level, Decisions* out, Wait* why);
+  // Preemption for a gang that requires a topology level: victim sets inside one
+  // domain only (the fewest victims among the first kMaxPreemptionDomains tried).
+  std::optional<PreemptionPlan> SearchInOneDomain(const Workload& w, const PreemptionView& view,
+                                                  const PreemptionRequest& req);
+  // The node of a running (or assumed) member of gang `w`, or kNoNode.
+  NodeId RunningMemberNode(const Workload& w) const;
   // Evicts the smallest set of victims that lets `w` run (Preemptor::Search), if
   // it is entitled (see placement/README.md); a gang only when complete, at most
   // once per gang_preemption_retry_ms. True if a plan was made: `w` is nominated
@@ -381,6 +406,11 @@ class Engine {
   // lazily, so pods and clusters without them pay nothing.
   TopologyIndex topology_{&snapshot_};
   ConstraintCheck constraint_check_;  // the pod ChooseNode is placing
+  // Topology-aware gangs: domains of the quota document's levels, and the nodes of
+  // the domain being tried (by NodeId) while domain_active_ (Consider skips the rest).
+  TopologyDomains domains_;
+  std::vector<uint8_t> domain_mask_;
+  bool domain_active_ = false;
   bool constraint_active_ = false;    // constraint_check_ applies to it
   bool preference_active_ = false;    // it has preferred terms (a tie-break, in Consider)
   int64_t best_preference_ = 0;       // of the node Consider chose so far

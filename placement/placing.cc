@@ -18,6 +18,7 @@ ResourceVec Engine::Reserved(NodeId node, const std::string& for_pod) const {
 
 // Offers one node to the policy; false once enough feasible nodes were scored.
 bool Engine::Consider(const Pod& pod, NodeId id, Choice* choice, FailureTally* tally, int* feasible, double* best) {
+  if (domain_active_ && !domain_mask_[id]) return true;  // outside the topology domain being tried
   ++stats_.nodes_considered;
   const NodeState& st = snapshot_.node(id);
   const Taint* taint = nullptr;
@@ -246,6 +247,11 @@ bool Engine::TryPlace(Workload& w, Decisions* out, Wait* why) {
                 StrCat("gang ", w.gang, " waits for its members: ", w.members.size(), " of ", w.min_members, " pending")};
     return false;
   }
+  if (w.topology_required >= 0 || w.topology_preferred >= 0) return TryPlaceTopology(w, out, why);
+  return PlaceMembers(w, out, why, /*reuse_reason=*/true);
+}
+
+bool Engine::PlaceMembers(Workload& w, Decisions* out, Wait* why, bool reuse_reason) {
   placing_workload_ = w.id;  // its own reserved node is open to it
   Decisions staged;
   std::vector<std::string> placed;
@@ -257,8 +263,8 @@ bool Engine::TryPlace(Workload& w, Decisions* out, Wait* why) {
     if (!ChooseNode(e.pod, w.leaf, w.tier, &c, &tally)) {
       const uint64_t sig = tally.Signature() ^ static_cast<uint64_t>(placed.size());
       why->code = tally.Code();
-      if (sig != w.reason_sig || w.reason.empty()) {
-        w.reason_sig = sig;
+      if (!reuse_reason || sig != w.reason_sig || w.reason.empty()) {
+        if (reuse_reason) w.reason_sig = sig;
         why->message = tally.Message(snapshot_.live_nodes());
       } else {
         why->message = w.reason;

@@ -66,7 +66,9 @@ bool Engine::TryPreempt(Workload& w, Decisions* out, std::string* why) {
       return !check.Prepare(member, topology_, &overlay) || check.Check(snapshot_.node(node).node) == FilterFailure::kNone;
     };
   }
-  std::optional<PreemptionPlan> plan = preemptor_.Search(view, req, now_ms_);
+  // A gang that requires a topology level takes victims inside one domain only.
+  std::optional<PreemptionPlan> plan =
+      w.topology_required >= 0 ? SearchInOneDomain(w, view, req) : preemptor_.Search(view, req, now_ms_);
   if (!plan) return false;
   // Pods already being evicted may be all it needs: then it evicts nobody and waits for them.
   const size_t evicted = Evict(std::move(plan->victims), w, w.members[0], plan->type, out);

@@ -17,7 +17,9 @@
 namespace drover {
 
 bool Engine::MayReserve(const Workload& w) const {
+  // A pod that requires a topology level does not reserve (the node chosen need not carry its labels).
   if (!reservations_.enabled() || w.reserved_node != kNoNode || !w.gang.empty() || w.members.size() != 1 ||
+      w.topology_required >= 0 ||
       !w.rejection.empty() || w.leaf == kNoQueue || w.waiting_since_ms < 0 ||
       now_ms_ - w.waiting_since_ms < options_.reservation_after_ms || !reservations_.has_room()) {
     return false;

@@ -27,6 +27,7 @@ using config_internal::Field;
 using config_internal::Fields;
 using config_internal::Find;
 using config_internal::Index;
+using config_internal::IsLabelKey;
 using config_internal::Items;
 using config_internal::Join;
 using config_internal::MapEntries;
@@ -52,19 +53,6 @@ bool IsGpuName(std::string_view name) {
     if (!alnum(c) && c != '-' && c != '_' && c != '.' && c != '+') return false;
   }
   return true;
-}
-
-// A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of
-// at most 63 characters.
-bool IsLabelKey(std::string_view key) {
-  const size_t slash = key.rfind('/');
-  const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
-  const std::string_view prefix = slash == std::string_view::npos ? "" : key.substr(0, slash);
-  if (slash != std::string_view::npos && (prefix.empty() || prefix.size() > 253)) return false;
-  for (char c : prefix) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
-  }
-  return IsGpuName(name) && name.find('+') == std::string_view::npos;
 }
 
 // The first `limit` items; an error at the first one past it.
@@ -627,7 +615,7 @@ bool AnySubmit(const QueueSpec& q) {
 
 void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
   const Fields f = MapFields(
-      doc, "", {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement", "admins", "admission", "queues"},
+      doc, "", {"gpu_types", "gpu_classes", "product_labels", "tiers", "proportional", "placement", "admins", "admission", "topology", "queues"},
       errors);
   auto section = [&f](std::string_view key) {
     const Field* s = Find(f, key);
@@ -646,10 +634,28 @@ void ReadDocument(const YAML::Node& doc, QueueConfig& out, Errors& errors) {
   if (Find(f, "admission") != nullptr) {
     out.admission = config_internal::ReadAdmissionSection(section("admission"), out.catalog, errors);
   }
+  if (Find(f, "topology") != nullptr) out.topology_levels = config_internal::ReadTopologySection(section("topology"), errors);
   if (Find(f, "admins") != nullptr) out.cluster_admins = config_internal::ReadAdmins(section("admins"), "admins", errors);
 }
 
 }  // namespace
+
+namespace config_internal {
+
+// A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of
+// at most 63 characters.
+bool IsLabelKey(std::string_view key) {
+  const size_t slash = key.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
+  const std::string_view prefix = slash == std::string_view::npos ? "" : key.substr(0, slash);
+  if (slash != std::string_view::npos && (prefix.empty() || prefix.size() > 253)) return false;
+  for (char c : prefix) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+  }
+  return IsGpuName(name) && name.find('+') == std::string_view::npos;
+}
+
+}  // namespace config_internal
 
 absl::StatusOr<QueueConfig> ParseQueueConfig(std::string_view yaml_text, std::string_view source) {
   return ParseQueueConfig(yaml_text, source, nullptr);

@@ -24,6 +24,8 @@
 
 namespace drover {
 
+struct Pod;
+
 // Documented limits of a document (queues/README.md, "Limits"): generous for any
 // real organisation, small enough that a hostile or broken document is refused
 // quickly and in bounded memory instead of exhausting the process.
@@ -120,6 +122,16 @@ struct ProportionalPolicy {
   enum class Action { kReject, kCharge } action = Action::kReject;
 };
 
+// One level of the cluster's network topology (the `topology` section): nodes
+// with the same value of `node_label` (and of every wider level's label) form one
+// domain of the level. Levels are listed widest first (zone, rack, NVLink domain).
+struct TopologyLevel {
+  std::string name;        // what gangs name in drover.io/topology-required|preferred: "rack"
+  std::string node_label;  // node label key: "topology.kubernetes.io/zone"
+  bool operator==(const TopologyLevel&) const = default;
+};
+inline constexpr int kMaxTopologyLevels = 8;
+
 struct QueueConfig {
   GpuCatalog catalog;                     // the default catalog plus gpu_types/gpu_classes
   QueueSpec root;                         // always named "root"
@@ -134,7 +146,20 @@ struct QueueConfig {
   bool submit_enforced = false;
   AdminAcl cluster_admins;  // the top-level `admins` section
   AdmissionSettings admission;  // the top-level `admission` section
+  std::vector<TopologyLevel> topology_levels;  // the `topology` section's levels, widest first
 };
+
+// The index of level `name` in `levels`, or -1.
+int FindTopologyLevel(const std::vector<TopologyLevel>& levels, std::string_view name);
+
+// Resolves a pod's drover.io/topology-required and -preferred (pod.intent, whose
+// syntax DecodePodIntent checked) against `levels`: *required and *preferred get
+// level indexes (-1: not named). Returns why the pod cannot be scheduled, naming
+// the annotation and value ("" if it can): a level the document does not declare
+// (its levels listed), or a preferred level not narrower than the required one.
+// The engine and the admission webhook judge pods with it alike.
+std::string ResolveTopologyIntent(const std::vector<TopologyLevel>& levels, const Pod& pod, int* required,
+                                  int* preferred);
 
 // One error of a document, as ParseQueueConfig found it. line and column are
 // 1-based; 0 when the error has no position (a missing key, an empty document).

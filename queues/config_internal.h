@@ -87,6 +87,9 @@ std::string Join(std::string_view a, std::string_view b);  // "a.b"
 std::string Index(std::string_view path, size_t i);        // "path[i]"
 // Whether `name` is a queue name: [a-z0-9]([-a-z0-9_]*[a-z0-9])?, at most 63 chars.
 bool IsQueueName(std::string_view name);
+// Whether `key` is a Kubernetes label key: an optional DNS-subdomain prefix and
+// '/', then a name of at most 63 characters.
+bool IsLabelKey(std::string_view key);
 // Whether `name` is a Kubernetes DNS label (namespace names).
 bool IsDnsLabel(std::string_view name);
 std::vector<std::string> TypeNames(const GpuCatalog& catalog);
@@ -127,6 +130,8 @@ QueueSpec BuildQueueSpec(const QueueDraft& draft);
 QueueAdmissionRules ReadQueueAdmission(const YAML::Node& node, const std::string& path, Errors& errors);
 // The top-level `admission` section (config_admission.cc); GPU types checked against `catalog`.
 AdmissionSettings ReadAdmissionSection(const YAML::Node& node, const GpuCatalog& catalog, Errors& errors);
+// The top-level `topology` section (config_topology.cc): its levels, widest first.
+std::vector<TopologyLevel> ReadTopologySection(const YAML::Node& node, Errors& errors);
 // Reads an `admins: {users: [...], groups: [...]}` mapping.
 AdminAcl ReadAdmins(const YAML::Node& node, const std::string& path, Errors& errors);
 

@@ -127,8 +127,26 @@ std::string DescribeGrant(const std::string& path, const SubmitAcl& acl, bool wi
 }
 }  // namespace
 
+std::string QueueTree::RequesterGrant(QueueId leaf, const Requester& requester) const {
+  std::string group;
+  for (QueueId q = leaf; q != kNoQueue; q = queues_[q].parent) {
+    const SubmitAcl& acl = queues_[q].submit;
+    if (!acl.set) continue;
+    if (!requester.username.empty() && Contains(acl.users, requester.username)) return StrCat("user:", requester.username);
+    for (const std::string& g : requester.groups) {
+      if (group.empty() && Contains(acl.groups, g)) group = StrCat("group:", g);
+    }
+  }
+  return group;
+}
+
 std::string QueueTree::CheckSubmit(QueueId leaf, const Pod& pod, const Requester* requester) const {
   if (!config_.submit_enforced) return "";
+  Requester claimed;  // the engine's view: the principal the webhook vouched for
+  if (requester == nullptr && !pod.intent.submit_grant_kind.empty()) {
+    (pod.intent.submit_grant_kind == "user" ? claimed.username : claimed.groups.emplace_back()) =
+        pod.intent.submit_grant_name;
+  }
   const std::string& path = queues_[leaf].path;
   if (auto it = config_.namespace_queues.find(pod.namespace_); it != config_.namespace_queues.end() && it->second == path) {
     return "";
@@ -141,10 +159,15 @@ std::string QueueTree::CheckSubmit(QueueId leaf, const Pod& pod, const Requester
     for (const std::string& ns : acl.namespaces) {
       if (ns == "*" || ns == pod.namespace_) return "";
     }
-    if (GrantsRequester(acl, requester)) return "";
+    if (GrantsRequester(acl, requester != nullptr ? requester : &claimed)) return "";
     if (grants.size() < 4) grants.push_back(DescribeGrant(queues_[q].path, acl, requester != nullptr));
   }
-  const std::string who = requester == nullptr ? "" : StrCat(" and user \"", requester->username, "\"");
+  const std::string who =
+      requester != nullptr ? StrCat(" and user \"", requester->username, "\"")
+      : claimed.username.empty() && claimed.groups.empty()
+          ? ""
+          : StrCat(" and ", annotations::kSubmitGrant, " \"", pod.intent.submit_grant_kind, ":",
+                   pod.intent.submit_grant_name, "\"");
   return StrCat("pod ", pod.Key(), ": namespace \"", pod.namespace_, "\"", who, " may not submit to queue \"", path,
                 "\" (from annotation ", annotations::kQueue, "): ",
                 grants.empty() ? "no queue on its path has a submit section"

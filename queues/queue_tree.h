@@ -95,12 +95,18 @@ class QueueTree {
   absl::StatusOr<QueueId> LeafFor(const Pod& pod) const;
   // "" if `pod` may use `leaf` when it names it in its drover.io/queue annotation:
   // some queue on the path grants its namespace (submit.namespaces), or its namespace
-  // is mapped to `leaf`, or `leaf` is the default queue, or no queue declares `submit`.
+  // is mapped to `leaf`, or `leaf` is the default queue, or no queue declares `submit`,
+  // or the principal of its drover.io/submit-grant annotation (written and checked by
+  // the admission webhook) is in submit.users/groups on the path.
   // Else why not, naming the namespace, the queue and who may.
   std::string CheckSubmit(QueueId leaf, const Pod& pod) const { return CheckSubmit(leaf, pod, nullptr); }
   // The same, where `requester` (not null: at admission) is also granted by
-  // submit.users and submit.groups on the path.
+  // submit.users and submit.groups on the path (and the annotation is ignored).
   std::string CheckSubmit(QueueId leaf, const Pod& pod, const Requester* requester) const;
+  // The principal through which `requester` may use `leaf`: "user:NAME" when
+  // submit.users on the path names it, else "group:NAME" for its first granted
+  // group; "" when neither (namespace grants are not looked at).
+  std::string RequesterGrant(QueueId leaf, const Requester& requester) const;
   // The leaf for a pod already running: like LeafFor, but a queue that no longer
   // exists is re-created as a draining leaf so its usage stays accounted.
   QueueId LeafForRunning(const Pod& pod);

@@ -205,17 +205,4 @@ absl::Status AuthorizeChange(const Principal& p, const QueueConfig& active, std:
   return CheckQueue(p, &active.root, a["queues"], b["queues"], "root", /*admin_above=*/false);
 }
 
-absl::StatusOr<Principal> AuthenticateBearer(std::optional<std::string_view> authorization, const TokenFile* tokens,
-                                             bool anonymous_read) {
-  if (!authorization) {
-    if (anonymous_read) return Principal{"system:anonymous", {}, true};
-    return absl::UnauthenticatedError("no credentials: send \"authorization: Bearer TOKEN\" (droverctl --token or DROVER_TOKEN)");
-  }
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!authorization->starts_with(kBearer)) return absl::UnauthenticatedError("authorization: expected \"Bearer TOKEN\"");
-  std::optional<Principal> p = tokens ? tokens->Find(authorization->substr(kBearer.size())) : std::nullopt;
-  if (!p) return absl::UnauthenticatedError("authorization: the token is not known to this droverd (--admin-tokens)");
-  return *p;
-}
-
 }  // namespace drover

@@ -4,8 +4,9 @@
 //   std::optional<Principal> p = tokens.Find(bearer_token);          // authentication
 //   RETURN_IF_ERROR(AuthorizeChange(*p, active_cfg, active_yaml, proposed_yaml));   // authorization
 //
-// Authentication (this round): bearer tokens from a file, one `token,user,group1|group2`
-// per line (`#` comments, blank lines ignored). Kubernetes TokenReview is not done yet.
+// Authentication: bearer tokens from a file, one `token,user,group1|group2` per line
+// (`#` comments, blank lines ignored); in a cluster also Kubernetes TokenReview
+// (server/admin_authn.h, which decides the order).
 //
 // Authorization is declared in the quota document (queues/README.md, `admins`):
 // cluster admins may change anything; an admin of a queue's subtree may change
@@ -43,14 +44,6 @@ class TokenFile {
  private:
   std::vector<std::pair<std::string, Principal>> entries_;
 };
-
-// The caller of the admin API (gRPC metadata or the HTTP header "authorization",
-// whose value is `authorization`; nullopt when none was sent). Unauthenticated,
-// saying what to send, without a header (unless `anonymous_read`: then the
-// anonymous principal, who may only read), with one that is not "Bearer TOKEN",
-// or with a token not in `tokens` (null: no one authenticates).
-absl::StatusOr<Principal> AuthenticateBearer(std::optional<std::string_view> authorization, const TokenFile* tokens,
-                                             bool anonymous_read);
 
 // Whether `p` is named by `acl` (as a user, or through one of its groups).
 bool InAcl(const Principal& p, const AdminAcl& acl);

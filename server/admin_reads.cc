@@ -228,7 +228,14 @@ absl::StatusOr<pb::ListRevisionsResponse> AdminReads::ListRevisions(const pb::Li
 
 absl::StatusOr<pb::ListAuditResponse> AdminReads::ListAudit(const pb::ListAuditRequest& req) const {
   if (req.limit() < 0) return Invalid("limit", StrCat(req.limit(), " is negative"));
+  if (req.since_unix_ms() < 0) return Invalid("since_unix_ms", StrCat(req.since_unix_ms(), " is negative"));
+  if (req.until_unix_ms() < 0) return Invalid("until_unix_ms", StrCat(req.until_unix_ms(), " is negative"));
+  if (req.until_unix_ms() > 0 && req.until_unix_ms() <= req.since_unix_ms()) {
+    return Invalid("until_unix_ms", StrCat(req.until_unix_ms(), " is not after since_unix_ms ", req.since_unix_ms()));
+  }
   AuditFilter filter;
+  filter.from_unix_ms = req.since_unix_ms();
+  if (req.until_unix_ms() > 0) filter.to_unix_ms = req.until_unix_ms();
   filter.actor = req.actor();
   filter.target_prefix = req.target_prefix();
   filter.limit = req.limit() == 0 ? kDefaultAuditLimit : std::min<int>(req.limit(), kMaxPage);

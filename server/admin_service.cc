@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "core/status_macros.h"
 #include "core/strings.h"
 #include "drover/admin/v1/admin.grpc.pb.h"
 #include "server/admin_reads.h"
@@ -65,7 +66,8 @@ void AddErrors(const std::vector<ConfigError>& errors, google::protobuf::Repeate
 
 class AdminServer::Service final : public pb::Admin::Service {
  public:
-  Service(AdminBackend* backend, const AdminOptions* options) : backend_(backend), options_(options), reads_(backend) {}
+  Service(AdminBackend* backend, const AdminOptions* options)
+      : backend_(backend), options_(options), reads_(backend), limits_(options->rate) {}
 
   grpc::Status ListQueues(grpc::ServerContext* ctx, const pb::ListQueuesRequest*, pb::ListQueuesResponse* out) override {
     if (grpc::Status s = Reader(ctx); !s.ok()) return s;
@@ -74,11 +76,11 @@ class AdminServer::Service final : public pb::Admin::Service {
   }
 
   grpc::Status GetQueue(grpc::ServerContext* ctx, const pb::GetQueueRequest* req, pb::Queue* out) override {
-    return Read(ctx, reads_.GetQueue(*req), out);
+    return Read(ctx, [&] { return reads_.GetQueue(*req); }, out);
   }
 
   grpc::Status GetConfig(grpc::ServerContext* ctx, const pb::GetConfigRequest*, pb::ConfigRevision* out) override {
-    return Read(ctx, reads_.GetConfig(), out);
+    return Read(ctx, [&] { return reads_.GetConfig(); }, out);
   }
 
   grpc::Status DiffConfig(grpc::ServerContext* ctx, const pb::DiffConfigRequest* req, pb::DiffConfigResponse* out) override {
@@ -120,15 +122,15 @@ class AdminServer::Service final : public pb::Admin::Service {
 
   grpc::Status ListRevisions(grpc::ServerContext* ctx, const pb::ListRevisionsRequest* req,
                              pb::ListRevisionsResponse* out) override {
-    return Read(ctx, reads_.ListRevisions(*req), out);
+    return Read(ctx, [&] { return reads_.ListRevisions(*req); }, out);
   }
 
   grpc::Status ListPending(grpc::ServerContext* ctx, const pb::ListPendingRequest* req, pb::ListPendingResponse* out) override {
-    return Read(ctx, reads_.ListPending(*req), out);
+    return Read(ctx, [&] { return reads_.ListPending(*req); }, out);
   }
 
   grpc::Status Explain(grpc::ServerContext* ctx, const pb::ExplainRequest* req, pb::Explanation* out) override {
-    return Read(ctx, reads_.Explain(*req), out);
+    return Read(ctx, [&] { return reads_.Explain(*req); }, out);
   }
 
   grpc::Status GetInventory(grpc::ServerContext* ctx, const pb::GetInventoryRequest* req, pb::Inventory* out) override {
@@ -138,36 +140,49 @@ class AdminServer::Service final : public pb::Admin::Service {
   }
 
   grpc::Status QueryUsage(grpc::ServerContext* ctx, const pb::QueryUsageRequest* req, pb::QueryUsageResponse* out) override {
-    return Read(ctx, reads_.QueryUsage(*req), out);
+    return Read(ctx, [&] { return reads_.QueryUsage(*req); }, out);
   }
 
   grpc::Status ListAudit(grpc::ServerContext* ctx, const pb::ListAuditRequest* req, pb::ListAuditResponse* out) override {
-    return Read(ctx, reads_.ListAudit(*req), out);
+    return Read(ctx, [&] { return reads_.ListAudit(*req); }, out);
   }
 
  private:
-  // The caller, from "authorization: Bearer TOKEN". Unauthenticated without a
-  // token (or with one no one holds).
-  absl::StatusOr<Principal> Authenticate(grpc::ServerContext* ctx) const {
+  // The caller: a verified client certificate's CN and O, else "authorization:
+  // Bearer TOKEN". Unauthenticated without either (or with a token no one holds);
+  // ResourceExhausted when the caller is over its rate limit.
+  absl::StatusOr<Principal> Authenticate(grpc::ServerContext* ctx) {
+    absl::StatusOr<Principal> who = Identify(ctx);
+    if (!who.ok()) return who;
+    RETURN_IF_ERROR(limits_.Admit(who->user));
+    return who;
+  }
+
+  // A verified client certificate first (as kube-apiserver's x509 authenticator), then the bearer token.
+  absl::StatusOr<Principal> Identify(grpc::ServerContext* ctx) const {
+    if (!options_->tls.client_ca.empty()) {
+      if (std::optional<Principal> p = PrincipalFromPeer(*ctx->auth_context())) return *p;
+    }
     const auto& md = ctx->client_metadata();
     auto it = md.find("authorization");
     std::optional<std::string_view> value;
     if (it != md.end()) value = std::string_view(it->second.data(), it->second.size());
-    return AuthenticateBearer(value, options_->tokens.get(), options_->anonymous_read);
+    return AuthenticateBearer(value, options_->authn.get(), options_->anonymous_read);
   }
 
-  // An authenticated read's answer: `answer` (computed before the check, which
-  // costs nothing as reads have no effect) if the caller may read.
-  template <typename Message>
-  grpc::Status Read(grpc::ServerContext* ctx, absl::StatusOr<Message> answer, Message* out) const {
+  // An authenticated read: `answer()` (absl::StatusOr<Message>), computed only once
+  // the caller may read and is within its rate limit.
+  template <typename Message, typename Answer>
+  grpc::Status Read(grpc::ServerContext* ctx, Answer answer, Message* out) {
     if (grpc::Status s = Reader(ctx); !s.ok()) return s;
-    if (!answer.ok()) return ToGrpc(answer.status());
-    *out = *std::move(answer);
+    absl::StatusOr<Message> result = answer();
+    if (!result.ok()) return ToGrpc(result.status());
+    *out = *std::move(result);
     return grpc::Status::OK;
   }
 
   // Any authenticated principal (or anyone, with anonymous reads) may read.
-  grpc::Status Reader(grpc::ServerContext* ctx) const {
+  grpc::Status Reader(grpc::ServerContext* ctx) {
     absl::StatusOr<Principal> p = Authenticate(ctx);
     return p.ok() ? grpc::Status::OK : ToGrpc(p.status());
   }
@@ -231,6 +246,7 @@ class AdminServer::Service final : public pb::Admin::Service {
   AdminBackend* backend_;
   const AdminOptions* options_;
   AdminReads reads_;
+  PrincipalRateLimits limits_;
 };
 
 AdminServer::AdminServer(AdminBackend* backend, AdminOptions options)
@@ -241,10 +257,12 @@ AdminServer::~AdminServer() { Stop(); }
 absl::StatusOr<int> AdminServer::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = AdminServerCredentials(options_.tls);
+  if (!creds.ok()) return creds.status();
   grpc::ServerBuilder builder;
   int port = 0;
   const std::string address = StrCat(options_.host, ":", options_.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, *creds, &port);
   builder.RegisterService(service_.get());
   // Room for a whole document (queues/config.h's limit) and the request around it,
   // so an oversized document is refused by our check, naming the field.

@@ -20,8 +20,10 @@
 
 #include "absl/status/statusor.h"
 #include "queues/config.h"
-#include "server/admin_auth.h"
+#include "server/admin_authn.h"
 #include "server/admin_backend.h"
+#include "server/admin_rate.h"
+#include "server/admin_tls.h"
 
 namespace grpc {
 class Server;
@@ -32,8 +34,10 @@ namespace drover {
 struct AdminOptions {
   std::string host = "0.0.0.0";
   int port = 10252;  // 0 = any free port
-  std::shared_ptr<const TokenFile> tokens;  // null: nobody authenticates
+  std::shared_ptr<Authenticator> authn;  // null: nobody authenticates
   bool anonymous_read = false;  // callers without a token may read
+  AdminTlsFiles tls;            // TLS, and client certificates (admin_tls.h); empty: plaintext
+  RateLimitOptions rate;        // per principal (admin_rate.h)
 };
 
 class AdminServer {

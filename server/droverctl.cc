@@ -5,11 +5,12 @@
 //   droverctl get pending [--queue Q]              droverctl explain pod NS/NAME
 //   droverctl diff -f queues.yaml                  droverctl apply -f queues.yaml [--dry-run] [--yes]
 //   droverctl history                              droverctl rollback --to 3
-//   droverctl top gpus [--nodes]                   droverctl audit [--actor alice]
+//   droverctl top gpus [--nodes]                   droverctl audit [--actor alice] [--since 2h]
 //   droverctl validate -f queues.yaml              (offline: no server needed)
 //
 // Server and credentials: --server HOST:PORT (env DROVER_SERVER, default
-// localhost:10252), --token TOKEN or --token-file FILE (env DROVER_TOKEN).
+// localhost:10252), --token TOKEN or --token-file FILE (env DROVER_TOKEN); over
+// TLS with --cacert, and a client certificate with --cert/--key.
 // Exit codes: 0 ok, 1 error, 2 bad usage, 3 conflict (the document changed
 // since it was read), 4 not authenticated or not permitted.
 #include <grpcpp/grpcpp.h>
@@ -29,6 +30,9 @@
 #include "drover/admin/v1/admin.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "queues/config.h"
+#include "server/droverctl_config.h"
+#include "server/droverctl_completion.h"
+#include "server/droverctl_creds.h"
 #include "yaml-cpp/yaml.h"
 
 namespace {
@@ -42,6 +46,8 @@ struct Globals {
   std::string server;
   std::string token;
   std::string token_file;
+  drover::ClientTlsFiles tls;
+  std::string config;  // --config; "" = the default file, if it exists
   std::string output = "table";  // table, wide, json, yaml
 };
 
@@ -79,14 +85,29 @@ int Validate(const std::string& file) {
 
 class Client {
  public:
-  explicit Client(const Globals& g) : g_(g) {}
+  explicit Client(Globals g) : g_(std::move(g)) {}
 
-  // Resolves the server and token from flags and the environment. Error: a token file that cannot be read.
+  // Resolves the server, token and TLS files: flags, then the environment, then
+  // the config file. Error: a config or token file that cannot be read.
   absl::Status Init() {
+    const bool explicit_config = !g_.config.empty();
+    absl::StatusOr<drover::ClientConfig> file =
+        drover::LoadClientConfig(explicit_config ? g_.config : drover::DefaultClientConfigPath(), explicit_config);
+    if (!file.ok()) return file.status();
     std::string server = g_.server;
     if (server.empty() && std::getenv("DROVER_SERVER") != nullptr) server = std::getenv("DROVER_SERVER");
+    if (server.empty()) server = file->server;
     if (server.empty()) server = "localhost:10252";
+    for (auto [flag, from_file] : {std::pair{&g_.tls.cacert, &file->cacert}, std::pair{&g_.tls.cert, &file->cert},
+                                   std::pair{&g_.tls.key, &file->key}}) {
+      if (flag->empty()) *flag = *from_file;
+    }
     token_ = g_.token;
+    const bool env_token = std::getenv("DROVER_TOKEN") != nullptr && *std::getenv("DROVER_TOKEN") != '\0';
+    if (token_.empty() && g_.token_file.empty() && !env_token) {
+      token_ = file->token;
+      g_.token_file = file->token_file;
+    }
     if (token_.empty() && !g_.token_file.empty()) {
       std::ifstream in(g_.token_file);
       if (!in) return absl::NotFoundError(StrCat("--token-file: cannot read \"", g_.token_file, "\""));
@@ -96,7 +117,9 @@ class Client {
     server_ = server;
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(static_cast<int>(drover::kMaxDocumentBytes) + (1 << 20));
-    stub_ = pb::Admin::NewStub(grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds = drover::ClientCredentials(g_.tls);
+    if (!creds.ok()) return creds.status();
+    stub_ = pb::Admin::NewStub(grpc::CreateCustomChannel(server, *creds, args));
     return absl::OkStatus();
   }
 
@@ -134,7 +157,7 @@ class Client {
     }
   }
 
-  const Globals& g_;
+  Globals g_;
   std::string server_;
   std::string token_;
   std::unique_ptr<pb::Admin::Stub> stub_;
@@ -462,8 +485,34 @@ int TopGpus(Client& c, bool nodes) {
   return kOk;
 }
 
-int Audit(Client& c, const std::string& actor, const std::string& target, int limit) {
+absl::StatusOr<int64_t> DurationSeconds(const std::string& flag, std::string text);
+
+// A point in time for --since/--until: RFC 3339 ("2026-12-06T10:00:00Z") or a
+// duration before now ("2h", "3d"). Error names the flag and the text.
+absl::StatusOr<int64_t> TimeFlagMillis(const std::string& flag, const std::string& text) {
+  if (text.empty()) return 0;
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return absl::ToUnixMillis(t);
+  absl::StatusOr<int64_t> ago = DurationSeconds(flag, text);
+  if (!ago.ok()) {
+    return absl::InvalidArgumentError(StrCat(flag, " \"", drover::CutForMessage(text, 40),
+                                             "\" is neither RFC 3339 (2026-12-06T10:00:00Z) nor a duration ago (90m, 6h, 14d)"));
+  }
+  return absl::ToUnixMillis(absl::Now() - absl::Seconds(*ago));
+}
+
+int Audit(Client& c, const std::string& actor, const std::string& target, int limit, const std::string& since,
+          const std::string& until) {
+  absl::StatusOr<int64_t> since_ms = TimeFlagMillis("--since", since);
+  absl::StatusOr<int64_t> until_ms = since_ms.ok() ? TimeFlagMillis("--until", until) : since_ms;
+  if (!until_ms.ok()) {
+    std::fprintf(stderr, "droverctl: %s\n", std::string(until_ms.status().message()).c_str());
+    return kUsage;
+  }
   pb::ListAuditRequest req;
+  req.set_since_unix_ms(*since_ms);
+  req.set_until_unix_ms(*until_ms);
   req.set_actor(actor);
   req.set_target_prefix(target);
   req.set_limit(limit);
@@ -540,6 +589,12 @@ int main(int argc, char** argv) {
   app.add_option("--server", g.server, "droverd's admin API, HOST:PORT (env DROVER_SERVER; default localhost:10252)");
   app.add_option("--token", g.token, "bearer token (env DROVER_TOKEN)");
   app.add_option("--token-file", g.token_file, "file whose first line is the bearer token");
+  app.add_option("--config", g.config,
+                 "client config file: server, token or token-file, cacert, cert, key (default "
+                 "$XDG_CONFIG_HOME/drover/config.yaml or ~/.config/drover/config.yaml); flags and DROVER_* win");
+  app.add_option("--cacert", g.tls.cacert, "talk TLS, verifying droverd's certificate with this CA bundle (PEM)");
+  app.add_option("--cert", g.tls.cert, "client certificate (PEM) for droverd's --admin-client-ca: CN is the user, O the groups");
+  app.add_option("--key", g.tls.key, "private key of --cert (PEM)");
   app.add_option("-o,--output", g.output, "table, wide, json or yaml")
       ->check(CLI::IsMember({"table", "wide", "json", "yaml"}));
 
@@ -589,6 +644,9 @@ int main(int argc, char** argv) {
   audit->add_option("--actor", actor, "only this actor");
   audit->add_option("--target", target, "only targets starting with this");
   audit->add_option("--limit", limit, "at most this many (default 100)");
+  std::string since, until;
+  audit->add_option("--since", since, "only records from this time on: RFC 3339, or a duration ago (e.g. 2h, 7d)");
+  audit->add_option("--until", until, "only records before this time: RFC 3339, or a duration ago");
 
   std::string gpu_type, window, step;
   CLI::App* usage = app.add_subcommand("usage", "a queue's GPU usage over time, from the store's samples");
@@ -597,6 +655,10 @@ int main(int argc, char** argv) {
   usage->add_option("--window", window, "how far back, e.g. 6h, 14d (default 6h)");
   usage->add_option("--step", step, "one row per step, e.g. 10m (default window/120, at least 1m)");
 
+  std::string shell;
+  CLI::App* completion = app.add_subcommand("completion", "print a shell completion script: source <(droverctl completion bash)");
+  completion->add_option("SHELL", shell, "bash")->required()->check(CLI::IsMember({"bash"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -604,6 +666,10 @@ int main(int argc, char** argv) {
     return rc == 0 ? kOk : kUsage;
   }
   if (validate->parsed()) return Validate(file);
+  if (completion->parsed()) {
+    std::fputs(drover::BashCompletion(app, "droverctl").c_str(), stdout);
+    return kOk;
+  }
   Client c(g);
   if (absl::Status s = c.Init(); !s.ok()) {
     std::fprintf(stderr, "droverctl: %s\n", std::string(s.message()).c_str());
@@ -618,7 +684,7 @@ int main(int argc, char** argv) {
   if (history->parsed()) return History(c, limit);
   if (rollback->parsed()) return Rollback(c, to, yes, dry_run, comment);
   if (top->parsed()) return TopGpus(c, nodes);
-  if (audit->parsed()) return Audit(c, actor, target, limit);
+  if (audit->parsed()) return Audit(c, actor, target, limit, since, until);
   if (usage->parsed()) return Usage(c, queue, gpu_type, window, step);
   return kUsage;
 }

@@ -67,6 +67,17 @@ void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
            ->check(CLI::Range(0.0, 1e6)));
   kube(app->add_option("--kube-api-burst", k.burst, "client-side burst")->capture_default_str()->check(CLI::Range(1, 1000000)));
   kube(app->add_option("--bind-workers", k.bind_workers, "concurrent binds")->capture_default_str()->check(CLI::Range(1, 1024)));
+  kube(app->add_option("--admin-token-review", f->process.admin_token_review,
+                       "authenticate admin API tokens that are not in --admin-tokens with Kubernetes TokenReview (a "
+                       "user's kubectl token or a service-account token; droverd needs create on tokenreviews)")
+           ->default_val(true));
+  kube(app->add_option("--admin-token-review-ttl", f->token_review_ttl,
+                       "how long a TokenReview answer (authenticated or not) is cached")
+           ->capture_default_str());
+  kube(app->add_option("--admin-token-audiences", f->process.admin_token_audiences,
+                       "audiences sent in each TokenReview (comma-separated); a token must be meant for one of them. "
+                       "Default: none, the API server's own (kubectl and service-account tokens)")
+           ->delimiter(','));
 }
 
 // The simulator's default store: build/state beside the droverd that runs, when
@@ -130,6 +141,18 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
   app->add_option("--admin-tokens", p.admin_tokens_path,
                   "bearer tokens of the admin API, one 'token,user,group1|group2' per line; who may write is "
                   "declared in the quota document's admins sections (queues/README.md)");
+  app->add_option("--admin-tls-cert", p.admin_tls.cert, "serve the admin API over TLS with this certificate (PEM)");
+  app->add_option("--admin-tls-key", p.admin_tls.key, "private key of --admin-tls-cert (PEM)");
+  app->add_option("--admin-client-ca", p.admin_tls.client_ca,
+                  "CA bundle (PEM) for admin API client certificates: a verified certificate's CN is the user and "
+                  "each O a group (as Kubernetes); callers without one still use a bearer token");
+  app->add_option("--admin-rate-limit", p.admin_rate.qps,
+                  "admin API calls per second per principal, on average (0 = no limit); over it: RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  app->add_option("--admin-rate-burst", p.admin_rate.burst, "admin API calls a principal may make at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   app->add_flag("--admin-anonymous-read", p.admin_anonymous_read,
                 "let callers without a token read (list, get, explain); writes always need a token");
   app->add_option("--state-dir", f->state_dir,
@@ -153,6 +176,11 @@ void AddDroverdFlags(CLI::App* app, DroverdFlags* f) {
   app->add_option("--webhook-service", f->webhook_service,
                   "NAMESPACE/NAME of the webhook's Service: the names on droverd's own certificate and where its "
                   "Secret (drover-webhook-tls) is kept")
+      ->capture_default_str();
+  app->add_option("--webhook-cert-check", f->webhook_cert_check,
+                  "without --webhook-cert: how often droverd renews or adopts the Secret's certificate and sets the "
+                  "webhook configurations' caBundle again where it differs (e.g. after kubectl apply -f deploy/); "
+                  "0 = at start only")
       ->capture_default_str();
   app->add_flag("--version", f->version, "print the version and exit");
   AddSimulatorFlags(app, f);
@@ -178,6 +206,12 @@ absl::Status FinishWebhookFlags(DroverdFlags* f) {
   }
   k.webhook_certs.service_namespace = f->webhook_service.substr(0, slash);
   k.webhook_certs.service_name = f->webhook_service.substr(slash + 1);
+  ASSIGN_OR_RETURN(int64_t check_ms, DurationFlag("--webhook-cert-check", f->webhook_cert_check, 0));
+  if (check_ms > 0 && check_ms < 1000) {
+    return absl::InvalidArgumentError(
+        StrCat("--webhook-cert-check: ", Quoted(f->webhook_cert_check), " is under 1s (0 turns it off)"));
+  }
+  k.webhook_cert_check = absl::Milliseconds(check_ms);
   RETURN_IF_ERROR(CheckDnsSubdomain("--webhook-service namespace", k.webhook_certs.service_namespace));
   return CheckDnsSubdomain("--webhook-service name", k.webhook_certs.service_name);
 }
@@ -210,6 +244,12 @@ absl::Status FinishDroverdFlags(DroverdFlags* f) {
         {"--cluster", !f->sim_input.cluster_path.empty()}, {"--workload", !f->sim_input.workload_path.empty()},
         {"--generate", !f->sim_input.generate.empty()},    {"--until", !f->until.empty()},
         {"--config-at", !f->config_at.empty()},            {"--report-json", !f->report_json.empty()}};
+    ASSIGN_OR_RETURN(int64_t ttl_ms, DurationFlag("--admin-token-review-ttl", f->token_review_ttl, 0));
+    if (ttl_ms > 3600 * 1000) {
+      return absl::InvalidArgumentError(StrCat("--admin-token-review-ttl: ", Quoted(f->token_review_ttl),
+                                               " is over 1h: a revoked token would stay valid that long"));
+    }
+    p.admin_token_review_ttl = absl::Milliseconds(ttl_ms);
     for (const auto& [flag, given] : sim_only) {
       if (given) return absl::InvalidArgumentError(StrCat(flag, " is for the simulated cluster; not with --kubeconfig/--in-cluster"));
     }

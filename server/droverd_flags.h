@@ -31,9 +31,11 @@ struct DroverdFlags {
   std::string lease_duration = "15s";  // the Lease timings (k8s/leader.h); shorter ones speed up failover tests
   std::string lease_renew_deadline = "10s";
   std::string lease_retry_period = "2s";
+  std::string token_review_ttl = "10s";
   std::string state_dir = "(default)";  // "(default)": the simulator's build/state, a cluster's none
   std::vector<std::string> config_at;  // "DURATION=PATH"
   std::string webhook_service = "drover-system/drover-webhook";
+  std::string webhook_cert_check = "1m";
   std::vector<std::string> simulator_flags_given;
 };
 

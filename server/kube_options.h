@@ -29,6 +29,9 @@ struct KubeRunOptions {
   std::string webhook_cert;  // PEM files (cert-manager's tls.crt/tls.key), re-read when they change;
   std::string webhook_key;   // both "": droverd makes its own and patches the caBundle
   WebhookCertOptions webhook_certs;
+  // Without webhook_cert: how often the Secret's pair is renewed or adopted and
+  // the caBundle re-set where it differs (0 = at start only).
+  absl::Duration webhook_cert_check = absl::Minutes(1);
 };
 
 }  // namespace drover

@@ -165,7 +165,7 @@ absl::StatusOr<pb::QueryUsageRequest> UsageRequest(const HttpRequest& req) {
 // `answer` for a caller who may read; else 401.
 HttpHandler Authenticated(PageAccess access, std::function<HttpResponse(const HttpRequest&)> answer) {
   return [access = std::move(access), answer = std::move(answer)](const HttpRequest& req) {
-    absl::StatusOr<Principal> who = AuthenticateBearer(req.Header("authorization"), access.tokens.get(), access.anonymous_read);
+    absl::StatusOr<Principal> who = AuthenticateBearer(req.Header("authorization"), access.authn.get(), access.anonymous_read);
     if (!who.ok()) return Error(who.status());
     return answer(req);
   };

@@ -27,14 +27,14 @@
 
 #include <memory>
 
-#include "server/admin_auth.h"
+#include "server/admin_authn.h"
 #include "server/admin_reads.h"
 #include "server/http_server.h"
 
 namespace drover {
 
 struct PageAccess {
-  std::shared_ptr<const TokenFile> tokens;  // null: no one authenticates
+  std::shared_ptr<Authenticator> authn;  // null: no one authenticates
   bool anonymous_read = false;              // --admin-anonymous-read
 };
 

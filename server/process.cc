@@ -36,10 +36,16 @@ Process::~Process() {
   mailbox_.Close();
 }
 
-absl::Status Process::LoadAdminTokens() {
-  if (admin_tokens_ || options_.admin_tokens_path.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(TokenFile tokens, TokenFile::Load(options_.admin_tokens_path));
-  admin_tokens_ = std::make_shared<const TokenFile>(std::move(tokens));
+absl::Status Process::LoadAdminAuth(TokenReviewer review) {
+  if (admin_authn_) return absl::OkStatus();
+  AuthenticatorOptions a;
+  if (!options_.admin_tokens_path.empty()) {
+    ASSIGN_OR_RETURN(TokenFile tokens, TokenFile::Load(options_.admin_tokens_path));
+    a.tokens = std::make_shared<const TokenFile>(std::move(tokens));
+  }
+  a.review = std::move(review);
+  a.success_ttl = a.failure_ttl = options_.admin_token_review_ttl;
+  if (a.tokens || a.review) admin_authn_ = std::make_shared<Authenticator>(std::move(a));
   return absl::OkStatus();
 }
 
@@ -49,21 +55,24 @@ void Process::AddHttpRoutes(HttpServer* http, Metrics* metrics) {
   http->AddReadyCheck("store", [this] { return store_health_.Check(); });
   http->Get("/api/v1/status", [this](const HttpRequest& req) { return StatusResponse(*board_.Get(), req); });
   http->Get("/metrics", [metrics](const HttpRequest&) { return HttpResponse{200, metrics->Render(), kMetricsContentType}; });
-  AddPageRoutes(http, &admin_reads_, PageAccess{admin_tokens_, options_.admin_anonymous_read});
+  AddPageRoutes(http, &admin_reads_, PageAccess{admin_authn_, options_.admin_anonymous_read});
 }
 
 absl::StatusOr<std::unique_ptr<AdminServer>> Process::StartAdmin() {
   if (options_.admin_port < 0) return std::unique_ptr<AdminServer>();
-  RETURN_IF_ERROR(LoadAdminTokens());
+  RETURN_IF_ERROR(LoadAdminAuth());
   AdminOptions o;
   o.port = options_.admin_port;
   o.anonymous_read = options_.admin_anonymous_read;
-  o.tokens = admin_tokens_;
+  o.authn = admin_authn_;
+  o.tls = options_.admin_tls;
+  o.rate = options_.admin_rate;
   auto server = std::make_unique<AdminServer>(this, o);
   ASSIGN_OR_RETURN(int port, server->Start());
-  spdlog::info("admin API: gRPC drover.admin.v1 (with grpc.health.v1 and reflection) on port {}; {}{}", port,
-               o.tokens ? StrCat(o.tokens->size(), " tokens from ", options_.admin_tokens_path)
-                        : std::string("no --admin-tokens: no one can authenticate"),
+  spdlog::info("admin API: gRPC drover.admin.v1 (with grpc.health.v1 and reflection){} on port {}; {}{}",
+               o.tls.cert.empty() ? "" : o.tls.client_ca.empty() ? " over TLS" : " over TLS with client certificates", port,
+               o.authn ? o.authn->Describe(options_.admin_tokens_path)
+                       : std::string("no --admin-tokens: no one can authenticate"),
                o.anonymous_read ? "; anonymous reads allowed" : "");
   options_.admin_port = port;
   return server;
@@ -116,7 +125,7 @@ absl::Status Process::Serve(const std::atomic<bool>& stop, std::function<void(in
   Metrics metrics(&board_);
   std::unique_ptr<HttpServer> http;
   if (options_.http_port >= 0) {
-    RETURN_IF_ERROR(LoadAdminTokens());
+    RETURN_IF_ERROR(LoadAdminAuth());
     http = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
     AddHttpRoutes(http.get(), &metrics);
     ASSIGN_OR_RETURN(int port, http->Start());

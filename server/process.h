@@ -74,6 +74,13 @@ struct ProcessOptions {
   int admin_port = -1;
   std::string admin_tokens_path;  // --admin-tokens: token,user,group1|group2 lines
   bool admin_anonymous_read = false;
+  AdminTlsFiles admin_tls;  // --admin-tls-cert/-key, --admin-client-ca
+  RateLimitOptions admin_rate;  // --admin-rate-limit, --admin-rate-burst (per principal)
+  // Cluster mode: tokens not in --admin-tokens are reviewed by Kubernetes TokenReview
+  // (server/admin_authn.h), answers cached for admin_token_review_ttl.
+  bool admin_token_review = true;
+  absl::Duration admin_token_review_ttl = absl::Seconds(10);
+  std::vector<std::string> admin_token_audiences;  // spec.audiences; empty: the API server's own
 };
 
 class Process : public AdminBackend {
@@ -132,8 +139,9 @@ class Process : public AdminBackend {
   // revisions and puts the one that must be in force into the engine. False
   // (logged) when it cannot yet; the loop then does not act and tries again.
   bool TakeOverConfig();
-  // Reads --admin-tokens once (used by the admin API and the page's endpoints). Error: a bad token file.
-  absl::Status LoadAdminTokens();
+  // Builds the admin API's and the page's authenticator once: --admin-tokens, then
+  // `review` (null: none). Error: a token file that is missing or bad.
+  absl::Status LoadAdminAuth(TokenReviewer review = nullptr);
   // The routes both modes serve on the HTTP port: store readiness, /api/v1/status,
   // /metrics (from `metrics`, which must outlive the server; the store's health is
   // added to it) and the page (page_routes.h).
@@ -160,7 +168,7 @@ class Process : public AdminBackend {
   mutable Mutex write_gate_mu_;
   std::function<absl::Status()> write_gate_ ABSL_GUARDED_BY(write_gate_mu_);  // cluster: leader and imported?
   int64_t config_generation_ = 0;  // loop thread: documents the engine has taken (the webhook policy follows it)
-  std::shared_ptr<const TokenFile> admin_tokens_;  // --admin-tokens, once loaded
+  std::shared_ptr<Authenticator> admin_authn_;  // once loaded; null: no one authenticates
   AdminReads admin_reads_{this};
   std::atomic<int64_t> store_time_base_ms_{0};  // the recorder's time base (the simulator's wall-clock start)
 };

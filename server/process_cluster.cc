@@ -12,6 +12,7 @@
 #include "k8s/informer.h"
 #include "k8s/kubeconfig.h"
 #include "k8s/leader.h"
+#include "k8s/token_review.h"
 #include "k8s/wall_clock.h"
 #include "server/configmap_source.h"
 #include "server/droverd_flags.h"
@@ -70,6 +71,28 @@ absl::StatusOr<std::unique_ptr<k8s::LeaderElector>> MakeElector(const KubeRunOpt
   }
   if (absl::Status s = k8s::LeaderElector::Validate(lo); !s.ok()) return s;
   return std::make_unique<k8s::LeaderElector>(http, lo);
+}
+
+// Kubernetes TokenReview for admin tokens not in --admin-tokens (null when
+// --admin-token-review=false), on a client of its own: its token bucket (20/s,
+// burst 40) keeps reviews from taking the binds' budget, and a review is tried
+// twice at most, within 5 s, as a caller is waiting.
+absl::StatusOr<TokenReviewer> MakeTokenReviewer(const ProcessOptions& p, const k8s::RestConfig& rest,
+                                                const std::string& identity) {
+  if (!p.admin_token_review || p.admin_port < 0) return TokenReviewer();
+  k8s::HttpOptions http_opts;
+  http_opts.qps = 20;
+  http_opts.burst = 40;
+  http_opts.max_attempts = 2;
+  http_opts.request_timeout = absl::Seconds(5);
+  http_opts.max_idle_handles = 8;
+  http_opts.user_agent = StrCat("drover/0.1 (", identity, "; tokenreview)");
+  absl::StatusOr<std::unique_ptr<k8s::HttpClient>> created = k8s::HttpClient::Create(rest, http_opts);
+  if (!created.ok()) return created.status();
+  std::shared_ptr<k8s::HttpClient> http = *std::move(created);
+  return TokenReviewer([http, audiences = p.admin_token_audiences](std::string_view token) {
+    return k8s::ReviewToken(http.get(), token, audiences);
+  });
 }
 
 }  // namespace
@@ -159,12 +182,16 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
 
   Metrics metrics(&board_);  // before the server, which serves it: destroyed after it
   metrics.AddCollector(KubeClientCollector(http->get(), &source));
-  if (absl::Status s = LoadAdminTokens(); !s.ok()) {
-    // deploy/ mounts the tokens from an optional Secret: without it, run with no tokens rather than crash-loop.
+  absl::StatusOr<TokenReviewer> review = MakeTokenReviewer(options_, *rest, identity);
+  if (!review.ok()) return review.status();
+  if (absl::Status s = LoadAdminAuth(*review); !s.ok()) {
+    // deploy/ mounts the tokens from an optional Secret: without it, run without the file rather than crash-loop.
     if (!(o.in_cluster && absl::IsNotFound(s))) return s;
-    spdlog::warn("{}: the admin API and the page's data accept no token until the file exists (deploy/README.md: "
-                 "Secret drover-admin-tokens); restart droverd after creating it", std::string(s.message()));
+    spdlog::warn("{}: until the file exists (deploy/README.md: Secret drover-admin-tokens; then restart droverd), the "
+                 "admin API and the page's data accept {}", std::string(s.message()),
+                 *review ? "only tokens Kubernetes TokenReview authenticates" : "no token");
     options_.admin_tokens_path.clear();
+    if (absl::Status again = LoadAdminAuth(*review); !again.ok()) return again;
   }
   std::unique_ptr<HttpServer> server;
   if (options_.http_port >= 0) {
@@ -206,7 +233,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   absl::StatusOr<std::unique_ptr<AdminServer>> admin = StartAdmin();
   if (!admin.ok()) return admin.status();
   WebhookPolicy webhook_policy;  // before the server, which reads it: destroyed after it
-  absl::StatusOr<std::unique_ptr<WebhookServer>> webhook = StartWebhook(o, http->get(), &webhook_policy);
+  absl::StatusOr<WebhookRuntime> webhook = StartWebhook(o, http->get(), &webhook_policy);
   if (!webhook.ok()) return webhook.status();
   absl::Time webhook_refreshed = absl::InfinitePast();
 
@@ -246,7 +273,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
                    engine_->snapshot().live_pods());
     }
     // The webhook judges by the document in force and the nodes' shapes, once synced.
-    if (*webhook && synced && absl::Now() - webhook_refreshed > absl::Seconds(1)) {
+    if (webhook->server && synced && absl::Now() - webhook_refreshed > absl::Seconds(1)) {
       webhook_refreshed = absl::Now();
       if (webhook_policy.Refresh(*engine_, config_generation_)) {
         spdlog::info("webhook: policy of configuration revision {}", board_.Get()->config.revision);
@@ -263,7 +290,7 @@ absl::Status Process::RunCluster(const std::atomic<bool>& stop) {
   source.Stop();
   if (live_) live_->Stop();
   mailbox_.Close();
-  if (*webhook) (*webhook)->Stop();
+  webhook->Stop();
   if (*admin) (*admin)->Stop();  // after the mailbox: admin writes still waiting are told first
   if (*elector) (*elector)->Stop();
   if (server) server->Stop();

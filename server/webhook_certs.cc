@@ -58,6 +58,19 @@ bool Fresh(const TlsPair& p, const WebhookCertOptions& o, absl::Time now) {
   return expiry.ok() && *expiry - now > o.renew_before && ServingCert::FromPem(p).ok();
 }
 
+bool StillValid(const TlsPair& p, absl::Time now) {
+  absl::StatusOr<absl::Time> expiry = CertificateExpiry(p.cert_pem);
+  return expiry.ok() && *expiry > now;
+}
+
+// The first PEM block of `bundle` (the CA that signed the pair; older ones are dropped).
+std::string FirstPem(const std::string& bundle) {
+  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  const size_t end = bundle.find(kEnd);
+  if (end == std::string::npos) return "";
+  return StrCat(bundle.substr(0, end + kEnd.size()), "\n");
+}
+
 }  // namespace
 
 std::vector<std::string> ServiceDnsNames(const WebhookCertOptions& o) {
@@ -72,6 +85,9 @@ absl::StatusOr<TlsPair> EnsureWebhookSecret(k8s::HttpClient* http, const Webhook
   ASSIGN_OR_RETURN(SecretRead read, ReadSecret(http, path));
   if (read.exists && Fresh(read.pair, o, now)) return read.pair;
   ASSIGN_OR_RETURN(TlsPair made, MakeServingPair(ServiceDnsNames(o), now, o.validity_days));
+  // Renewing a pair still in use: the caBundle keeps the old CA beside the new
+  // one, so a replica that has not yet picked up the new pair is still trusted.
+  if (read.exists && StillValid(read.pair, now)) StrAppend(&made.ca_pem, FirstPem(read.pair.ca_pem));
   k8s::HttpRequest req{.method = read.exists ? "PUT" : "POST", .path = read.exists ? path : collection,
                        .body = SecretBody(o, made, read.resource_version)};
   ASSIGN_OR_RETURN(k8s::HttpResponse r, http->Send(req));

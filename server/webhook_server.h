@@ -67,6 +67,8 @@ class WebhookServer {
   // taken or TLS could not be set up.
   absl::StatusOr<int> Start();
   void Stop();
+  // The certificate handshakes use (to renew it in place).
+  ServingCert* cert() const { return cert_.get(); }
 
  private:
   WebhookServerOptions options_;

@@ -43,9 +43,11 @@ bool AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   return ok;
 }
 
-// A certificate for `key` named `cn`, signed by `issuer_key` (issuer null: self-signed).
+// A certificate for `key` named `cn`, signed by `issuer_key` (issuer null: self-signed);
+// a leaf is for serving `dns` or, with `client`, a client certificate with `orgs` as O.
 absl::StatusOr<X509Ptr> MakeCert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* issuer_key,
-                                 absl::Time now, int days, bool ca, const std::vector<std::string>& dns) {
+                                 absl::Time now, int days, bool ca, const std::vector<std::string>& dns,
+                                 bool client = false, const std::vector<std::string>& orgs = {}) {
   X509Ptr cert(X509_new());
   unsigned char serial[16];
   if (!cert || RAND_bytes(serial, sizeof(serial)) != 1) return absl::InternalError(OpensslError("X509_new"));
@@ -57,6 +59,9 @@ absl::StatusOr<X509Ptr> MakeCert(EVP_PKEY* key, const std::string& cn, X509* iss
   ASN1_TIME_set(X509_getm_notBefore(cert.get()), absl::ToTimeT(now - absl::Hours(1)));
   ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(now + absl::Hours(24) * days));
   X509_NAME* name = X509_get_subject_name(cert.get());
+  for (const std::string& o : orgs) {
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(o.c_str()), -1, -1, 0);
+  }
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name);
   X509_set_pubkey(cert.get(), key);
@@ -65,7 +70,9 @@ absl::StatusOr<X509Ptr> MakeCert(EVP_PKEY* key, const std::string& cn, X509* iss
             AddExt(cert.get(), signer, NID_key_usage,
                    ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment") &&
             AddExt(cert.get(), signer, NID_subject_key_identifier, "hash");
-  if (ok && !ca) {
+  if (ok && client) {
+    ok = AddExt(cert.get(), signer, NID_ext_key_usage, "clientAuth");
+  } else if (ok && !ca) {
     std::string san;
     for (const std::string& d : dns) StrAppend(&san, san.empty() ? "" : ",", "DNS:", d);
     ok = AddExt(cert.get(), signer, NID_ext_key_usage, "serverAuth") &&
@@ -119,6 +126,18 @@ absl::StatusOr<TlsPair> MakeServingPair(const std::vector<std::string>& dns_name
   absl::StatusOr<X509Ptr> ca = MakeCert(ca_key.get(), "drover-webhook-ca", nullptr, nullptr, now, days, true, {});
   if (!ca.ok()) return ca.status();
   absl::StatusOr<X509Ptr> cert = MakeCert(key.get(), dns_names[0], ca->get(), ca_key.get(), now, days, false, dns_names);
+  if (!cert.ok()) return cert.status();
+  return TlsPair{Pem(cert->get()), Pem(key.get()), Pem(ca->get())};
+}
+
+absl::StatusOr<TlsPair> MakeClientPair(const std::string& cn, const std::vector<std::string>& orgs, absl::Time now,
+                                       int days) {
+  KeyPtr ca_key(EVP_EC_gen("P-256"));
+  KeyPtr key(EVP_EC_gen("P-256"));
+  if (!ca_key || !key) return absl::InternalError(OpensslError("EVP_EC_gen"));
+  absl::StatusOr<X509Ptr> ca = MakeCert(ca_key.get(), "drover-client-ca", nullptr, nullptr, now, days, true, {});
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<X509Ptr> cert = MakeCert(key.get(), cn, ca->get(), ca_key.get(), now, days, false, {}, true, orgs);
   if (!cert.ok()) return cert.status();
   return TlsPair{Pem(cert->get()), Pem(key.get()), Pem(ca->get())};
 }
@@ -212,6 +231,8 @@ int ServingCert::SelectCallback(SSL* ssl, void* arg) {
   for (X509* x : self->chain_) SSL_add1_chain_cert(ssl, x);
   return 1;
 }
+
+absl::Status ServingCert::Replace(const TlsPair& pair) { return Install(pair.cert_pem, pair.key_pem); }
 
 int ServingCert::loads() const {
   MutexLock l(&mu_);

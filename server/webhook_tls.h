@@ -31,6 +31,13 @@ struct TlsPair {
 // minus an hour (clock skew) for `days`. Error: OpenSSL failed (message says where).
 absl::StatusOr<TlsPair> MakeServingPair(const std::vector<std::string>& dns_names, absl::Time now, int days);
 
+// A new P-256 CA (CN "drover-client-ca") and a client certificate signed by it
+// (extended key usage clientAuth) with subject CN `cn` and one O per `orgs`, as
+// Kubernetes reads a user and groups from a client certificate (the admin API's
+// mutual TLS, tests). Error: OpenSSL failed.
+absl::StatusOr<TlsPair> MakeClientPair(const std::string& cn, const std::vector<std::string>& orgs, absl::Time now,
+                                       int days);
+
 // When the pair's certificate expires; error if `cert_pem` is not a certificate.
 absl::StatusOr<absl::Time> CertificateExpiry(const std::string& cert_pem);
 
@@ -45,7 +52,10 @@ class ServingCert {
 
   // For SSL_CTX_set_cert_cb: sets the current certificate and key on `ssl`; `arg` is a ServingCert*.
   static int SelectCallback(SSL* ssl, void* arg);
-  // How many times the files were loaded (1 after FromFiles).
+  // Serves `pair` from the next handshake on (the Secret mode's renewal; the
+  // files mode reloads by itself). Error: the pair does not load; the old one stays.
+  absl::Status Replace(const TlsPair& pair);
+  // How many times a pair was installed (1 after FromFiles or FromPem).
   int loads() const;
 
  private:

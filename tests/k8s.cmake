@@ -10,6 +10,7 @@ drover_add_tests(k8s_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/k8s/informer_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/actuator_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/leader_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/token_review_test.cc
   LIBS drover_k8s simdjson::simdjson)
 target_compile_definitions(k8s_tests PRIVATE DROVER_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}")
 
@@ -17,3 +18,8 @@ target_compile_definitions(k8s_tests PRIVATE DROVER_SOURCE_DIR_DEFAULT="${PROJEC
 add_test(NAME fake_apiserver_controller_revisions COMMAND python3 -m unittest test_controller_revisions
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/k8s_api_server)
 set_tests_properties(fake_apiserver_controller_revisions PROPERTIES LABELS "k8s_tests" TIMEOUT 120)
+
+# The test API server's TokenReview (tests/k8s_api_server/tokenreview.py).
+add_test(NAME fake_apiserver_tokenreview COMMAND python3 -m unittest test_tokenreview
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/k8s_api_server)
+set_tests_properties(fake_apiserver_tokenreview PROPERTIES LABELS "k8s_tests" TIMEOUT 60)

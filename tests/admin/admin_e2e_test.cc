@@ -13,111 +13,21 @@
 #include <thread>
 
 #include "drover/admin/v1/admin.grpc.pb.h"
-#include "server/process.h"
-#include "tests/common/fixtures.h"
+#include "tests/admin/admin_daemon.h"
 
 namespace drover {
 namespace {
 
 namespace pb = admin::v1;
+using namespace admin_testing;  // NOLINT: the tests share the daemon and its helpers
 
-constexpr const char* kQueues = R"(admins: {users: [ops]}
-queues:
-  children:
-    - name: research
-      admins: {users: [alice]}
-      children:
-        - name: llm
-        - name: scratch
-          max: {gpu: {A100: 8}}
-    - name: safety
-      max: {gpu: {A100: 8}}
-)";
-
-std::string WriteTemp(const std::string& text) {
-  char tmpl[] = "/tmp/drover-admin-XXXXXX";
-  const int fd = mkstemp(tmpl);
-  REQUIRE(fd >= 0);
-  close(fd);
-  std::ofstream(tmpl) << text;
-  return tmpl;
-}
-
-std::string Replace(std::string s, const std::string& from, const std::string& to) {
-  const size_t at = s.find(from);
-  REQUIRE(at != std::string::npos);
-  return s.replace(at, from.size(), to);
-}
-
-// Two 8-GPU A100 nodes; four 8-GPU pods of root.research.llm that run 10 h: at
-// the end (1 h) two run and two wait.
-SimInput Workload() {
-  SimInput in;
-  for (const char* n : {"a-1", "a-2"}) in.nodes.push_back(SimNode{testing::GpuNode(n, testing::kA100, 8), 0, -1, -1});
-  for (int i = 0; i < 4; ++i) {
-    in.pods.push_back(SimPod{testing::GpuPod("train-" + std::to_string(i), "root.research.llm", 8), i * 1000, 10 * 3600 * 1000});
-  }
-  return in;
-}
-
-// droverd on the simulator, serving its end state until destroyed.
-class Daemon {
- public:
-  Daemon() {
-    queues_path_ = WriteTemp(kQueues);
-    tokens_path_ = WriteTemp("admin-t,ops\nresearch-t,alice,research\nviewer-t,bob\n");
-    ProcessOptions o;
-    o.queues_path = queues_path_;
-    o.admin_port = 0;
-    o.admin_tokens_path = tokens_path_;
-    o.sim.until_ms = 3600 * 1000;
-    process_ = std::make_unique<Process>(o);
-    std::promise<int> port;
-    std::future<int> ready = port.get_future();
-    thread_ = std::thread([this, &port] {
-      absl::StatusOr<QueueConfig> config = process_->LoadQueues();
-      absl::StatusOr<SimRunResult> run =
-          config.ok() ? process_->RunSimulated(*std::move(config), Workload()) : absl::StatusOr<SimRunResult>(config.status());
-      absl::Status served = run.ok() ? process_->Serve(stop_, [&port](int p) { port.set_value(p); }) : run.status();
-      if (!served.ok()) port.set_value(-1);
-    });
-    port_ = ready.get();
-    REQUIRE(port_ > 0);
-    stub_ = pb::Admin::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
-  }
-  ~Daemon() {
-    stop_.store(true);
-    thread_.join();
-    std::remove(queues_path_.c_str());
-    std::remove(tokens_path_.c_str());
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  pb::Admin::Stub& stub() { return *stub_; }
-
- private:
-  std::string queues_path_, tokens_path_;
-  std::unique_ptr<Process> process_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  int port_ = -1;
-  std::unique_ptr<pb::Admin::Stub> stub_;
-};
-
-// A call context carrying `token` ("" = none).
-std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  return ctx;
-}
-
-int64_t ActiveRevision(Daemon& d) {
+int64_t ActiveRevision(AdminDaemon& d) {
   pb::ConfigRevision r;
   REQUIRE(d.stub().GetConfig(As("viewer-t").get(), pb::GetConfigRequest(), &r).ok());
   return r.revision();
 }
 
-grpc::Status Apply(Daemon& d, const std::string& token, const std::string& doc, int64_t expected,
+grpc::Status Apply(AdminDaemon& d, const std::string& token, const std::string& doc, int64_t expected,
                    pb::ApplyConfigResponse* out, bool dry_run = false) {
   pb::ApplyConfigRequest req;
   req.set_document(doc);
@@ -128,7 +38,7 @@ grpc::Status Apply(Daemon& d, const std::string& token, const std::string& doc, 
 }
 
 TEST_CASE("admin_api_reads_queues_config_pending_inventory_and_audit", "[admin][e2e]") {
-  Daemon d;
+  AdminDaemon d;
   pb::ListQueuesResponse queues;
   REQUIRE(d.stub().ListQueues(As("viewer-t").get(), pb::ListQueuesRequest(), &queues).ok());
   REQUIRE(queues.queues_size() == 5);
@@ -219,7 +129,7 @@ TEST_CASE("admin_api_reads_queues_config_pending_inventory_and_audit", "[admin][
 }
 
 TEST_CASE("admin_api_refuses_bad_requests_naming_the_field", "[admin][e2e]") {
-  Daemon d;
+  AdminDaemon d;
   pb::ListPendingRequest req;
   pb::ListPendingResponse resp;
   req.set_page_size(-1);
@@ -268,7 +178,7 @@ TEST_CASE("admin_api_refuses_bad_requests_naming_the_field", "[admin][e2e]") {
 }
 
 TEST_CASE("admin_api_authenticates_and_authorizes_by_the_documents_admins", "[admin][e2e]") {
-  Daemon d;
+  AdminDaemon d;
   pb::ListQueuesResponse queues;
   grpc::Status s = d.stub().ListQueues(As("").get(), pb::ListQueuesRequest(), &queues);
   CHECK(s.error_code() == grpc::StatusCode::UNAUTHENTICATED);
@@ -331,13 +241,29 @@ TEST_CASE("admin_api_authenticates_and_authorizes_by_the_documents_admins", "[ad
   pb::ListAuditResponse audit;
   REQUIRE(d.stub().ListAudit(As("viewer-t").get(), ar, &audit).ok());
   CHECK(audit.records_size() == 5);  // 3 denied, 2 applied (the dry run is not a write)
+  // A time window: newest first, so the first record is the latest.
+  const int64_t latest = audit.records(0).unix_ms(), earliest = audit.records(4).unix_ms();
+  ar.set_since_unix_ms(latest);
+  REQUIRE(d.stub().ListAudit(As("viewer-t").get(), ar, &audit).ok());
+  REQUIRE(audit.records_size() >= 1);
+  for (const auto& r : audit.records()) CHECK(r.unix_ms() >= latest);
+  ar.set_since_unix_ms(0);
+  ar.set_until_unix_ms(earliest);
+  REQUIRE(d.stub().ListAudit(As("viewer-t").get(), ar, &audit).ok());
+  CHECK(audit.records_size() == 0);
+  ar.set_since_unix_ms(earliest);
+  ar.set_until_unix_ms(earliest);
+  grpc::Status window = d.stub().ListAudit(As("viewer-t").get(), ar, &audit);
+  CHECK(window.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(window.error_message().find("until_unix_ms") != std::string::npos);
+  ar = pb::ListAuditRequest();
   ar.set_actor("bob");
   REQUIRE(d.stub().ListAudit(As("viewer-t").get(), ar, &audit).ok());
   CHECK(audit.records_size() == 1);
 }
 
 TEST_CASE("concurrent_applies_with_the_same_expected_revision_exactly_one_wins", "[admin][e2e]") {
-  Daemon d;
+  AdminDaemon d;
   const std::string a = Replace(kQueues, "A100: 8}}\n    - name: safety", "A100: 12}}\n    - name: safety");
   const std::string b = Replace(kQueues, "A100: 8}}\n    - name: safety", "A100: 14}}\n    - name: safety");
   grpc::Status sa, sb;
@@ -371,7 +297,7 @@ TEST_CASE("concurrent_applies_with_the_same_expected_revision_exactly_one_wins",
 
 // grpc.health.v1.Health/Check for the whole server (service ""), through a generic
 // stub (Debian ships no health.proto): the response's bytes.
-std::string HealthCheck(Daemon& d, grpc::Status* status) {
+std::string HealthCheck(AdminDaemon& d, grpc::Status* status) {
   grpc::GenericStub generic(grpc::CreateChannel(d.address(), grpc::InsecureChannelCredentials()));
   grpc::Slice empty("");
   grpc::ByteBuffer request(&empty, 1);
@@ -391,28 +317,14 @@ std::string HealthCheck(Daemon& d, grpc::Status* status) {
 }
 
 TEST_CASE("the_standard_health_service_says_serving", "[admin][e2e]") {
-  Daemon d;
+  AdminDaemon d;
   grpc::Status s;
   CHECK(HealthCheck(d, &s) == std::string("\x08\x01", 2));  // HealthCheckResponse{status: SERVING}
   CHECK(s.ok());
 }
 
-// Runs droverctl with `args` against `d`; returns its exit code, stdout and stderr in `out`.
-int Droverctl(Daemon& d, const std::string& args, std::string* out, const std::string& input = "") {
-  const std::string in_file = WriteTemp(input);
-  const std::string out_file = WriteTemp("");
-  const std::string cmd = std::string(DROVERCTL_PATH) + " --server " + d.address() + " " + args + " <" + in_file + " >" +
-                          out_file + " 2>&1";
-  const int status = std::system(cmd.c_str());
-  std::ifstream f(out_file);
-  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  std::remove(in_file.c_str());
-  std::remove(out_file.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST_CASE("droverctl_verbs_against_a_served_droverd", "[admin][e2e][droverctl]") {
-  Daemon d;
+  AdminDaemon d;
   std::string out;
   CHECK(Droverctl(d, "get queues", &out) == 4);
   CHECK(out.find("DROVER_TOKEN") != std::string::npos);
@@ -435,6 +347,35 @@ TEST_CASE("droverctl_verbs_against_a_served_droverd", "[admin][e2e][droverctl]")
   CHECK(Droverctl(d, "--token viewer-t top gpus --nodes", &out) == 0);
   CHECK(out.find("a-1") != std::string::npos);
   CHECK(Droverctl(d, "get", &out) == 2);
+  CHECK(Droverctl(d, "--token viewer-t audit --since 1h --until 2030-01-01T00:00:00Z", &out) == 0);
+  CHECK(out.find("config.apply") != std::string::npos);  // the start's revision 1
+  CHECK(Droverctl(d, "--token viewer-t audit --since 2030-01-01T00:00:00Z", &out) == 0);
+  CHECK(out.find("config.apply") == std::string::npos);
+  CHECK(Droverctl(d, "--token viewer-t audit --since yesterday", &out) == 2);
+  CHECK(out.find("--since \"yesterday\"") != std::string::npos);
+  // A client config file: its token is used; --server (a flag) wins over its server.
+  const std::string config = WriteTemp("server: 127.0.0.1:1\ntoken: viewer-t\n");
+  CHECK(Droverctl(d, "--config " + config + " get queues", &out) == 0);
+  CHECK(out.find("root.research") != std::string::npos);
+  CHECK(Droverctl(d, "--config " + config + " --token nobody get queues", &out) == 4);  // the flag's token wins
+  const std::string typo = WriteTemp("server: x\ntokn: viewer-t\n");
+  CHECK(Droverctl(d, "--config " + typo + " get queues", &out) == 2);
+  CHECK(out.find(typo + ":2: unknown key \"tokn\"") != std::string::npos);
+  CHECK(Droverctl(d, "--config /nonexistent.yaml get queues", &out) == 2);
+  std::remove(config.c_str());
+  std::remove(typo.c_str());
+  // The completion script, generated from the command tree, completes verbs and their flags in bash.
+  REQUIRE(Droverctl(d, "completion bash", &out) == 0);
+  const std::string script = WriteTemp(out);
+  const std::string probe = WriteTemp(StrCat("source ", script, "\n",
+                                             "COMP_WORDS=(droverctl --server h:1 get p); COMP_CWORD=4; _droverctl; echo \"${COMPREPLY[*]}\"\n",
+                                             "COMP_WORDS=(droverctl audit --s); COMP_CWORD=2; _droverctl; echo \"${COMPREPLY[*]}\"\n"));
+  const std::string probe_out = WriteTemp("");
+  REQUIRE(std::system(StrCat("bash ", probe, " >", probe_out, " 2>&1").c_str()) == 0);
+  std::ifstream pf(probe_out);
+  const std::string completed((std::istreambuf_iterator<char>(pf)), std::istreambuf_iterator<char>());
+  CHECK(completed == "pending\n--since --server\n");
+  for (const std::string& f : {script, probe, probe_out}) std::remove(f.c_str());
 
   const std::string doc = WriteTemp(Replace(kQueues, "A100: 8}}\n    - name: safety", "A100: 16}}\n    - name: safety"));
   const std::string safety = WriteTemp(Replace(kQueues, "name: safety\n      max: {gpu: {A100: 8}}", "name: safety\n      max: {gpu: {A100: 16}}"));

@@ -7,8 +7,35 @@
 namespace drover::admission::testing {
 namespace {
 
-Response Mutate(const PodSpec& p, const AdmissionPolicy& policy) {
-  return Call(policy, Endpoint::kMutate, ReviewJson(PodJson(p), p.ns));
+Response Mutate(const PodSpec& p, const AdmissionPolicy& policy, const std::string& user = "alice",
+                const std::vector<std::string>& groups = {"system:authenticated"}) {
+  return Call(policy, Endpoint::kMutate, ReviewJson(PodJson(p), p.ns, user, groups));
+}
+
+TEST_CASE("mutate_vouches_for_a_creator_granted_a_queue_its_namespace_is_not", "[admission][submit]") {
+  auto policy = MakePolicy();
+  PodSpec p;
+  p.ns = "team-b";
+  p.scheduler = "drover";
+  p.cpu = "4";
+  p.memory = "32Gi";
+  p.annotations_json = R"({"drover.io/queue":"root.research.a"})";
+  // root.research grants user alice and group ml-admins, not namespace team-b.
+  CHECK(Mutate(p, *policy, "alice").patch ==
+        R"([{"op":"add","path":"/metadata/annotations/drover.io~1submit-grant","value":"user:alice"}])");
+  CHECK(Mutate(p, *policy, "carol", {"system:authenticated", "ml-admins"}).patch ==
+        R"([{"op":"add","path":"/metadata/annotations/drover.io~1submit-grant","value":"group:ml-admins"}])");
+  CHECK(Mutate(p, *policy, "bob").patch.empty());  // no grant: nothing vouched (validation refuses the pod)
+  // A value the creator wrote: replaced by the one it holds, or removed when it holds none.
+  p.annotations_json = R"({"drover.io/queue":"root.research.a","drover.io/submit-grant":"user:alice"})";
+  CHECK(Mutate(p, *policy, "bob").patch ==
+        R"([{"op":"remove","path":"/metadata/annotations/drover.io~1submit-grant"}])");
+  CHECK(Mutate(p, *policy, "carol", {"ml-admins"}).patch ==
+        R"([{"op":"replace","path":"/metadata/annotations/drover.io~1submit-grant","value":"group:ml-admins"}])");
+  // The namespace's own queue needs no grant: nothing added.
+  p.ns = "team-a";
+  p.annotations_json = R"({"drover.io/queue":"root.research.a"})";
+  CHECK(Mutate(p, *policy, "alice").patch.empty());
 }
 
 TEST_CASE("mutate_routes_a_plain_gpu_pod_to_its_namespace_queue_with_requests_per_gpu", "[admission]") {

@@ -64,8 +64,9 @@ TEST_CASE("validate_uses_the_queue_bound_and_the_queue_mode_inherited_down_the_t
         "pod team-b/train: spec.containers[*].resources.requests.cpu: 8 for 1 GPU is above the limit of 4 "
         "(4 per GPU: root.dev.admission.cpu_per_gpu)");
 
-  PodSpec b = DroverPod();  // root.research.b: proportional warn
-  b.annotations_json = R"({"drover.io/queue":"root.research.b","drover.io/gpu-type":"A100"})";
+  PodSpec b = DroverPod();  // root.research.b: proportional warn; alice's grant, vouched for by /mutate
+  b.annotations_json =
+      R"({"drover.io/queue":"root.research.b","drover.io/gpu-type":"A100","drover.io/submit-grant":"user:alice"})";
   b.cpu = "90";
   r = Validate(b, *policy);
   CHECK(r.allowed);
@@ -97,20 +98,76 @@ TEST_CASE("validate_refuses_unknown_queues_and_gpu_types_and_malformed_intent", 
   CHECK(r.message.find("drover.io/gpu-fraction") != std::string::npos);
 }
 
+TEST_CASE("validate_refuses_topology_levels_the_document_does_not_declare", "[admission][topology_gang]") {
+  auto policy = MakePolicy();
+  PodSpec p = DroverPod();
+  p.annotations_json = R"({"drover.io/gang":"g","drover.io/topology-required":"rack"})";
+  CHECK(Validate(p, *policy).message ==
+        "pod team-a/train: annotation drover.io/topology-required: \"rack\" is not a topology level of the quota "
+        "document (it declares none: see topology.levels)");
+  p.annotations_json = R"({"drover.io/topology-preferred":"Rack 1"})";
+  CHECK(Validate(p, *policy).message ==
+        "pod team-a/train: annotation drover.io/topology-preferred: \"Rack 1\" is not a topology level name");
+  const std::string with_levels =
+      StrCat(kDocument, "topology: {levels: [{name: zone, node_label: topology.kubernetes.io/zone}, ",
+             "{name: rack, node_label: example.com/rack}]}\n");
+  auto next = MakePolicy(with_levels.c_str());
+  p.annotations_json = R"({"drover.io/gang":"g","drover.io/topology-required":"rack"})";
+  CHECK(Validate(p, *next).allowed);
+  p.annotations_json = R"({"drover.io/topology-required":"row"})";
+  CHECK(Validate(p, *next).message ==
+        "pod team-a/train: annotation drover.io/topology-required: \"row\" is not a topology level of the quota "
+        "document (levels: zone, rack)");
+}
+
 TEST_CASE("validate_enforces_submit_users_and_groups_from_the_requests_user_info", "[admission]") {
   auto policy = MakePolicy();
   PodSpec p = DroverPod();
   p.ns = "team-b";
   p.cpu = "4";
-  p.annotations_json = R"({"drover.io/queue":"root.research.a"})";
+  // As /mutate leaves them: the creator's grant written into drover.io/submit-grant.
+  p.annotations_json = R"({"drover.io/queue":"root.research.a","drover.io/submit-grant":"user:alice"})";
   CHECK(Validate(p, *policy, "alice").allowed);
+  p.annotations_json = R"({"drover.io/queue":"root.research.a","drover.io/submit-grant":"group:ml-admins"})";
   CHECK(Validate(p, *policy, "carol", {"system:authenticated", "ml-admins"}).allowed);
+  p.annotations_json = R"({"drover.io/queue":"root.research.a"})";
   const Response r = Validate(p, *policy, "bob");
   CHECK_FALSE(r.allowed);
   CHECK(r.message ==
         "pod team-b/train: namespace \"team-b\" and user \"bob\" may not submit to queue \"root.research.a\" (from "
         "annotation drover.io/queue): it is not in root.research.submit.namespaces [], users [alice], groups "
         "[ml-admins]; an admin of the queue may add it to submit.namespaces, users or groups");
+}
+
+TEST_CASE("the_submit_grant_annotation_must_be_the_creators_own", "[admission][submit]") {
+  auto policy = MakePolicy();
+  PodSpec p = DroverPod();
+  p.ns = "team-b";
+  p.cpu = "4";
+  // As the mutating webhook leaves it for alice: accepted for alice and for a member of ml-admins.
+  p.annotations_json = R"({"drover.io/queue":"root.research.a","drover.io/submit-grant":"user:alice"})";
+  CHECK(Validate(p, *policy, "alice").allowed);
+  // Written by bob himself to ride on alice's grant: refused, whatever the submit rule's mode.
+  Response r = Validate(p, *policy, "bob");
+  CHECK_FALSE(r.allowed);
+  CHECK(r.message.find("pod team-b/train: annotation drover.io/submit-grant: \"user:alice\" is not held by the "
+                       "pod's creator (user \"bob\"); Drover's webhook writes it, not users") != std::string::npos);
+  p.annotations_json = R"({"drover.io/queue":"root.research.a","drover.io/submit-grant":"group:ml-admins"})";
+  CHECK(Validate(p, *policy, "carol", {"ml-admins"}).allowed);
+  CHECK_FALSE(Validate(p, *policy, "carol", {"other"}).allowed);
+  // Granted to alice only, and the annotation is missing (the mutating webhook did not run): said now.
+  p.annotations_json = R"({"drover.io/queue":"root.research.a"})";
+  r = Validate(p, *policy, "alice");
+  CHECK_FALSE(r.allowed);
+  CHECK(r.message ==
+        "pod team-b/train: queue root.research.a is granted to user:alice but annotation drover.io/submit-grant is "
+        "missing (did the mutating webhook run?); the scheduler would refuse the pod");
+  // A malformed value is an intent error naming the annotation.
+  p.annotations_json = R"({"drover.io/queue":"root.research.a","drover.io/submit-grant":"alice"})";
+  r = Validate(p, *policy, "alice");
+  CHECK_FALSE(r.allowed);
+  CHECK(r.message.find("annotation drover.io/submit-grant: \"alice\" is not user:NAME or group:NAME") !=
+        std::string::npos);
 }
 
 TEST_CASE("validate_refuses_tier0_where_the_queue_guarantees_no_capacity_of_the_type", "[admission]") {
@@ -125,7 +182,7 @@ TEST_CASE("validate_refuses_tier0_where_the_queue_guarantees_no_capacity_of_the_
         "H100 GPU capacity (guaranteed H100 GPU: 0); Tier 0 runs only within its queue's guaranteed: use tier 1, or "
         "a queue that guarantees the type");
   SECTION("audit mode: admitted, with an audit annotation") {
-    p.annotations_json = R"({"drover.io/queue":"root.research.b","drover.io/tier":"0"})";
+    p.annotations_json = R"({"drover.io/queue":"root.research.b","drover.io/tier":"0","drover.io/submit-grant":"user:alice"})";
     const Response r = Validate(p, *policy);
     CHECK(r.allowed);
     CHECK(r.warnings.empty());

@@ -34,6 +34,7 @@ ALLOWED_CLUSTER = {
     ("policy", "poddisruptionbudgets"): {"get", "list", "watch"},
     ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"): {"get", "patch"},
     ("admissionregistration.k8s.io", "validatingwebhookconfigurations"): {"get", "patch"},
+    ("authentication.k8s.io", "tokenreviews"): {"create"},
 }
 # What the daemon cannot work without.
 REQUIRED_CLUSTER = {
@@ -43,6 +44,8 @@ REQUIRED_CLUSTER = {
     ("", "pods/status"): {"patch"},
     ("", "pods/eviction"): {"create"},
     ("", "events"): {"create", "patch"},
+    # The admin API authenticates bearer tokens with TokenReview (--admin-token-review, on by default).
+    ("authentication.k8s.io", "tokenreviews"): {"create"},
 }
 LEASE_VERBS = {"get", "create", "update"}
 # In droverd's namespace: its Lease, and GET of the quota ConfigMap it follows (--queues-configmap).

@@ -180,6 +180,19 @@ TEST_CASE("decode_pod_errors_name_the_object_and_field", "[k8s][decode]") {
     REQUIRE(pod.ok());
     CHECK(pod->intent.invalid == "pod d/p: annotation drover.io/gpu-fraction: \"half\" must be a fraction in (0, 1]");
   }
+  {
+    absl::StatusOr<Pod> pod = dec.DecodePod(R"({"metadata":{"name":"p","namespace":"d",
+        "annotations":{"drover.io/gang":"g","drover.io/topology-required":"rack","drover.io/topology-preferred":"nvlink"}},
+        "spec":{"containers":[{"name":"c"}]}})");
+    REQUIRE(pod.ok());
+    CHECK(pod->intent.invalid.empty());
+    CHECK(pod->intent.topology_required == "rack");
+    CHECK(pod->intent.topology_preferred == "nvlink");
+    pod = dec.DecodePod(R"({"metadata":{"name":"p","namespace":"d",
+        "annotations":{"drover.io/topology-required":"rack/1"}},"spec":{"containers":[{"name":"c"}]}})");
+    REQUIRE(pod.ok());
+    CHECK(pod->intent.invalid == "pod d/p: annotation drover.io/topology-required: \"rack/1\" is not a topology level name");
+  }
   CHECK(error_of(R"({"metadata":{"namespace":"d"}})") == "pod (unnamed): metadata.name: is missing");
   CHECK(error_of(R"({"metadata":{"name":"p","namespace":"d"},"spec":{"containers":[{"name":"c",
         "resources":{"requests":{"memory":"-1Gi"}}}]}})") ==

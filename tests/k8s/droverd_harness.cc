@@ -98,13 +98,21 @@ std::optional<int> DroverdProcess::Wait(absl::Duration timeout) {
 
 bool DroverdProcess::Running() { return pid_ > 0 && !Wait(absl::ZeroDuration()).has_value(); }
 
-int DroverdProcess::HealthPort() const {
-  static const std::regex re("/readyz on port ([0-9]+)");
-  const std::string log = Log();
+namespace {
+
+// The first number matched by `pattern`'s group in `log`; 0 when none.
+int PortFromLog(const std::string& log, const char* pattern) {
+  const std::regex re(pattern);
   std::smatch m;
   if (!std::regex_search(log, m, re)) return 0;
   return std::atoi(m[1].str().c_str());
 }
+
+}  // namespace
+
+int DroverdProcess::HealthPort() const { return PortFromLog(Log(), "/readyz on port ([0-9]+)"); }
+
+int DroverdProcess::AdminPort() const { return PortFromLog(Log(), "admin API: .* on port ([0-9]+)"); }
 
 // --- configuration ------------------------------------------------------------
 
@@ -419,6 +427,13 @@ int64_t PodWritesOf(const ServerStats& s, const std::string& identity) {
 
 namespace {
 
+// `key`'s string value; "" when `e` (an absent field, e.g. a pod without
+// annotations) or the key is missing.
+std::string Str(simdjson::simdjson_result<simdjson::dom::element> e, const char* key) {
+  std::string_view v;
+  if (e[key].get_string().get(v) != simdjson::SUCCESS) return "";
+  return std::string(v);
+}
 std::string Str(simdjson::dom::element e, const char* key) {
   std::string_view v;
   if (e[key].get_string().get(v) != simdjson::SUCCESS) return "";
@@ -439,7 +454,8 @@ absl::StatusOr<std::map<std::string, ServerPod>> ListServerPods(HttpClient* http
   std::map<std::string, ServerPod> out;
   for (simdjson::dom::element item : items) {
     ServerPod p;
-    simdjson::dom::element md = item["metadata"], spec = item["spec"], status = item["status"];
+    simdjson::simdjson_result<simdjson::dom::element> md = item["metadata"], spec = item["spec"],
+                                                      status = item["status"];
     p.key = StrCat(Str(md, "namespace"), "/", Str(md, "name"));
     p.uid = Str(md, "uid");
     p.resource_version = Str(md, "resourceVersion");

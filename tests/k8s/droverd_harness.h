@@ -49,6 +49,8 @@ class DroverdProcess {
   std::string Log() const { return ReadFile(log_path_); }
   // The health port from the log line "health: ... on port N"; 0 until logged.
   int HealthPort() const;
+  // The admin API's port from the log line "admin API: ... on port N"; 0 until logged.
+  int AdminPort() const;
 
  private:
   std::string log_path_;

@@ -28,6 +28,8 @@ queues:
     - name: research
       guaranteed: {gpu: {A100: 8}}
     - name: other
+    - name: shared
+      submit: {users: [alice]}
 )";
 
 int FreePort() {
@@ -43,10 +45,18 @@ int FreePort() {
 }
 
 // A pod manifest as a user writes it: no schedulerName, no Drover annotation.
-std::string PlainPod(const std::string& name, const std::string& requests) {
-  return StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")", name,
-                R"("},"spec":{"restartPolicy":"Never","containers":[{"name":"main","image":"trainer:1",)",
+std::string PlainPod(const std::string& name, const std::string& requests, const std::string& annotations = "") {
+  return StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")", name, "\"",
+                annotations.empty() ? "" : StrCat(",\"annotations\":", annotations),
+                R"(},"spec":{"restartPolicy":"Never","containers":[{"name":"main","image":"trainer:1",)",
                 R"("resources":{"limits":{"nvidia.com/gpu":"1"})", requests, "}}]}}");
+}
+
+constexpr const char* kMutating = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/drover";
+
+bool HasCaBundle(HttpClient* http) {
+  absl::StatusOr<HttpResponse> r = http->Send({.method = "GET", .path = kMutating});
+  return r.ok() && r->status == 200 && r->body.find("\"caBundle\"") != std::string::npos;
 }
 
 TEST_CASE("webhook_routes_a_plain_gpu_pod_to_drover_and_refuses_a_disproportionate_one", "[k8s][e2e][webhook]") {
@@ -66,7 +76,8 @@ TEST_CASE("webhook_routes_a_plain_gpu_pod_to_drover_and_refuses_a_disproportiona
               .ok());
 
   const std::string dir = MakeTempDir("droverd-webhook");
-  std::vector<std::string> args = DroverdArgs(server, dir, "replica-a", {"--webhook-port", std::to_string(port)});
+  std::vector<std::string> args = DroverdArgs(server, dir, "replica-a",
+                                              {"--webhook-port", std::to_string(port), "--webhook-cert-check", "1s"});
   REQUIRE(WriteFile(dir + "/queues.yaml", kQueues).ok());
   DroverdProcess d(dir + "/a.log");
   REQUIRE(d.Start(args).ok());
@@ -114,6 +125,52 @@ TEST_CASE("webhook_routes_a_plain_gpu_pod_to_drover_and_refuses_a_disproportiona
   REQUIRE(cpu.ok());
   CHECK(cpu->status == 201);
   CHECK(cpu->body.find(R"("schedulerName":"default-scheduler")") != std::string::npos);
+
+  // Users, as the API server knows them (kubectl --as): root.shared grants user alice, not namespace team-a.
+  const std::string shared = R"({"drover.io/queue":"root.shared"})";
+  absl::StatusOr<HttpResponse> as_bob =
+      http->Send({.method = "POST", .path = "/api/v1/namespaces/team-a/pods",
+                  .body = PlainPod("by-bob", "", shared), .headers = {"Impersonate-User: bob"}});
+  REQUIRE(as_bob.ok());
+  INFO(as_bob->body);
+  CHECK(as_bob->status == 403);
+  CHECK(as_bob->body.find(R"(namespace \"team-a\" and user \"bob\" may not submit to queue \"root.shared\")") !=
+        std::string::npos);
+  absl::StatusOr<HttpResponse> as_alice =
+      http->Send({.method = "POST", .path = "/api/v1/namespaces/team-a/pods",
+                  .body = PlainPod("by-alice", "", shared), .headers = {"Impersonate-User: alice"}});
+  REQUIRE(as_alice.ok());
+  INFO(as_alice->body);
+  REQUIRE(as_alice->status == 201);
+  CHECK(as_alice->body.find(R"("drover.io/submit-grant":"user:alice")") != std::string::npos);
+  // Bob writing alice's grant himself is refused at the door.
+  absl::StatusOr<HttpResponse> forged = http->Send(
+      {.method = "POST", .path = "/api/v1/namespaces/team-a/pods",
+       .body = PlainPod("forged", "", R"({"drover.io/queue":"root.shared","drover.io/submit-grant":"user:alice"})"),
+       .headers = {"Impersonate-User: bob"}});
+  REQUIRE(forged.ok());
+  CHECK(forged->status == 403);
+  // The scheduler honours the grant the webhook vouched for: alice's pod binds.
+  CHECK(WaitUntil(
+      [&] {
+        absl::StatusOr<std::map<std::string, ServerPod>> pods = ListServerPods(http.get());
+        return pods.ok() && pods->count("team-a/by-alice") == 1 && !pods->at("team-a/by-alice").node.empty();
+      },
+      kWait));
+
+  // The configuration re-created from deploy/ (no caBundle): droverd sets it again within its check period,
+  // and GPU pods are routed to it again.
+  absl::StatusOr<HttpResponse> deleted = http->Send({.method = "DELETE", .path = kMutating});
+  REQUIRE(deleted.ok());
+  REQUIRE(server.Control("/_control/manifest", StrCat(R"({"path":")", manifest, "\"}")).ok());
+  REQUIRE_FALSE(HasCaBundle(http.get()));
+  CHECK(WaitUntil([&] { return HasCaBundle(http.get()); }, kWait));
+  absl::StatusOr<HttpResponse> again = http->Send(
+      {.method = "POST", .path = "/api/v1/namespaces/team-a/pods", .body = PlainPod("plain-again", "")});
+  REQUIRE(again.ok());
+  CHECK(again->status == 201);
+  CHECK(again->body.find(R"("schedulerName":"drover")") != std::string::npos);
+  CHECK(d.Log().find("set it again") != std::string::npos);
   d.Signal(SIGTERM);
   CHECK(d.Wait(absl::Seconds(20)).value_or(-1) == 0);
 }

@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apimachinery as am  # noqa: E402
 from apimachinery import ApiError  # noqa: E402
 from admission import Admission  # noqa: E402
+import tokenreview  # noqa: E402
 from registry import (ADDED, BOOKMARK, ERROR, MODIFIED, DELETED, RESOURCES, RTYPES,  # noqa: E402
                       STORAGE_RT, Api, Store, Watcher, obj_key, set_condition, to_wire)
 
@@ -298,6 +299,14 @@ class Handler(BaseHTTPRequestHandler):
                 if scheme.lower() != "bearer" or cred.strip() != token:
                     raise ApiError(401, "Unauthorized", "Unauthorized")
             self.app.set_user(self.headers)
+            if path.rstrip("/") == tokenreview.PATH:
+                verb, res = ("create" if method == "POST" else method.lower()), "tokenreviews"
+                rule = self.app.faults.match_fail(method, path, verb)
+                if rule:
+                    raise am.err_generic(rule["code"], rule.get("message"), rule.get("retry_after"))
+                if method != "POST":
+                    raise am.err_method_not_allowed()
+                return self._send(*self.app.token_reviews.review(body, self.app.token))
             route = self._route(path, q)
             if route is None:
                 disc = self.app.discovery(path)
@@ -560,7 +569,7 @@ class _HTTPServer(ThreadingHTTPServer):
 class FakeApiServer:
     def __init__(self, host="127.0.0.1", port=0, token=None, tls_cert=None, tls_key=None,
                  history_size=1000, bookmark_interval=1.0, continue_ttl=300.0,
-                 default_watch_timeout=1800.0, too_large_wait=3.0, verbose=False):
+                 default_watch_timeout=1800.0, too_large_wait=3.0, verbose=False, token_users=None):
         self.host, self.req_port, self.initial_token, self.token = host, port, token, token
         self.tls_cert, self.tls_key, self.verbose = tls_cert, tls_key, verbose
         self.bookmark_interval, self.default_watch_timeout = bookmark_interval, default_watch_timeout
@@ -578,6 +587,7 @@ class FakeApiServer:
         self.admission = Admission(self)
         self.webhook_endpoints = {}          # "namespace/service" -> (host, port): where Services' webhooks listen
         self._user = threading.local()
+        self.token_reviews = tokenreview.TokenReviews(token_users)  # TokenReview's token -> user table
 
     # -- lifecycle --------------------------------------------------------
     def start(self):
@@ -696,7 +706,7 @@ class FakeApiServer:
         if path == "/api":
             return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{self.host}:{self.port}"}]}
-        groups = sorted({(r.group, r.version) for r in RESOURCES if r.group})
+        groups = sorted({(r.group, r.version) for r in RESOURCES if r.group} | {("authentication.k8s.io", "v1")})
         if path == "/apis":
             return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
                 {"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v}],
@@ -718,6 +728,9 @@ class FakeApiServer:
                                     "kind": "Binding", "verbs": ["create"]})
                         res.append({"name": "pods/eviction", "singularName": "", "namespaced": True,
                                     "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]})
+                if g == "authentication.k8s.io":
+                    res.append({"name": "tokenreviews", "singularName": "tokenreview", "namespaced": False,
+                                "kind": "TokenReview", "verbs": ["create"]})
                 return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{g}/{v}" if g else "v1",
                         "resources": res}
         return None
@@ -766,6 +779,8 @@ class FakeApiServer:
             # {"path": "deploy/40-webhook.yaml"}: creates the objects of a YAML manifest whose kinds this
             # server serves (others, e.g. Service, are skipped and counted).
             return 200, self._apply_manifest(req.get("path"))
+        if path == "/_control/tokens" and method == "POST":
+            return 200, self.token_reviews.configure(req)
         if path == "/_control/webhook-endpoints" and method == "POST":
             # {"service": "ns/name", "host": "127.0.0.1", "port": 9443}: where a webhook Service's endpoints are
             if not isinstance(req.get("service"), str) or not isinstance(req.get("port"), int):
@@ -786,6 +801,7 @@ class FakeApiServer:
             st.history_size = self.initial_history_size
             st.floor = st.compact_rv = st.rv
         self.faults.reset()
+        self.token_reviews.reset()
         with self.stats.lock:
             self.stats.reset()
         self.token, self.pod_grace_delay, self.kubelet = self.initial_token, None, None
@@ -882,7 +898,14 @@ class FakeApiServer:
             n = copy.deepcopy(node_tpl)
             n.update(apiVersion="v1", kind="Node")
             n["metadata"]["name"] = f"{gen.get('node_prefix', 'node-')}{i}"
-            n["metadata"].setdefault("labels", {})["kubernetes.io/hostname"] = n["metadata"]["name"]
+            labels = n["metadata"].setdefault("labels", {})
+            labels["kubernetes.io/hostname"] = n["metadata"]["name"]
+            topo = gen.get("topology")
+            if topo:  # zones of racks of nodes, in name order: node i in rack i // nodes_per_rack
+                rack = i // max(1, int(topo.get("nodes_per_rack", 4)))
+                zone = rack // max(1, int(topo.get("racks_per_zone", 2)))
+                labels[topo.get("zone_label", "topology.kubernetes.io/zone")] = f"zone-{zone}"
+                labels[topo.get("rack_label", "topology.example.com/rack")] = f"rack-{rack}"
             objs.append(n)
         for i in range(int(gen.get("pods", 0))):
             p = copy.deepcopy(pod_tpl)
@@ -958,12 +981,21 @@ def main(argv=None):
     ap.add_argument("--bookmark-interval", type=float, default=1.0, help="seconds between BOOKMARK events")
     ap.add_argument("--continue-ttl", type=float, default=300.0, help="seconds a continue snapshot is kept")
     ap.add_argument("--watch-timeout", type=float, default=1800.0, help="watch timeout when timeoutSeconds unset")
+    ap.add_argument("--token-users", help="JSON file of TokenReview's table: {token: {username, uid, groups, audiences}}")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
+    token_users = None
+    if a.token_users:
+        with open(a.token_users, encoding="utf-8") as f:
+            token_users = json.load(f)
+        try:
+            tokenreview.check_table(token_users)
+        except ApiError as e:
+            ap.error(f"--token-users {a.token_users}: {e.body()['message']}")
     if bool(a.tls_cert) != bool(a.tls_key):
         ap.error("--tls-cert and --tls-key go together")
     srv = FakeApiServer(a.host, a.port, a.token, a.tls_cert, a.tls_key, a.history_size, a.bookmark_interval,
-                        a.continue_ttl, a.watch_timeout, verbose=a.verbose).start()
+                        a.continue_ttl, a.watch_timeout, verbose=a.verbose, token_users=token_users).start()
     if a.port_file:
         tmp = a.port_file + ".tmp"
         with open(tmp, "w") as f:

@@ -686,6 +686,17 @@ class TestControlAndScale(Base):
             time.sleep(0.05)
         self.assertEqual(self.ok("GET", NS + "/pods/pod-1")["status"]["phase"], "Failed")
 
+    def test_generated_nodes_carry_zone_and_rack_labels(self):
+        self.control("objects", {"generate": {"nodes": 5, "topology": {"nodes_per_rack": 2, "racks_per_zone": 2}}})
+        labels = {n["metadata"]["name"]: n["metadata"]["labels"] for n in self.ok("GET", "/api/v1/nodes")["items"]}
+        self.assertEqual(labels["node-0"]["topology.example.com/rack"], "rack-0")
+        self.assertEqual(labels["node-3"]["topology.example.com/rack"], "rack-1")
+        self.assertEqual(labels["node-3"]["topology.kubernetes.io/zone"], "zone-0")
+        self.assertEqual(labels["node-4"]["topology.example.com/rack"], "rack-2")
+        self.assertEqual(labels["node-4"]["topology.kubernetes.io/zone"], "zone-1")
+        selected = self.ok("GET", "/api/v1/nodes?labelSelector=topology.kubernetes.io/zone%3Dzone-0")["items"]
+        self.assertEqual(len(selected), 4)
+
     def test_reset_and_stats(self):
         self.ok("POST", NS + "/pods", pod("r"))
         self.req("GET", NS + "/pods")

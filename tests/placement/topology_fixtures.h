@@ -15,6 +15,18 @@ inline constexpr const char* kZoneKey = "topology.kubernetes.io/zone";
 inline constexpr const char* kHostKey = "kubernetes.io/hostname";
 inline constexpr const char* kRackKey = "example.com/rack";
 
+// A quota document with one leaf queue `team` and the topology levels zone (kZoneKey)
+// and rack (kRackKey), for topology-aware gangs.
+inline constexpr const char* kZonesAndRacks = R"(
+topology:
+  levels:
+    - {name: zone, node_label: topology.kubernetes.io/zone}
+    - {name: rack, node_label: example.com/rack}
+queues:
+  children:
+    - name: team
+)";
+
 // An A100 node of `gpus` in `zone` ("" = no zone label) and `rack` ("" = none).
 inline Node ZoneNode(const std::string& name, const std::string& zone, int gpus = 8, const std::string& rack = "") {
   Node n = GpuNode(name, kA100, gpus);

@@ -103,3 +103,43 @@ TEST_CASE("a_running_pod_in_a_queue_it_may_no_longer_use_stays_accounted", "[que
   Pod p = PodIn("stranger", "root.research.llm");
   CHECK(t.LeafForRunning(p) == t.Find("root.research.llm"));
 }
+
+TEST_CASE("the_scheduler_honours_a_creators_grant_the_webhook_vouched_for", "[queues][submit]") {
+  absl::StatusOr<QueueConfig> cfg = ParseQueueConfig(kAcl, "q.yaml");
+  REQUIRE(cfg.ok());
+  QueueTree t(*cfg);
+  // As the decoder reads a pod: the queue and the grant from annotations.
+  auto annotated = [](const std::string& ns, const std::string& queue) {
+    Pod p = PodIn(ns, "");
+    p.annotations.Set(std::string(annotations::kQueue), queue);
+    DecodePodIntent(&p);
+    return p;
+  };
+  Pod p = annotated("stranger", "root.research.llm");
+  REQUIRE(p.intent.queue == "root.research.llm");
+  REQUIRE_FALSE(Refusal(t, p).empty());
+  // drover.io/submit-grant as the mutating webhook writes it (decoded by core's DecodePodIntent).
+  p.annotations.Set(std::string(annotations::kSubmitGrant), "user:alice");
+  DecodePodIntent(&p);
+  CHECK(Refusal(t, p).empty());
+  p.annotations.Set(std::string(annotations::kSubmitGrant), "group:system:serviceaccounts:ci");
+  DecodePodIntent(&p);
+  CHECK(p.intent.submit_grant_kind == "group");
+  CHECK(Refusal(t, p).empty());
+  // A principal with no grant on the path is refused, and the message names what it claimed.
+  p.annotations.Set(std::string(annotations::kSubmitGrant), "user:bob");
+  DecodePodIntent(&p);
+  const std::string why = Refusal(t, p);
+  INFO(why);
+  CHECK(why.find("namespace \"stranger\" and drover.io/submit-grant \"user:bob\" may not submit") != std::string::npos);
+  // Users and groups of a queue elsewhere grant nothing here.
+  Pod other = annotated("stranger", "root.locked");
+  other.annotations.Set(std::string(annotations::kSubmitGrant), "user:alice");
+  DecodePodIntent(&other);
+  CHECK_FALSE(Refusal(t, other).empty());
+  // Which principal grants a requester, as the webhook asks.
+  const QueueId llm = t.Find("root.research.llm");
+  CHECK(t.RequesterGrant(llm, Requester{"alice", {"x"}}) == "user:alice");
+  CHECK(t.RequesterGrant(llm, Requester{"carol", {"x", "system:serviceaccounts:ci"}}) == "group:system:serviceaccounts:ci");
+  CHECK(t.RequesterGrant(llm, Requester{"carol", {"x"}}).empty());
+}
