@@ -34,6 +34,7 @@ Engine::Engine(QueueConfig config, EngineOptions options, std::unique_ptr<Scorin
 void Engine::InstallNodeListener() {
   snapshot_.set_node_listener([this](NodeId id) {
     index_.Update(snapshot_, id);
+    policy_->NodeChanged(snapshot_, id);
     if (static_cast<size_t>(id) >= node_type_.size()) node_type_.resize(id + 1, -2);
     const NodeState& st = snapshot_.node(id);
     const GpuTypeId t = st.present ? st.node.gpu_type : -2;
@@ -71,6 +72,7 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   config_ = std::move(config);
   catalog_ = config_.catalog;
   snapshot_ = Snapshot(&catalog_);
+  policy_->ForgetNodes();
   InstallNodeListener();
   topology_ = TopologyIndex(&snapshot_);  // enabled again by the first pod with constraints
   order_.reset();
@@ -222,7 +224,10 @@ void Engine::ApplyPod(Pod pod) {
   }
   Uncharge(tr);
   if (pending) {
-    if (tr.workload == 0) AddPending(entry.pod, tr);
+    if (tr.workload == 0) {
+      policy_->Observe(entry.pod);  // fragmentation-aware policies learn the demand's shapes
+      AddPending(entry.pod, tr);
+    }
     return;
   }
   if (tr.workload != 0) RemovePending(key, tr);

@@ -26,7 +26,11 @@ void Digest(uint64_t* h, std::string_view s) {
 // The per-run state of the fill: the snapshot and the GPU types each pod accepts.
 class Filler {
  public:
-  Filler(const GpuCatalog& catalog, ScoringPolicy* policy) : catalog_(catalog), snap_(&catalog_), policy_(policy) {}
+  Filler(const GpuCatalog& catalog, ScoringPolicy* policy) : catalog_(catalog), snap_(&catalog_), policy_(policy) {
+    snap_.set_node_listener([this](NodeId id) { policy_->NodeChanged(snap_, id); });
+  }
+  Filler(const Filler&) = delete;
+  Filler& operator=(const Filler&) = delete;
   void AddNodes(const std::vector<Node>& nodes);
   int64_t capacity_milli() const { return capacity_milli_; }
   // Places `pod` (already observed) on the best feasible node; false if none.
@@ -96,7 +100,14 @@ absl::StatusOr<bool> Filler::Place(const Pod& pod) {
   ASSIGN_OR_RETURN(GpuTypeMask types, AcceptedTypes(pod));
   double best = -std::numeric_limits<double>::infinity();
   NodeId best_node = kNoNode;
-  for (NodeId id = 0; id < snap_.node_slots(); ++id) {
+  // A policy that ranks nodes itself gives the node this scan would choose.
+  const bool ranked = policy_->VisitRanked(pod, types, snap_, [&](NodeId id) {
+    if (!Feasible(pod, types, snap_.node(id))) return true;
+    best_node = id;
+    return false;
+  });
+  if (ranked && best_node != kNoNode) (void)policy_->Score(pod, best_node, snap_, &best_devices_);
+  for (NodeId id = 0; !ranked && id < snap_.node_slots(); ++id) {
     const NodeState& st = snap_.node(id);
     if (!st.present || !Feasible(pod, types, st)) continue;
     const double s = policy_->Score(pod, id, snap_, &devices_);
