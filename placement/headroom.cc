@@ -77,7 +77,13 @@ void LargePodHeadroom::BuildCapacity(PerType& t) const {
   t.capacity_built = true;
 }
 
-double LargePodHeadroom::Penalty(GpuTypeId type, int whole_before, int whole_after, int64_t pod_milli) {
+int LargePodHeadroom::NetBlocks(int k, int whole_before, int whole_after, int pod_whole) {
+  // A pod of >= k whole GPUs uses blocks of k itself: that is the demand served.
+  return std::max(0, whole_before / k - whole_after / k - (pod_whole >= k ? pod_whole / k : 0));
+}
+
+double LargePodHeadroom::Penalty(GpuTypeId type, int whole_before, int whole_after, int64_t pod_milli,
+                                 int pod_whole) {
   if (type < 0 || whole_after >= whole_before) return 0;
   PerType& t = For(type);
   if (!t.shares_built) BuildShares(type, t);
@@ -89,7 +95,7 @@ double LargePodHeadroom::Penalty(GpuTypeId type, int whole_before, int whole_aft
     const int k = t.shares[i].first;
     const double need = t.shares[i].second * free_after;
     const double before = static_cast<double>(t.capacity[i]);
-    const double after = before - static_cast<double>((whole_before / k - whole_after / k) * k * 1000);
+    const double after = before - static_cast<double>(NetBlocks(k, whole_before, whole_after, pod_whole) * k * 1000);
     loss += std::max(0.0, need - after) - std::max(0.0, need - before);
   }
   return loss;

@@ -14,7 +14,7 @@
 //   LargePodHeadroom h;
 //   h.NodeChanged(snap, id);                      // from the node listener
 //   h.SetDemand(counter.Typical(1.0));            // at each model build
-//   double loss = h.Penalty(type, 8, 7, 1000);    // a 1-GPU pod on a node with 8 free
+//   double loss = h.Penalty(type, 8, 7, 1000, 1); // a 1-GPU pod on a node with 8 free
 #pragma once
 
 #include <cstdint>
@@ -33,8 +33,10 @@ class LargePodHeadroom {
   // The demand distribution (all shapes seen, weights as popularity).
   void SetDemand(const std::vector<frag::WeightedShape>& shapes);
   // Large-pod demand (milli-GPU) lost by taking a node of `type` from `whole_before`
-  // to `whole_after` wholly free GPUs with a pod of `pod_milli` GPU; 0 if none.
-  double Penalty(GpuTypeId type, int whole_before, int whole_after, int64_t pod_milli);
+  // to `whole_after` wholly free GPUs with a pod of `pod_milli` GPU, `pod_whole` of
+  // them whole devices (0 for a shared GPU); 0 if none. Blocks the pod fills itself
+  // (pod_whole >= k) are demand served, not lost.
+  double Penalty(GpuTypeId type, int whole_before, int whole_after, int64_t pod_milli, int pod_whole);
 
  private:
   struct PerType {
@@ -53,6 +55,7 @@ class LargePodHeadroom {
   PerType& For(GpuTypeId type);
   void BuildShares(GpuTypeId type, PerType& t) const;
   void BuildCapacity(PerType& t) const;
+  static int NetBlocks(int k, int whole_before, int whole_after, int pod_whole);
 
   std::vector<PerType> types_;
   std::vector<Filed> nodes_;  // by node id

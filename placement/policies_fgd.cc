@@ -16,10 +16,13 @@
 //     shape that the node's free GPU, CPU and memory still allow), in 40-milli steps,
 //     and only then by node order. It sees GPUs stranded behind exhausted CPU and
 //     slivers that fit no whole copy, which FGD's one-copy test misses.
-// Both see pods only through Observe(), in arrival order: no look-ahead.
+// "gpu-frag": drover-frag's score, fast and large-pod aware (placement/README.md):
+// nodes ranked through equivalence classes of their state (NodeClasses: the same
+// choice as scoring every node), models rebuilt after 1/8 growth of the observed
+// pods, and the large-pod loss of LargePodHeadroom taken from the decrease.
+// All see pods only through Observe(), in arrival order: no look-ahead.
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <string>
 
 #include "placement/headroom.h"
@@ -30,15 +33,12 @@
 namespace drover::policy_internal {
 namespace {
 
-double PodGpuMilliOf(const frag::Shape& s) { return static_cast<double>(s.gpu_devices) * s.milli_per_device; }
-
 struct FragOptions {
   std::string_view name;
   double coverage = 0.95;  // popularity share kept as "typical" shapes (FGD's 95%)
   bool scarcity = false;   // weigh shapes by cluster GPUs / GPUs of the types they accept
   bool copies_ties = false;  // break integer-score ties by the CopiesFragModel gain
   double tie_step = 40;      // milli-GPU: copies gains closer than this still tie
-  bool demand_weights = false;  // weigh shapes by their share of GPU demand, not of pods
   // Rebuild the models only once the observed pods grew by this share since the
   // last build (0: on every arrival, as the paper's simulator does).
   double rebuild_growth = 0;
@@ -170,12 +170,10 @@ double FragPolicy::Scarcity(GpuTypeMask types) const {
 
 std::vector<frag::WeightedShape> FragPolicy::Weighted(const frag::ShapeCounter& counter, double coverage) const {
   std::vector<frag::WeightedShape> typical = counter.Typical(coverage);
-  for (frag::WeightedShape& w : typical) {
-    if (opt_.scarcity && w.shape.gpu_devices > 0) w.weight *= Scarcity(w.shape.types);
-    // A pod that cannot be placed leaves its whole GPU request unallocated, so a
-    // shape's stake in the free GPUs is its share of the GPU demand: an 8-GPU pod
-    // weighs 8 one-GPU pods. CPU-only shapes ask no GPU and drop out.
-    if (opt_.demand_weights) w.weight *= PodGpuMilliOf(w.shape) / static_cast<double>(kMilliPerGpu);
+  if (opt_.scarcity) {
+    for (frag::WeightedShape& w : typical) {
+      if (w.shape.gpu_devices > 0) w.weight *= Scarcity(w.shape.types);
+    }
   }
   return typical;
 }
@@ -292,8 +290,9 @@ void FragPolicy::ChooseSharedDevice(const Pod& pod, const State& after, const Fr
 
 double FragPolicy::Finish(const Gain& g, GpuTypeId type, const Pod& pod) {
   if (!g.feasible) return -1e12;
-  const double loss = opt_.headroom ? headroom_.Penalty(type, g.whole_before, g.whole_after, PodGpuMilli(pod)) : 0;
-  return Value(g.decrease, loss);
+  if (!opt_.headroom) return Value(g.decrease);
+  const int whole = IsSharing(pod) ? 0 : pod.gpu_devices;
+  return Value(g.decrease, headroom_.Penalty(type, g.whole_before, g.whole_after, PodGpuMilli(pod), whole));
 }
 
 double FragPolicy::Score(const Pod& pod, NodeId id, const Snapshot& snap, std::vector<int>* devices) {
@@ -347,15 +346,6 @@ std::unique_ptr<ScoringPolicy> NewGpuFrag() {
   o.headroom = true;
   o.rebuild_growth = 1.0 / 8;
   o.ranked = true;
-  if (const char* v = std::getenv("GPU_FRAG_EXP")) {  // TEMP experiment switch
-    const std::string e = v;
-    o.demand_weights = e.find('d') != std::string::npos;
-    o.scarcity = e.find('s') != std::string::npos;
-    o.copies_ties = e.find('c') != std::string::npos;
-    if (e.find('0') != std::string::npos) o.rebuild_growth = 0;
-    if (e.find('r') == std::string::npos) o.ranked = false;
-    o.headroom = e.find('h') != std::string::npos;
-  }
   return std::make_unique<FragPolicy>(o);
 }
 
