@@ -229,7 +229,7 @@ std::string Table(const Args& args, const std::vector<Workload>& lists, const st
       "# Fill benchmark: unallocated GPU %% at 100%% arrival\n\n"
       "Mean ± sample SD over %d seeds (42..%d). In parentheses: the FGD paper's published mean and our "
       "difference (ours − published; negative = fewer GPUs left unallocated). `drover-frag` and `gpu-frag` "
-      "(the engine's default) are compared with the published FGD. Lists without published numbers show ours only.\n\n",
+      "are compared with the published FGD. Lists without published numbers show ours only.\n\n",
       args.seeds, 41 + args.seeds);
   absl::StrAppend(&t, "| list | ", absl::StrJoin(args.policies, " | "), " |\n|---|");
   for (size_t i = 0; i < args.policies.size(); ++i) t += "---|";

@@ -74,14 +74,7 @@ absl::StatusOr<GpuTypeMask> Filler::AcceptedTypes(const Pod& pod) {
 }
 
 bool Filler::Feasible(const Pod& pod, GpuTypeMask types, const NodeState& st) const {
-  for (ResourceId r : {Res::kCpu, Res::kMemory, Res::kPods}) {
-    if (pod.requests[r] > st.node.allocatable[r] - st.used[r]) return false;
-  }
-  if (!pod.WantsGpu()) return true;
-  if (st.node.gpu_type < 0 || ((types >> st.node.gpu_type) & 1) == 0) return false;
-  int fit = 0;
-  for (int32_t used : st.device_used) fit += 1000 - used >= pod.gpu_milli_per_device ? 1 : 0;
-  return fit >= pod.gpu_devices;
+  return FitsNode(pod, types, st);
 }
 
 absl::Status Filler::CheckDevices(const Pod& pod, const NodeState& st, const std::vector<int>& devices) const {
@@ -139,6 +132,17 @@ absl::Status Filler::Verify(int64_t allocated_milli) const {
 }
 
 }  // namespace
+
+bool FitsNode(const Pod& pod, GpuTypeMask types, const NodeState& st) {
+  for (ResourceId r : {Res::kCpu, Res::kMemory, Res::kPods}) {
+    if (pod.requests[r] > st.node.allocatable[r] - st.used[r]) return false;
+  }
+  if (!pod.WantsGpu()) return true;
+  if (st.node.gpu_type < 0 || ((types >> st.node.gpu_type) & 1) == 0) return false;
+  int fit = 0;
+  for (int32_t used : st.device_used) fit += 1000 - used >= pod.gpu_milli_per_device ? 1 : 0;
+  return fit >= pod.gpu_devices;
+}
 
 std::vector<int> ArrivalOrder(const std::vector<Pod>& pods, int64_t capacity_milli, double ratio, uint64_t seed) {
   std::vector<int> order(pods.size());

@@ -11,64 +11,13 @@
 #include "core/snapshot.h"
 #include "placement/headroom.h"
 #include "placement/policy.h"
+#include "sim/fill.h"
+#include "tests/traces/policy_cluster.h"
 
 namespace drover {
 namespace {
 
-// A snapshot whose node changes reach a policy, as the engine's and the fill's do.
-class Cluster {
- public:
-  explicit Cluster(ScoringPolicy* policy) : catalog_(GpuCatalog::Default()), snap_(&catalog_), policy_(policy) {
-    snap_.set_node_listener([this](NodeId id) {
-      if (policy_ != nullptr) policy_->NodeChanged(snap_, id);
-      if (headroom_ != nullptr) headroom_->NodeChanged(snap_, id);
-    });
-  }
-  Cluster(const Cluster&) = delete;
-  void WatchHeadroom(LargePodHeadroom* h) { headroom_ = h; }
-
-  NodeId AddNode(const std::string& name, const std::string& product, int gpus, int64_t cpu = 64000) {
-    Node n;
-    n.name = name;
-    n.allocatable[Res::kCpu] = cpu;
-    n.allocatable[Res::kMemory] = int64_t{256} << 30;
-    n.allocatable[Res::kPods] = 110;
-    n.allocatable[Res::kGpu] = gpus * 1000;
-    n.gpu_count = gpus;
-    n.gpu_product = product;
-    snap_.UpsertNode(n);
-    return snap_.FindNode(name);
-  }
-  // Binds a pod of `milli` on `device` of `node`.
-  void Use(const std::string& node, int device, int milli, int64_t cpu = 1000) {
-    Pod p = MakePod(absl::StrCat("used-", used_++), cpu, 1, milli);
-    p.node_name = node;
-    p.gpu_device_ids = {device};
-    snap_.UpsertPod(p);
-  }
-  static Pod MakePod(const std::string& name, int64_t cpu, int devices, int milli, const std::string& type = "") {
-    Pod p;
-    p.namespace_ = std::string("t");
-    p.name = name;
-    p.requests[Res::kCpu] = cpu;
-    p.requests[Res::kMemory] = int64_t{1} << 30;
-    p.requests[Res::kPods] = 1;
-    p.requests[Res::kGpu] = int64_t{devices} * milli;
-    p.gpu_devices = devices;
-    p.gpu_milli_per_device = devices > 0 ? milli : 0;
-    if (!type.empty()) p.annotations.Set(std::string(annotations::kGpuType), type);
-    return p;
-  }
-  Snapshot& snap() { return snap_; }
-  GpuCatalog& catalog() { return catalog_; }
-
- private:
-  GpuCatalog catalog_;
-  Snapshot snap_;
-  ScoringPolicy* policy_;
-  LargePodHeadroom* headroom_ = nullptr;
-  int used_ = 0;
-};
+using Cluster = PolicyCluster;
 
 std::unique_ptr<ScoringPolicy> GpuFrag() {
   auto p = MakePolicy("gpu-frag");
@@ -139,18 +88,6 @@ TEST_CASE("gpu_frag_keeps_the_last_whole_node_for_the_8_gpu_demand", "[policy][g
   CHECK_FALSE(policy->VisitRanked(Cluster::MakePod("cpu", 1000, 0, 0), kAnyGpuType, c.snap(), [](NodeId) { return true; }));
 }
 
-// Feasible as the fill's filter: CPU, memory, pods, GPU type and devices with room.
-bool Feasible(const Pod& pod, GpuTypeMask types, const NodeState& st) {
-  for (ResourceId r : {Res::kCpu, Res::kMemory, Res::kPods}) {
-    if (pod.requests[r] > st.node.allocatable[r] - st.used[r]) return false;
-  }
-  if (!pod.WantsGpu()) return true;
-  if (st.node.gpu_type < 0 || ((types >> st.node.gpu_type) & 1) == 0) return false;
-  int fit = 0;
-  for (int32_t used : st.device_used) fit += 1000 - used >= pod.gpu_milli_per_device ? 1 : 0;
-  return fit >= pod.gpu_devices;
-}
-
 TEST_CASE("gpu_frag_ranked_path_chooses_what_a_full_scan_chooses", "[policy][gpu-frag][property]") {
   const std::vector<std::pair<std::string, int>> specs = {
       {"Tesla-T4", 2}, {"Tesla-T4", 4}, {"NVIDIA-A100-SXM4-80GB", 8}, {"NVIDIA-A100-SXM4-80GB", 4}};
@@ -182,7 +119,7 @@ TEST_CASE("gpu_frag_ranked_path_chooses_what_a_full_scan_chooses", "[policy][gpu
       std::vector<int> devices_out;
       for (NodeId id = 0; id < c.snap().node_slots(); ++id) {
         const NodeState& st = c.snap().node(id);
-        if (!st.present || !Feasible(pod, types, st)) continue;
+        if (!st.present || !fill::FitsNode(pod, types, st)) continue;
         const double s = policy->Score(pod, id, c.snap(), &devices_out);
         if (brute == kNoNode || s > brute_score) {
           brute = id;
@@ -191,7 +128,7 @@ TEST_CASE("gpu_frag_ranked_path_chooses_what_a_full_scan_chooses", "[policy][gpu
       }
       NodeId fast = kNoNode;
       REQUIRE(policy->VisitRanked(pod, types, c.snap(), [&](NodeId id) {
-        if (!Feasible(pod, types, c.snap().node(id))) return true;
+        if (!fill::FitsNode(pod, types, c.snap().node(id))) return true;
         fast = id;
         return false;
       }));
