@@ -41,7 +41,7 @@ struct Args {
   std::string out = std::string(DROVER_SOURCE_DIR) + "/results/fill";
   std::vector<std::string> lists;  // empty = every openb_pod_list_*.csv
   std::vector<std::string> policies = {"random", "dotprod", "gpuclustering", "gpupacking", "bestfit",
-                                       "fgd",    "drover-frag", "binpack", "spread"};
+                                       "fgd",    "drover-frag", "gpu-frag", "binpack", "spread"};
   int seeds = 10;
   int threads = 2;
   bool out_given = false;
@@ -80,7 +80,7 @@ const std::map<std::string, std::map<std::string, Published>>& PublishedTable() 
 const Published* PublishedFor(const std::string& list, const std::string& policy) {
   auto l = PublishedTable().find(list);
   if (l == PublishedTable().end()) return nullptr;
-  auto p = l->second.find(policy == "drover-frag" ? "fgd" : policy);
+  auto p = l->second.find(policy == "drover-frag" || policy == "gpu-frag" ? "fgd" : policy);
   return p == l->second.end() ? nullptr : &p->second;
 }
 
@@ -211,12 +211,25 @@ std::string Cell(const Stats& s, const Published* p) {
   return c;
 }
 
+// Mean failed GPUs by kind (fill::FillResult::failed_milli_by_kind) over the seeds.
+std::string FailedByKind(const std::vector<Run>& runs, size_t list, const std::string& policy) {
+  double sum[4] = {0, 0, 0, 0};
+  int n = 0;
+  for (const Run& r : runs) {
+    if (r.list != list || r.policy != policy || !r.error.empty()) continue;
+    for (int k = 0; k < 4; ++k) sum[k] += r.result.failed_milli_by_kind[k] / 1000.0;
+    ++n;
+  }
+  if (n == 0) return "failed";
+  return absl::StrFormat("%.1f / %.1f / %.1f / %.1f", sum[0] / n, sum[1] / n, sum[2] / n, sum[3] / n);
+}
+
 std::string Table(const Args& args, const std::vector<Workload>& lists, const std::vector<Run>& runs) {
   std::string t = absl::StrFormat(
       "# Fill benchmark: unallocated GPU %% at 100%% arrival\n\n"
       "Mean ± sample SD over %d seeds (42..%d). In parentheses: the FGD paper's published mean and our "
-      "difference (ours − published; negative = fewer GPUs left unallocated). `drover-frag` is compared with "
-      "the published FGD. Lists without published numbers show ours only.\n\n",
+      "difference (ours − published; negative = fewer GPUs left unallocated). `drover-frag` and `gpu-frag` "
+      "are compared with the published FGD. Lists without published numbers show ours only.\n\n",
       args.seeds, 41 + args.seeds);
   absl::StrAppend(&t, "| list | ", absl::StrJoin(args.policies, " | "), " |\n|---|");
   for (size_t i = 0; i < args.policies.size(); ++i) t += "---|";
@@ -229,8 +242,22 @@ std::string Table(const Args& args, const std::vector<Workload>& lists, const st
     t += "\n";
   }
   absl::StrAppend(&t,
-                  "\nPlacement throughput of the fill loop (pods per second, one core, 1213 nodes, every feasible "
-                  "node scored), on ",
+                  "\n## Failed GPU demand by pod shape before arrivals reach 100%\n\n"
+                  "GPUs requested by the pods that found no node while arrivals were at most 100% of the cluster's "
+                  "GPUs, mean over the seeds, as `shared / 1 GPU / 2-7 GPUs / 8 GPUs` (shared: a fraction of one "
+                  "device; the others: whole GPUs per pod).\n\n| list | ",
+                  absl::StrJoin(args.policies, " | "), " |\n|---|");
+  for (size_t i = 0; i < args.policies.size(); ++i) t += "---|";
+  t += "\n";
+  for (size_t l = 0; l < lists.size(); ++l) {
+    absl::StrAppend(&t, "| ", lists[l].name, " |");
+    for (const std::string& p : args.policies) absl::StrAppend(&t, " ", FailedByKind(runs, l, p), " |");
+    t += "\n";
+  }
+  absl::StrAppend(&t,
+                  "\nPlacement throughput of the fill loop (pods per second, one core, 1213 nodes; every feasible "
+                  "node scored, except gpu-frag, which scores each class of equal node states once: the same "
+                  "choice), on ",
                   lists[0].name, ":\n\n| policy | pods/s |\n|---|---|\n");
   for (const std::string& p : args.policies) {
     absl::StrAppendFormat(&t, "| %s | %.0f |\n", p, Summarize(runs, 0, p).placements_per_s);
@@ -239,11 +266,14 @@ std::string Table(const Args& args, const std::vector<Workload>& lists, const st
 }
 
 std::string Csv(const std::vector<Workload>& lists, const std::vector<Run>& runs) {
-  std::string c = "list,policy,seed,unallocated_pct_at_100,pods,placed,failed,seconds,error\n";
+  std::string c =
+      "list,policy,seed,unallocated_pct_at_100,pods,placed,failed,seconds,failed_gpus_shared,failed_gpus_1,"
+      "failed_gpus_2to7,failed_gpus_8,error\n";
   for (const Run& r : runs) {
-    absl::StrAppendFormat(&c, "%s,%s,%d,%.4f,%d,%d,%d,%.3f,%s\n", lists[r.list].name, r.policy, r.seed,
-                          r.result.unallocated_at_100, r.result.pods, r.result.placed, r.result.failed,
-                          r.result.seconds, r.error);
+    const int64_t* f = r.result.failed_milli_by_kind;
+    absl::StrAppendFormat(&c, "%s,%s,%d,%.4f,%d,%d,%d,%.3f,%.1f,%.1f,%.1f,%.1f,%s\n", lists[r.list].name, r.policy,
+                          r.seed, r.result.unallocated_at_100, r.result.pods, r.result.placed, r.result.failed,
+                          r.result.seconds, f[0] / 1000.0, f[1] / 1000.0, f[2] / 1000.0, f[3] / 1000.0, r.error);
   }
   return c;
 }
@@ -355,7 +385,7 @@ int Main(int argc, char** argv) {
   }
   // Slow policies first, so the two threads finish together.
   std::stable_sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
-    auto slow = [](const std::string& p) { return p == "fgd" || p == "drover-frag"; };
+    auto slow = [](const std::string& p) { return p == "fgd" || p == "drover-frag" || p == "gpu-frag"; };
     return slow(a.policy) > slow(b.policy);
   });
   RunAll(args, *nodes, lists, &runs);

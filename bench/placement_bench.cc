@@ -19,11 +19,15 @@
 //            confirmed by pod events after each cycle, as the sim actuator does
 //   full   : --full cycles like steady but with --full-churn (20) completions:
 //            the cluster stays full and most attempts are unschedulable
+// Every table has a row `naive-scan` (bench/naive_scan.h): not a policy, the reference
+// a full scan of filter + MostAllocated over flat arrays gives on the same input, and
+// a last table divides each policy's steady binds/s by it.
 // Policies that score every feasible node (CandidateLimit 0: fgd, drover-frag
 // and the FGD baselines) run with --slow-scale (1/10) of the backlog, cycle and
 // churn by default; the table says so. Figures only: nothing asserts a time.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -35,6 +39,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
 #include "bench/decision_log.h"
+#include "bench/naive_scan.h"
 #include "core/strings.h"
 #include "placement/engine.h"
 #include "placement/policy.h"
@@ -50,6 +55,9 @@ using bench::NowSec;
 using bench::Percentile;
 using bench::Rng;
 using bench::RssKb;
+
+// Not a policy: the naive full scan of filter + MostAllocated (bench/naive_scan.h).
+constexpr char kNaiveScan[] = "naive-scan";
 
 struct Args {
   std::vector<int> nodes = {1000, 5000, 10000};
@@ -156,6 +164,7 @@ class Runner : public Clock {
     spec.queues = leaves;
     input_ = Generate(spec);
     if (a_.constrained >= 0) AddTopology(a_.constrained, &input_);
+    if (policy == kNaiveScan) return RunNaive(nodes, cfg);
     EngineOptions opt;
     opt.policy = policy;
     opt.max_workloads_per_cycle = cycle_;
@@ -223,6 +232,20 @@ class Runner : public Clock {
   }
 
  private:
+  // The reference (bench/naive_scan.h) on the same input, phases and RESULT keys.
+  int RunNaive(int nodes, QueueConfig& cfg) {
+    bench::NaiveScan scan(input_, &cfg.catalog);
+    const bench::NaiveFigures f = scan.Run(pending_, a_.steady, churn_);
+    std::printf("RESULT nodes=%d policy=%s pending=%d cycle=%d churn=%d invariants=0", nodes, kNaiveScan, pending_,
+                cycle_, churn_);
+    std::printf(" fill_cycles=1 fill_binds=%lld fill_unsched=%lld fill_s=%.6f", static_cast<long long>(f.fill_placed),
+                static_cast<long long>(f.fill_attempts - f.fill_placed), f.fill_seconds);
+    std::printf(" steady_cycles=%d steady_binds=%lld steady_unsched=%lld steady_s=%.6f\n", a_.steady,
+                static_cast<long long>(f.steady_placed), static_cast<long long>(f.steady_attempts - f.steady_placed),
+                f.steady_seconds);
+    return 0;
+  }
+
   void Submit() {
     if (next_pod_ >= input_.pods.size()) return;
     const SimPod& sp = input_.pods[next_pod_++];
@@ -333,6 +356,7 @@ class Runner : public Clock {
 };
 
 bool ScoresEveryNode(const std::string& policy) {
+  if (policy == kNaiveScan) return false;
   absl::StatusOr<std::unique_ptr<ScoringPolicy>> p = MakePolicy(policy);
   return p.ok() && (*p)->CandidateLimit() == 0;
 }
@@ -361,6 +385,8 @@ double MedianOf(const std::vector<Result>& rs, const std::string& k) {
 
 int Driver(const Args& a, const char* self) {
   std::vector<std::string> policies = a.policies.empty() ? PolicyNames() : a.policies;
+  // The reference is always measured beside the policies (issue 20's speed bar).
+  if (std::find(policies.begin(), policies.end(), kNaiveScan) == policies.end()) policies.push_back(kNaiveScan);
   std::printf("placement_bench: median of %d runs (fresh process each); backlog %d pods, cycles of <= %d workloads, "
               "steady %d cycles x %d completions, full %d cycles x %d completions, %d-leaf queue tree\n",
               a.runs, a.pending, a.cycle, a.steady, a.churn, a.full, a.full_churn, a.fanout * a.fanout);
@@ -410,6 +436,21 @@ int Driver(const Args& a, const char* self) {
     }
   }
   std::printf("(* = scores every feasible node: backlog, cycle and churn divided by %d)\n", a.slow_scale);
+  // Each policy's steady binds/s over the naive scan's at the same size (issue 20's bar: >= 1).
+  std::printf("\n%-6s %-13s %14s %14s %8s\n", "nodes", "policy", "steady binds/s", "naive binds/s", "ratio");
+  for (const Row& row : rows) {
+    if (row.policy == kNaiveScan) continue;
+    for (const Row& ref : rows) {
+      if (ref.nodes != row.nodes || ref.policy != kNaiveScan) continue;
+      auto rate = [](const Row& r) {
+        const double s = MedianOf(r.runs, "steady_s");
+        return s > 0 ? MedianOf(r.runs, "steady_binds") / s : 0;
+      };
+      const double mine = rate(row), naive = rate(ref);
+      std::printf("%-6d %-13s %14.0f %14.0f %8.2f\n", row.nodes, row.policy.c_str(), mine, naive,
+                  naive > 0 ? mine / naive : 0);
+    }
+  }
   std::printf("\n%-6s %-13s %9s %10s %12s %11s %12s %12s %10s\n", "nodes", "policy", "pending", "kB/node",
               "B/pending", "VmHWM MB", "node ev/s", "pod ev/s", "conf ev/s");
   for (const Row& row : rows) {

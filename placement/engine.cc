@@ -35,6 +35,7 @@ Engine::Engine(QueueConfig config, EngineOptions options, std::unique_ptr<Scorin
 void Engine::InstallNodeListener() {
   snapshot_.set_node_listener([this](NodeId id) {
     index_.Update(snapshot_, id);
+    policy_->NodeChanged(snapshot_, id);
     if (static_cast<size_t>(id) >= node_type_.size()) node_type_.resize(id + 1, -2);
     const NodeState& st = snapshot_.node(id);
     const GpuTypeId t = st.present ? st.node.gpu_type : -2;
@@ -72,6 +73,7 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   config_ = std::move(config);
   catalog_ = config_.catalog;
   snapshot_ = Snapshot(&catalog_);
+  policy_->ForgetNodes();
   InstallNodeListener();
   topology_ = TopologyIndex(&snapshot_);  // enabled again by the first pod with constraints
   domains_.Invalidate();
@@ -224,7 +226,10 @@ void Engine::ApplyPod(Pod pod) {
   }
   Uncharge(tr);
   if (pending) {
-    if (tr.workload == 0) AddPending(entry.pod, tr);
+    if (tr.workload == 0) {
+      policy_->Observe(entry.pod);  // fragmentation-aware policies learn the demand's shapes
+      AddPending(entry.pod, tr);
+    }
     return;
   }
   if (tr.workload != 0) RemovePending(key, tr);

@@ -358,6 +358,9 @@ class Engine {
   void FireWakeups();
   bool ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally);
   bool ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally);
+  // Offers every node of type t with >= min_free whole GPUs free in the index's order,
+  // tallying each failure (the explanation when no node fits).
+  bool ExactPass(const Pod& pod, GpuTypeId t, int min_free, bool ascending, Choice* choice, FailureTally* tally);
   // Counts node `id` in `tally` under the first spec filter that rejects `pod`
   // (kube-scheduler's order), else under `otherwise`. True if it passed them.
   bool TallySpec(const Pod& pod, NodeId id, FilterFailure otherwise, FailureTally* tally) const;

@@ -97,6 +97,20 @@ int Engine::TallySpecOfType(const Pod& pod, GpuTypeId t, FailureTally* tally, Fi
 bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTally* tally) {
   const int min_free = pod.gpu_milli_per_device >= 1000 ? pod.gpu_devices : 0;
   const bool ascending = policy_->PrefersFullNodes();
+  // A policy that ranks nodes itself (placement/node_classes.h) offers them best
+  // first: the first node that passes the filters is the choice. Preferred
+  // inter-pod terms break ties between equal scores, so they take the scan below.
+  if (!preference_active_) {
+    int feasible = 0;
+    double best = 0;
+    FailureTally unused;
+    const bool ranked = policy_->VisitRanked(pod, GpuTypeMask{1} << t, snapshot_, [&](NodeId id) {
+      Consider(pod, id, choice, &unused, &feasible, &best);
+      return choice->node == kNoNode;
+    });
+    if (choice->node != kNoNode) return true;
+    if (ranked) return ExactPass(pod, t, min_free, ascending, choice, tally);
+  }
   // First pass: nodes surely too small for the pod are skipped unseen. They only
   // feed the failure tally, which matters only if no node fits: then a second,
   // exact pass offers every node in the same order and builds the explanation.
@@ -113,6 +127,11 @@ bool Engine::ChooseOnType(const Pod& pod, GpuTypeId t, Choice* choice, FailureTa
     });
     if (choice->node != kNoNode) return true;
   }
+  return ExactPass(pod, t, min_free, ascending, choice, tally);
+}
+
+bool Engine::ExactPass(const Pod& pod, GpuTypeId t, int min_free, bool ascending, Choice* choice,
+                       FailureTally* tally) {
   int feasible = 0;
   double best = 0;
   int visited = 0;

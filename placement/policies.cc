@@ -138,7 +138,7 @@ bool PickDevicesBestFit(const Pod& pod, const NodeState& node, std::vector<int>*
 }
 
 std::vector<std::string> PolicyNames() {
-  return {"binpack", "spread", "random", "dotprod", "gpuclustering", "gpupacking", "bestfit", "fgd", "drover-frag"};
+  return {"binpack", "spread", "random", "dotprod", "gpuclustering", "gpupacking", "bestfit", "fgd", "drover-frag", "gpu-frag"};
 }
 
 absl::StatusOr<std::unique_ptr<ScoringPolicy>> MakePolicy(std::string_view name, uint64_t seed) {
@@ -152,6 +152,7 @@ absl::StatusOr<std::unique_ptr<ScoringPolicy>> MakePolicy(std::string_view name,
   if (name == "bestfit") return NewBestFit();
   if (name == "fgd") return NewFgd();
   if (name == "drover-frag") return NewDroverFrag();
+  if (name == "gpu-frag") return NewGpuFrag();
   return absl::InvalidArgumentError(
       absl::StrCat("placement policy \"", std::string(name), "\" is unknown; known: ", absl::StrJoin(PolicyNames(), ", ")));
 }

@@ -54,5 +54,6 @@ std::unique_ptr<ScoringPolicy> NewGpuPacking();
 std::unique_ptr<ScoringPolicy> NewBestFit();
 std::unique_ptr<ScoringPolicy> NewFgd();
 std::unique_ptr<ScoringPolicy> NewDroverFrag();
+std::unique_ptr<ScoringPolicy> NewGpuFrag();
 
 }  // namespace drover::policy_internal

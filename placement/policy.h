@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/model.h"
 #include "core/snapshot.h"
@@ -38,6 +39,22 @@ class ScoringPolicy {
   // Order in which the engine offers candidates when CandidateLimit() > 0: nodes
   // with the fewest free GPUs first (packing) or the most (spreading).
   virtual bool PrefersFullNodes() const { return true; }
+
+  // --- Optional fast path: a policy that ranks nodes itself (node_classes.h). ---
+  // Told of every change to node `id` (spec, usage, presence), as the snapshot's
+  // node listener is. ForgetNodes() drops everything told so far (a new snapshot).
+  virtual void NodeChanged(const Snapshot& /*snap*/, NodeId /*id*/) {}
+  virtual void ForgetNodes() {}
+  // Calls visit(id) for the present nodes of the GPU types in `types`, best score
+  // first (equal scores: lower node id first), skipping only nodes whose CPU,
+  // memory or devices cannot hold `pod`; stops when visit returns false. So the
+  // first node visit accepts is the one a full scan (every feasible node scored,
+  // ties to the lower id) would choose among the nodes visit accepts. Returns false,
+  // visiting nothing, if the policy does not rank this pod (the caller scans).
+  virtual bool VisitRanked(const Pod& /*pod*/, GpuTypeMask /*types*/, const Snapshot& /*snap*/,
+                           absl::FunctionRef<bool(NodeId)> /*visit*/) {
+    return false;
+  }
 };
 
 // Policy names: "binpack" (most-allocated, GPUs weighted far above CPU/memory,

@@ -26,7 +26,11 @@ void Digest(uint64_t* h, std::string_view s) {
 // The per-run state of the fill: the snapshot and the GPU types each pod accepts.
 class Filler {
  public:
-  Filler(const GpuCatalog& catalog, ScoringPolicy* policy) : catalog_(catalog), snap_(&catalog_), policy_(policy) {}
+  Filler(const GpuCatalog& catalog, ScoringPolicy* policy) : catalog_(catalog), snap_(&catalog_), policy_(policy) {
+    snap_.set_node_listener([this](NodeId id) { policy_->NodeChanged(snap_, id); });
+  }
+  Filler(const Filler&) = delete;
+  Filler& operator=(const Filler&) = delete;
   void AddNodes(const std::vector<Node>& nodes);
   int64_t capacity_milli() const { return capacity_milli_; }
   // Places `pod` (already observed) on the best feasible node; false if none.
@@ -70,14 +74,7 @@ absl::StatusOr<GpuTypeMask> Filler::AcceptedTypes(const Pod& pod) {
 }
 
 bool Filler::Feasible(const Pod& pod, GpuTypeMask types, const NodeState& st) const {
-  for (ResourceId r : {Res::kCpu, Res::kMemory, Res::kPods}) {
-    if (pod.requests[r] > st.node.allocatable[r] - st.used[r]) return false;
-  }
-  if (!pod.WantsGpu()) return true;
-  if (st.node.gpu_type < 0 || ((types >> st.node.gpu_type) & 1) == 0) return false;
-  int fit = 0;
-  for (int32_t used : st.device_used) fit += 1000 - used >= pod.gpu_milli_per_device ? 1 : 0;
-  return fit >= pod.gpu_devices;
+  return FitsNode(pod, types, st);
 }
 
 absl::Status Filler::CheckDevices(const Pod& pod, const NodeState& st, const std::vector<int>& devices) const {
@@ -96,7 +93,14 @@ absl::StatusOr<bool> Filler::Place(const Pod& pod) {
   ASSIGN_OR_RETURN(GpuTypeMask types, AcceptedTypes(pod));
   double best = -std::numeric_limits<double>::infinity();
   NodeId best_node = kNoNode;
-  for (NodeId id = 0; id < snap_.node_slots(); ++id) {
+  // A policy that ranks nodes itself gives the node this scan would choose.
+  const bool ranked = policy_->VisitRanked(pod, types, snap_, [&](NodeId id) {
+    if (!Feasible(pod, types, snap_.node(id))) return true;
+    best_node = id;
+    return false;
+  });
+  if (ranked && best_node != kNoNode) (void)policy_->Score(pod, best_node, snap_, &best_devices_);
+  for (NodeId id = 0; !ranked && id < snap_.node_slots(); ++id) {
     const NodeState& st = snap_.node(id);
     if (!st.present || !Feasible(pod, types, st)) continue;
     const double s = policy_->Score(pod, id, snap_, &devices_);
@@ -128,6 +132,17 @@ absl::Status Filler::Verify(int64_t allocated_milli) const {
 }
 
 }  // namespace
+
+bool FitsNode(const Pod& pod, GpuTypeMask types, const NodeState& st) {
+  for (ResourceId r : {Res::kCpu, Res::kMemory, Res::kPods}) {
+    if (pod.requests[r] > st.node.allocatable[r] - st.used[r]) return false;
+  }
+  if (!pod.WantsGpu()) return true;
+  if (st.node.gpu_type < 0 || ((types >> st.node.gpu_type) & 1) == 0) return false;
+  int fit = 0;
+  for (int32_t used : st.device_used) fit += 1000 - used >= pod.gpu_milli_per_device ? 1 : 0;
+  return fit >= pod.gpu_devices;
+}
 
 std::vector<int> ArrivalOrder(const std::vector<Pod>& pods, int64_t capacity_milli, double ratio, uint64_t seed) {
   std::vector<int> order(pods.size());

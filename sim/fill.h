@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "core/gpu_catalog.h"
 #include "core/model.h"
+#include "core/snapshot.h"
 #include "placement/policy.h"
 
 namespace drover::fill {
@@ -71,6 +72,10 @@ struct FillResult {
   // counts), by kind: [0] shared GPU, [1] one whole GPU, [2] 2-7 GPUs, [3] 8+ GPUs.
   int64_t failed_milli_by_kind[4] = {0, 0, 0, 0};
 };
+
+// The fill's filter: `node` has the CPU, memory and pod slots `pod` asks, and for a
+// GPU pod a type in `types` and gpu_devices devices with gpu_milli_per_device free.
+bool FitsNode(const Pod& pod, GpuTypeMask types, const NodeState& node);
 
 // Runs the fill of `pods` on `nodes` with `policy` (fresh: it learns online). The
 // catalog must know every node's GPU type and every pod's drover.io/gpu-type.

@@ -5,5 +5,6 @@ if(TARGET drover_traces)
     ${CMAKE_CURRENT_SOURCE_DIR}/traces/fill_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/traces/policies_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/traces/frag_model_test.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/traces/gpu_frag_test.cc
     LIBS drover_traces drover_policies)
 endif()

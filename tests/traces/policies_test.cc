@@ -6,55 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "core/snapshot.h"
 #include "placement/policy.h"
+#include "tests/traces/policy_cluster.h"
 
 namespace drover {
 namespace {
 
-// A small cluster built by hand: nodes of given GPU types, with usage placed on
-// chosen devices through bound pods.
-class Cluster {
- public:
-  Cluster() : catalog_(GpuCatalog::Default()), snap_(&catalog_) {}
-
-  NodeId AddNode(const std::string& name, const std::string& product, int gpus, int64_t cpu = 64000) {
-    Node n;
-    n.name = name;
-    n.allocatable[Res::kCpu] = cpu;
-    n.allocatable[Res::kMemory] = int64_t{256} << 30;
-    n.allocatable[Res::kPods] = 110;
-    n.allocatable[Res::kGpu] = gpus * 1000;
-    n.gpu_count = gpus;
-    n.gpu_product = product;
-    snap_.UpsertNode(n);
-    return snap_.FindNode(name);
-  }
-  // Binds a pod using `milli` on device `device` of `node` (whole GPU when 1000).
-  void Use(const std::string& node, int device, int milli, int64_t cpu = 1000) {
-    Pod p = MakePod(absl::StrCat("used-", used_++), cpu, 1, milli);
-    p.node_name = node;
-    p.gpu_device_ids = {device};
-    snap_.UpsertPod(p);
-  }
-  static Pod MakePod(const std::string& name, int64_t cpu, int devices, int milli, const std::string& type = "") {
-    Pod p;
-    p.namespace_ = std::string("t");
-    p.name = name;
-    p.requests[Res::kCpu] = cpu;
-    p.requests[Res::kMemory] = int64_t{1} << 30;
-    p.requests[Res::kPods] = 1;
-    p.requests[Res::kGpu] = int64_t{devices} * milli;
-    p.gpu_devices = devices;
-    p.gpu_milli_per_device = devices > 0 ? milli : 0;
-    if (!type.empty()) p.annotations.Set(std::string(annotations::kGpuType), type);
-    return p;
-  }
-  const Snapshot& snap() const { return snap_; }
-
- private:
-  GpuCatalog catalog_;
-  Snapshot snap_;
-  int used_ = 0;
-};
+using Cluster = PolicyCluster;
 
 std::unique_ptr<ScoringPolicy> Make(const std::string& name, uint64_t seed = 1) {
   auto p = MakePolicy(name, seed);
