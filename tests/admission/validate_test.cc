@@ -144,10 +144,9 @@ TEST_CASE("the_submit_grant_annotation_must_be_the_creators_own", "[admission][s
   PodSpec p = DroverPod();
   p.ns = "team-b";
   p.cpu = "4";
-  // As the mutating webhook leaves it for alice: accepted for alice and for a member of ml-admins.
-  p.annotations_json = R"({"drover.io/queue":"root.research.a","drover.io/submit-grant":"user:alice"})";
-  CHECK(Validate(p, *policy, "alice").allowed);
-  // Written by bob himself to ride on alice's grant: refused, whatever the submit rule's mode.
+  // Written by bob himself to ride on alice's grant (accepted for alice: the test above): refused,
+  // whatever the submit rule's mode.
+  p.annotations_json = R"({"drover.io/submit-grant":"user:alice","drover.io/queue":"root.research.a"})";
   Response r = Validate(p, *policy, "bob");
   CHECK_FALSE(r.allowed);
   CHECK(r.message.find("pod team-b/train: annotation drover.io/submit-grant: \"user:alice\" is not held by the "

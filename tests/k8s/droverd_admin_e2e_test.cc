@@ -58,6 +58,9 @@ TEST_CASE("droverd_authenticates_admin_tokens_with_tokenreview", "[k8s][e2e][adm
   DroverdProcess d(dir + "/droverd.log");
   REQUIRE(d.Start(args).ok());
   REQUIRE(WaitUntil([&] { return d.AdminPort() > 0; }, absl::Seconds(60)));
+  // Revisions exist once the replica leads and has imported the mirrored ones (issue 16).
+  REQUIRE(WaitUntil([&] { return d.Log().find("configuration: leading with revision") != std::string::npos; },
+                    absl::Seconds(60)));
   INFO(d.Log());
   auto stub = pb::Admin::NewStub(
       grpc::CreateChannel(StrCat("127.0.0.1:", d.AdminPort()), grpc::InsecureChannelCredentials()));
