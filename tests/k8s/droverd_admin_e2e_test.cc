@@ -66,7 +66,14 @@ TEST_CASE("droverd_authenticates_admin_tokens_with_tokenreview", "[k8s][e2e][adm
       grpc::CreateChannel(StrCat("127.0.0.1:", d.AdminPort()), grpc::InsecureChannelCredentials()));
 
   pb::ConfigRevision active;
-  REQUIRE(stub->GetConfig(As("alice-t").get(), pb::GetConfigRequest(), &active).ok());
+  // UNAVAILABLE while the channel first connects or the new leader imports (slow machines, sanitizers).
+  grpc::Status got;
+  REQUIRE(WaitUntil([&] {
+    got = stub->GetConfig(As("alice-t").get(), pb::GetConfigRequest(), &active);
+    return got.error_code() != grpc::StatusCode::UNAVAILABLE;
+  }, absl::Seconds(60)));
+  INFO(got.error_message());
+  REQUIRE(got.ok());
   REQUIRE(active.revision() > 0);
 
   SECTION("a subtree admin writes inside the subtree, not outside") {
