@@ -164,6 +164,13 @@ simdjson::simdjson_result<od::document> Iterate(od::parser& parser, std::string_
   return parser.iterate(scratch->data(), scratch->size(), scratch->capacity());
 }
 
+absl::Status ParseRootObject(od::parser& parser, std::string_view json, std::string_view what, std::string* scratch,
+                             od::document* doc, od::object* root) {
+  if (auto e = Iterate(parser, json, 0, scratch).get(*doc)) return JsonError(what, e);
+  if (auto e = doc->get_object().get(*root)) return JsonError(what, e);
+  return absl::OkStatus();
+}
+
 }  // namespace internal
 
 namespace od = simdjson::ondemand;

@@ -109,6 +109,11 @@ absl::Status ReadResourceList(od::value v, ResourceNames* names, ResourceVec* ou
 simdjson::simdjson_result<od::document> Iterate(od::parser& parser, std::string_view json, size_t capacity,
                                                 std::string* scratch);
 
+// A small API response's top-level object: `doc` (which must outlive `root`) and
+// `root` from `json`. Error: not JSON or not an object, naming `what`.
+absl::Status ParseRootObject(od::parser& parser, std::string_view json, std::string_view what, std::string* scratch,
+                             od::document* doc, od::object* root);
+
 }  // namespace drover::k8s::internal
 
 namespace drover::k8s::internal {

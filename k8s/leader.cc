@@ -7,6 +7,7 @@
 #include "k8s/api_status.h"
 #include "k8s/decode_internal.h"
 #include "k8s/json_util.h"
+#include "core/status_macros.h"
 #include "k8s/text.h"
 
 namespace drover::k8s {
@@ -17,9 +18,8 @@ absl::StatusOr<LeaseRecord> ParseLease(std::string_view json) {
   od::parser parser;
   std::string scratch;
   od::document doc;
-  if (auto e = internal::Iterate(parser, json, 0, &scratch).get(doc)) return internal::JsonError("lease", e);
   od::object root;
-  if (auto e = doc.get_object().get(root)) return internal::JsonError("lease", e);
+  RETURN_IF_ERROR(internal::ParseRootObject(parser, json, "lease", &scratch, &doc, &root));
   LeaseRecord rec;
   absl::Status s = internal::ForEachFieldOf(root, "lease", [&](std::string_view key, od::value v) -> absl::Status {
     if (key == "metadata") {

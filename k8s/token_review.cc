@@ -64,9 +64,8 @@ absl::StatusOr<TokenReviewResult> ParseTokenReview(std::string_view body, const 
   od::parser parser;
   std::string scratch;
   od::document doc;
-  if (auto e = internal::Iterate(parser, body, 0, &scratch).get(doc)) return internal::JsonError("TokenReview", e);
   od::object root;
-  if (auto e = doc.get_object().get(root)) return internal::JsonError("TokenReview", e);
+  RETURN_IF_ERROR(internal::ParseRootObject(parser, body, "TokenReview", &scratch, &doc, &root));
   RETURN_IF_ERROR(WithPrefix("TokenReview: ", ForEachFieldOf(root, "TokenReview", [&r](std::string_view key, od::value v) {
     return key == "status" ? ReadStatus(v, &r) : absl::OkStatus();
   })));
