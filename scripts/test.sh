@@ -11,6 +11,7 @@ if [ "${DROVER_SANITIZE:-0}" = 1 ]; then
   scripts/build.sh build-asan -DDROVER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
   cd build-asan
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS="suppressions=$PWD/../tests/lsan.supp print_suppressions=0"
 elif [ "${DROVER_TSAN:-0}" = 1 ]; then
   threaded=(server_tests k8s_tests k8s_e2e_tests droverd)
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDROVER_TSAN=ON >/dev/null
