@@ -288,7 +288,14 @@ TEST_CASE("an_admin_revision_survives_failover_to_the_standby", "[k8s][e2e][conf
   CHECK_THAT(refused.error_message(), Catch::Contains("\"replica-b\") is a standby") &&
                                          Catch::Contains("\"replica-a\" (the holder of Lease drover-system/drover)"));
   pb::ConfigRevision active;
-  REQUIRE(leader->GetConfig(AsOps().get(), pb::GetConfigRequest(), &active).ok());
+  grpc::Status got;
+  // UNAVAILABLE while the leader's admin port first answers this new channel (as above): tried again.
+  CHECK(WaitUntil([&] {
+    got = leader->GetConfig(AsOps().get(), pb::GetConfigRequest(), &active);
+    return got.error_code() != grpc::StatusCode::UNAVAILABLE;
+  }, kWait));
+  INFO(got.error_message());
+  REQUIRE(got.ok());
   REQUIRE(active.revision() == 1);
   grpc::Status applied = Apply(*leader, OpsTeamMax(5), 1, &out);
   INFO(applied.error_message());
