@@ -42,6 +42,23 @@ class TopologyIndex {
   void OnNodesChanged() { ++node_generation_; }
   // Counted pods with required anti-affinity terms.
   const absl::flat_hash_set<PodId>& anti_pods() const { return anti_pods_; }
+  // Calls fn(PodId, term index) for every required anti-affinity term of a counted
+  // pod that a pod with `labels` may match (a superset; the caller matches): each
+  // term is filed under a label its selector requires (matchLabels' first pair, an
+  // In's values or an Exists key), so an incoming pod reads only the terms its own
+  // labels can satisfy, not every anti-affinity pod in the cluster.
+  template <typename Fn>
+  void ForAntiTerms(const Labels& labels, Fn&& fn) const {
+    for (const AntiTerm& t : anti_unanchored_) fn(t.first, t.second);
+    if (anti_anchored_.empty()) return;
+    for (const auto& [k, v] : labels.items()) {
+      for (const std::string& anchor : {PairKey(k, v), std::string(k)}) {
+        auto it = anti_anchored_.find(anchor);
+        if (it == anti_anchored_.end()) continue;
+        for (const AntiTerm& t : it->second) fn(t.first, t.second);
+      }
+    }
+  }
   // Calls fn(PodId) for every counted pod `sel` may match (a superset; the caller matches).
   template <typename Fn>
   void ForCandidates(const LabelSelector& sel, Fn&& fn) const {
@@ -57,17 +74,23 @@ class TopologyIndex {
   };
   const Domains& EligibleDomains(const Pod& pod, const SpreadConstraint& c, const std::vector<std::string>& keys) const;
   const Snapshot& snapshot() const { return *snapshot_; }
+  // The posting key of label `key`=`value` (a bare key posts "any value").
+  static std::string PairKey(std::string_view key, std::string_view value);
 
  private:
   using PodSet = absl::flat_hash_set<PodId>;
+  using AntiTerm = std::pair<PodId, int>;  // a pod and the index of one of its required anti-affinity terms
   const PodSet* Candidates(const LabelSelector& sel) const;
   const PodSet* Posting(const std::string& key) const;
   void Post(const Pod& pod, PodId id, bool add);
+  void PostAntiTerms(const Pod& pod, PodId id, bool add);
 
   const Snapshot* snapshot_;
   bool enabled_ = false;
   PodSet all_;
   PodSet anti_pods_;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<AntiTerm>> anti_anchored_;  // PairKey or key -> terms
+  absl::flat_hash_set<AntiTerm> anti_unanchored_;  // selectors requiring no label: read for every pod
   absl::flat_hash_map<std::string, PodSet> postings_;  // "key\x1fvalue" and "key" (any value)
   // An In expression over several values: the union, built per call (rare).
   mutable PodSet scratch_;

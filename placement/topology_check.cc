@@ -110,18 +110,21 @@ void ConstraintCheck::PrepareAffinity(const Pod& pod, const TopologyIndex& index
 
 void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& index, const TopologyOverlay* overlay) {
   const Snapshot& snap = index.snapshot();
-  auto refuse = [&](const Pod& other, NodeId node) {
-    for (const PodAffinityTerm& t : other.constraints.anti_affinity) {
-      if (!TermMatches(t, other.namespace_, pod.namespace_, pod.labels)) continue;
-      if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++existing_anti_[t.topology_key][*v];
-    }
+  auto refuse_by = [&](const Pod& other, const PodAffinityTerm& t, NodeId node) {
+    if (!TermMatches(t, other.namespace_, pod.namespace_, pod.labels)) return;
+    if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++existing_anti_[t.topology_key][*v];
   };
-  for (PodId id : index.anti_pods()) {
-    if (overlay != nullptr && overlay->gone.contains(id)) continue;
-    refuse(snap.pod(id).pod, snap.pod(id).counted_on);
-  }
+  index.ForAntiTerms(pod.labels, [&](PodId id, int term) {
+    if (overlay != nullptr && overlay->gone.contains(id)) return;
+    const PodEntry& e = snap.pod(id);
+    if (term < static_cast<int>(e.pod.constraints.anti_affinity.size())) {
+      refuse_by(e.pod, e.pod.constraints.anti_affinity[term], e.counted_on);
+    }
+  });
   if (overlay == nullptr) return;
-  for (const auto& [other, node] : overlay->added) refuse(*other, node);
+  for (const auto& [other, node] : overlay->added) {
+    for (const PodAffinityTerm& t : other->constraints.anti_affinity) refuse_by(*other, t, node);
+  }
 }
 
 bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index) {

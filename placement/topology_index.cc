@@ -8,8 +8,6 @@
 namespace drover {
 namespace {
 
-std::string PairKey(std::string_view key, std::string_view value) { return StrCat(key, "\x1f", value); }
-
 // What decides a node's eligibility for `c` of `pod`: the keys, the policies and
 // the pod fields those policies read.
 std::string DomainsKey(const Pod& pod, const SpreadConstraint& c, const std::vector<std::string>& keys) {
@@ -35,7 +33,50 @@ std::string DomainsKey(const Pod& pod, const SpreadConstraint& c, const std::vec
   return k;
 }
 
+// The labels a pod must carry to match `sel` under which its term is filed
+// (PairKey or a bare key), each a different value of one key so that a pod
+// reaches the term through one of them at most; empty: the term is read for
+// every pod (no requirement to file it under, or a selector that is absent).
+std::vector<std::string> Anchors(const LabelSelector& sel) {
+  if (!sel.present) return {};
+  if (!sel.match_labels.empty()) return {TopologyIndex::PairKey(sel.match_labels[0].first, sel.match_labels[0].second)};
+  using Op = LabelSelector::Requirement::Op;
+  for (const LabelSelector::Requirement& r : sel.match_expressions) {
+    if (r.op == Op::kExists) return {r.key};
+    if (r.op != Op::kIn || r.values.empty()) continue;
+    std::vector<std::string> out;
+    for (const std::string& v : r.values) out.push_back(TopologyIndex::PairKey(r.key, v));
+    return out;
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string TopologyIndex::PairKey(std::string_view key, std::string_view value) {
+  return StrCat(key, "\x1f", value);
+}
+
+void TopologyIndex::PostAntiTerms(const Pod& pod, PodId id, bool add) {
+  const std::vector<PodAffinityTerm>& terms = pod.constraints.anti_affinity;
+  for (int i = 0; i < static_cast<int>(terms.size()); ++i) {
+    const AntiTerm entry{id, i};
+    std::vector<std::string> anchors = Anchors(terms[i].selector);
+    if (anchors.empty()) {
+      if (add) anti_unanchored_.insert(entry);
+      else anti_unanchored_.erase(entry);
+      continue;
+    }
+    for (std::string& a : anchors) {
+      if (add) {
+        anti_anchored_[std::move(a)].insert(entry);
+      } else if (auto it = anti_anchored_.find(a); it != anti_anchored_.end()) {
+        it->second.erase(entry);
+        if (it->second.empty()) anti_anchored_.erase(it);
+      }
+    }
+  }
+}
 
 void TopologyIndex::Enable() {
   if (enabled_) return;
@@ -63,6 +104,7 @@ void TopologyIndex::OnCounted(PodId id, bool counted) {
   if (!enabled_) return;
   const Pod& pod = snapshot_->pod(id).pod;
   Post(pod, id, counted);
+  PostAntiTerms(pod, id, counted);
   if (counted) {
     all_.insert(id);
     if (!pod.constraints.anti_affinity.empty()) anti_pods_.insert(id);
