@@ -64,6 +64,47 @@ TEST_CASE("existing_pods_anti_affinity_keeps_new_pods_away_symmetry", "[placemen
   CHECK(h.NodeOf("ns/web-0") == "n1");
 }
 
+// The index files each existing term under a label its selector requires; every
+// selector shape must still reach the pods it matches (and only those).
+TEST_CASE("existing_pods_anti_affinity_reaches_pods_through_every_selector_shape", "[placement][topology]") {
+  using Op = LabelSelector::Requirement::Op;
+  auto expr = [](const std::string& key, Op op, std::vector<std::string> values) {
+    LabelSelector s;
+    s.present = true;
+    s.match_expressions.push_back({key, op, "", std::move(values)});
+    return s;
+  };
+  LabelSelector everything;
+  everything.present = true;
+  const std::vector<std::pair<std::string, LabelSelector>> guards = {
+      {"n1", expr("app", Op::kIn, {"db", "cache"})},
+      {"n2", expr("tier", Op::kExists, {})},
+      {"n3", expr("app", Op::kNotIn, {"web"})},  // requires no label: read for every pod
+      {"n4", everything},
+  };
+  Harness h(kTeam);
+  for (size_t i = 0; i < guards.size(); ++i) {
+    h.AddNode(ZoneNode(guards[i].first, "a"));
+    Pod g = AppPod(StrCat("guard-", i), "guard", 0);
+    g.constraints.anti_affinity.push_back(Term(guards[i].second, kHostKey));
+    h.AddRunning(g, guards[i].first);
+  }
+  h.AddPod(AppPod("db-0", "db"));  // refused by In, NotIn and the empty selector
+  Pod web = AppPod("web-0", "web");
+  web.labels.Set("tier", "front");  // refused by Exists and the empty selector
+  h.AddPod(web);
+  Pod cache = AppPod("cache-0", "cache");
+  cache.labels.Set("tier", "back");  // refused by all four
+  h.AddPod(cache);
+  h.Cycle();
+  CHECK(h.NodeOf("ns/db-0") == "n2");
+  CHECK((h.NodeOf("ns/web-0") == "n1" || h.NodeOf("ns/web-0") == "n3"));
+  CHECK(WhyPending(h, "ns/cache-0") == "0/4 nodes are available: 4 node(s) didn't satisfy existing pods anti-affinity rules.");
+  h.DeletePod("ns/guard-0");  // its term leaves the index with it
+  h.Cycle();
+  CHECK(h.NodeOf("ns/cache-0") == "n1");
+}
+
 TEST_CASE("required_affinity_needs_a_matching_pod_in_the_domain", "[placement][topology]") {
   Harness h(kTeam);
   h.AddNode(ZoneNode("n1", "a", 1));
