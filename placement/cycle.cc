@@ -1,6 +1,6 @@
 // The scheduling cycle: holds expiring, each workload's attempt (place, preempt,
 // reserve or explain), blocked workloads and their shapes, wake-ups, queue
-// positions, pending listings and the engine's invariants.
+// positions and the engine's invariants (listings: listing.cc).
 #include <algorithm>
 
 #include "absl/hash/hash.h"
@@ -427,36 +427,6 @@ std::string Engine::WhyPending(const std::string& pod_key) const {
   if (it == tracked_.end() || it->second.workload == 0) return "";
   auto w = workloads_.find(it->second.workload);
   return w == workloads_.end() ? "" : w->second.reason;
-}
-
-std::vector<PendingWorkload> Engine::ListPending() const {
-  std::vector<PendingWorkload> out;
-  out.reserve(workloads_.size());
-  auto add = [&](const Workload& w, int64_t position) {
-    const std::string queue = w.leaf == kNoQueue ? "" : tree_->queue(w.leaf).path;
-    const std::string message = w.code == PendingCode::kRejected ? StrCat("rejected: ", w.reason) : w.reason;
-    out.push_back(PendingWorkload{w.members, queue, w.tier, w.code, message, position, w.submitted_ms});
-  };
-  for (QueueId q = 0; q < tree_->size(); ++q) {
-    int64_t position = 0;
-    order_->ForEachInLeaf(q, [&](uint64_t id) { add(workloads_.at(id), ++position); });
-  }
-  std::vector<const Workload*> rejected;
-  for (const auto& [id, w] : workloads_) {
-    if (!order_->Contains(id)) rejected.push_back(&w);
-  }
-  std::sort(rejected.begin(), rejected.end(), [](const Workload* a, const Workload* b) { return a->seq < b->seq; });
-  for (const Workload* w : rejected) add(*w, 0);
-  return out;
-}
-
-void Engine::ForEachPendingPod(absl::FunctionRef<void(QueueId leaf, const Pod& pod)> fn) const {
-  for (const auto& [id, w] : workloads_) {
-    if (w.leaf == kNoQueue) continue;
-    for (const PodId pod : w.member_ids) {
-      if (pod != kNoPod && snapshot_.pod(pod).live) fn(w.leaf, snapshot_.pod(pod).pod);
-    }
-  }
 }
 
 std::vector<std::string> Engine::CheckInvariants() const {

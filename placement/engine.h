@@ -107,6 +107,21 @@ struct PendingWorkload {
   int64_t waiting_since_ms = 0;       // creation time of its first pod
 };
 
+// One running pod of ours (bound, or placed and its bind in flight), as
+// Engine::ForEachRunningPod hands it out: references into the engine, valid
+// during the call only.
+struct RunningPodView {
+  const std::string& key;   // "ns/name"
+  const Pod& pod;
+  QueueId leaf = kNoQueue;  // the queue it is charged to
+  int tier = 1;
+  NodeId node = kNoNode;    // where it counts (the snapshot's node)
+  int64_t started_ms = 0;   // the cycle time it was charged (placed, or seen bound)
+  bool assumed = false;     // placed by us, the bind not yet confirmed
+  bool evicting = false;    // an eviction was decided, the pod not yet gone
+  const std::string& gang;  // "ns/gang", or "" for a single pod
+};
+
 struct EngineStats {
   int64_t binds = 0;
   int64_t bind_failures = 0;
@@ -166,6 +181,10 @@ class Engine {
   // queue, in no particular order. Copies nothing: O(pending pods) lookups, for
   // samplers that need pending demand but not the list.
   void ForEachPendingPod(absl::FunctionRef<void(QueueId leaf, const Pod& pod)> fn) const;
+  // Calls fn for every pod of ours charged to a queue (running, or placed and
+  // binding), in no particular order. Copies nothing: O(tracked pods) lookups,
+  // for a publisher that lists running work (loop thread only).
+  void ForEachRunningPod(absl::FunctionRef<void(const RunningPodView&)> fn) const;
   size_t pending_pods() const { return pending_pods_; }
   // Nodes currently reserved, by node name.
   std::vector<NodeReservation> Reservations() const;

@@ -129,6 +129,10 @@ class AdminServer::Service final : public pb::Admin::Service {
     return Read(ctx, [&] { return reads_.ListPending(*req); }, out);
   }
 
+  grpc::Status ListRunning(grpc::ServerContext* ctx, const pb::ListRunningRequest* req, pb::ListRunningResponse* out) override {
+    return Read(ctx, [&] { return reads_.ListRunning(*req); }, out);
+  }
+
   grpc::Status Explain(grpc::ServerContext* ctx, const pb::ExplainRequest* req, pb::Explanation* out) override {
     return Read(ctx, [&] { return reads_.Explain(*req); }, out);
   }

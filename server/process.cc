@@ -141,7 +141,7 @@ absl::Status Process::Serve(const std::atomic<bool>& stop, std::function<void(in
   while (!stop.load()) {
     if (mailbox_.RunPending(*engine_) > 0) {
       board_.Publish(BuildStatus(*engine_, now_ms, StatusInputs{true, true, static_config_, cycle},
-                                 BuildPendingSection(*engine_, now_ms)));
+                                 BuildPendingSection(*engine_, now_ms), BuildRunningSection(*engine_, now_ms)));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -67,8 +67,9 @@ inline SimInput Workload() {
 // droverd on the simulator, serving its end state until destroyed.
 class AdminDaemon {
  public:
-  // `customize` (optional) changes the options before the process is made.
-  explicit AdminDaemon(const std::function<void(ProcessOptions*)>& customize = {}) {
+  // `customize` (optional) changes the options before the process is made;
+  // `input` is the simulated cluster and workload.
+  explicit AdminDaemon(const std::function<void(ProcessOptions*)>& customize = {}, SimInput input = Workload()) {
     queues_path_ = WriteTemp(kQueues);
     tokens_path_ = WriteTemp("admin-t,ops\nresearch-t,alice,research\nviewer-t,bob\n");
     ProcessOptions o;
@@ -80,10 +81,10 @@ class AdminDaemon {
     process_ = std::make_unique<Process>(o);
     std::promise<int> port;
     std::future<int> ready = port.get_future();
-    thread_ = std::thread([this, &port] {
+    thread_ = std::thread([this, &port, input = std::move(input)]() mutable {
       absl::StatusOr<QueueConfig> config = process_->LoadQueues();
-      absl::StatusOr<SimRunResult> run =
-          config.ok() ? process_->RunSimulated(*std::move(config), Workload()) : absl::StatusOr<SimRunResult>(config.status());
+      absl::StatusOr<SimRunResult> run = config.ok() ? process_->RunSimulated(*std::move(config), std::move(input))
+                                                     : absl::StatusOr<SimRunResult>(config.status());
       absl::Status served = run.ok() ? process_->Serve(stop_, [&port](int p) { port.set_value(p); }) : run.status();
       if (!served.ok()) port.set_value(-1);
     });
