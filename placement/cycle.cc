@@ -91,7 +91,7 @@ void Engine::Attempt(Workload& w, Decisions* out) {
     ++stats_.shape_skips;
     why = f->second;
   } else if (w.gang.empty() && !w.reason.empty() && !MightFitWholeGpus(head()) && !MightPreempt(w, head())) {
-    why = Wait{w.code, w.reason};  // no node has enough free GPUs of any type: same answer as before
+    why = Wait{w.code, w.reason, w.nodes};  // no node has enough free GPUs of any type: same answer as before
     if (shape != 0) failed_shapes_.emplace(shape, why);
   } else if (TryPlace(w, out, &why)) {
     Placed(w);
@@ -100,7 +100,8 @@ void Engine::Attempt(Workload& w, Decisions* out) {
     // Like kube-scheduler's nominated node with victims still terminating: no new
     // preemption; its hold stays until they are gone (or it expires), and so does
     // the explanation that named them.
-    why = Wait{PendingCode::kWaitingForPreemption, w.reason.empty() ? std::move(why.message) : w.reason};
+    why = Wait{PendingCode::kWaitingForPreemption, w.reason.empty() ? std::move(why.message) : w.reason,
+               w.reason.empty() ? std::move(why.nodes) : w.nodes};
     preempting = true;
   } else if (MightPreempt(w, head()) && PreemptionDue(w) && TryPreempt(w, out, &why.message)) {
     why.code = PendingCode::kWaitingForPreemption;
@@ -163,6 +164,7 @@ void Engine::Explain(Workload& w, Wait why, Decisions* out) {
     why.code = PendingCode::kWaitingForPreemption;
   }
   w.code = why.code;
+  w.nodes = std::move(why.nodes);
   if (why.message == w.reason) return;  // told already
   w.reason = std::move(why.message);
   for (const std::string& m : w.members) out->pending.push_back(PendingReason{m, w.reason, nominated, w.code, 0});

@@ -105,6 +105,10 @@ struct PendingWorkload {
   std::string message;                // the last explanation ("" before its first attempt)
   int64_t position = 0;               // 1-based in its leaf queue's order; 0 = in none (rejected)
   int64_t waiting_since_ms = 0;       // creation time of its first pod
+  // The nodes each filter turned it away for at its last failed placement attempt
+  // (the counts behind "0/N nodes are available: ..."); empty when its reason is
+  // not about nodes (queued, waiting for its gang, application limit, rejected).
+  NodeFailures nodes;
 };
 
 // One running pod of ours (bound, or placed and its bind in flight), as
@@ -237,6 +241,7 @@ class Engine {
     bool blocked = false;        // tried and set aside until capacity frees
     int nominations = 0;         // nodes held for it (nominations_ whose workload it is); beside `blocked`: no padding
     uint64_t reason_sig = 0;     // FailureTally signature behind `reason`
+    NodeFailures nodes;          // beside `reason`: its node counts (Wait::nodes)
     bool never_fits = false;     // rejected as too large for any node or for its queue's max
     int64_t waiting_since_ms = -1;   // first failed attempt, or the last reservation's expiry
     int64_t first_failed_ms = -1;    // first failed attempt (preemption_delay_ms counts from it)
@@ -252,6 +257,7 @@ class Engine {
   struct Wait {
     PendingCode code = PendingCode::kUnschedulable;
     std::string message;
+    NodeFailures nodes;  // the failure tally's counts, when the message came from one
   };
   struct Choice {
     NodeId node = kNoNode;

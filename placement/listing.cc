@@ -12,7 +12,8 @@ std::vector<PendingWorkload> Engine::ListPending() const {
   auto add = [&](const Workload& w, int64_t position) {
     const std::string queue = w.leaf == kNoQueue ? "" : tree_->queue(w.leaf).path;
     const std::string message = w.code == PendingCode::kRejected ? StrCat("rejected: ", w.reason) : w.reason;
-    out.push_back(PendingWorkload{w.members, queue, w.tier, w.code, message, position, w.submitted_ms});
+    out.push_back(PendingWorkload{w.members, queue, w.tier, w.code, message, position, w.submitted_ms,
+                                  w.code == PendingCode::kRejected ? NodeFailures{} : w.nodes});
   };
   for (QueueId q = 0; q < tree_->size(); ++q) {
     int64_t position = 0;

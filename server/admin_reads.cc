@@ -141,7 +141,21 @@ void AddTimeline(const std::vector<TimelineEvent>& events, pb::Explanation* out)
   }
 }
 
-// Pending facts of pod `key`: its workload, position and who is ahead of it.
+// The node counts of a pending workload's last attempt, most nodes first (ties in FilterFailure order).
+void FillNodeReasons(const NodeFailures& nodes, pb::Explanation* out) {
+  if (nodes.counts.empty()) return;
+  out->set_nodes_total(nodes.total_nodes);
+  std::vector<std::pair<FilterFailure, int32_t>> sorted(nodes.counts.begin(), nodes.counts.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [failure, count] : sorted) {
+    pb::NodeReason* r = out->add_nodes_by_reason();
+    r->set_reason(std::string(FilterFailureCode(failure)));
+    r->set_message(std::string(FilterFailureText(failure)));
+    r->set_nodes(count);
+  }
+}
+
+// Pending facts of pod `key`: its workload, position, nodes by reason and who is ahead of it.
 void FillWaiting(const ClusterStatus& st, const std::string& key, pb::Explanation* out) {
   const PendingWorkload* mine = nullptr;
   for (const PendingWorkload& w : st.pending->workloads) {
@@ -151,6 +165,7 @@ void FillWaiting(const ClusterStatus& st, const std::string& key, pb::Explanatio
   if (mine == nullptr) return;
   out->set_pending(true);
   FillPending(*mine, KeyAt(*st.pending, mine), out->mutable_workload());
+  FillNodeReasons(mine->nodes, out);
   std::vector<const PendingWorkload*> ahead;
   int64_t in_queue = 0;
   for (const PendingWorkload& w : st.pending->workloads) {

@@ -75,6 +75,12 @@ int ExplainPod(Client& c, const std::string& pod) {
                 w.message().empty() ? "(not tried yet)" : w.message().c_str());
     std::printf("Queue:    %s (tier %d)\nPosition: %lld of %lld pending in the queue\n", w.queue().c_str(), w.tier(),
                 static_cast<long long>(w.position()), static_cast<long long>(e.queue_pending()));
+    if (e.nodes_by_reason_size() > 0) {
+      std::printf("Nodes:    0/%d available\n", e.nodes_total());
+      std::vector<std::vector<std::string>> rows = {{"  NODES", "REASON", "DETAIL"}};
+      for (const pb::NodeReason& r : e.nodes_by_reason()) rows.push_back({StrCat("  ", r.nodes()), r.reason(), r.message()});
+      PrintTable(rows);
+    }
     if (e.ahead_size() > 0) std::printf("Ahead:    %s%s\n", absl::StrJoin(e.ahead(), ", ").c_str(), w.position() - 1 > e.ahead_size() ? ", ..." : "");
   } else {
     std::printf("Pod %s is not pending.\n", e.pod().c_str());

@@ -1,6 +1,6 @@
 // The admin API's workload reads end to end, through a real gRPC channel to a
 // served droverd and through droverctl: running pods and gangs (ListRunning,
-// `droverctl get running`).
+// `droverctl get running`) and a pending pod's nodes by reason (Explain).
 #include <catch2/catch.hpp>
 
 #include "tests/admin/admin_daemon.h"
@@ -137,6 +137,62 @@ TEST_CASE("droverctl_get_running", "[admin][e2e][droverctl]") {
   CHECK(Droverctl(d, "--token viewer-t get running --queue root.nope", &out) == 1);
   CHECK(out.find("queue: \"root.nope\" is not a queue") != std::string::npos);
   CHECK(Droverctl(d, "get running", &out) == 4);
+}
+
+// Five nodes that each turn an 8-GPU A100 pod away for a known reason once a-1
+// and a-2 are full: a-1, a-2 (Insufficient GPUs), t-1 (A100, tainted), c-1 (no
+// GPUs: Insufficient GPUs), h-1 (H100: a GPU type the pod may not use).
+SimInput FiveReasons() {
+  SimInput in;
+  for (const char* n : {"a-1", "a-2"}) in.nodes.push_back(SimNode{testing::GpuNode(n, testing::kA100, 8), 0, -1, -1});
+  Node tainted = testing::GpuNode("t-1", testing::kA100, 8);
+  tainted.taints.push_back(Taint{"dedicated", "infra", TaintEffect::kNoSchedule});
+  in.nodes.push_back(SimNode{tainted, 0, -1, -1});
+  in.nodes.push_back(SimNode{testing::CpuNode("c-1"), 0, -1, -1});
+  in.nodes.push_back(SimNode{testing::GpuNode("h-1", testing::kH100, 8), 0, -1, -1});
+  for (int i = 0; i < 4; ++i) {
+    in.pods.push_back(
+        SimPod{testing::GpuPod("train-" + std::to_string(i), "root.research.llm", 8, "A100"), i * 1000, 10 * 3600 * 1000});
+  }
+  return in;
+}
+
+TEST_CASE("explain_counts_the_nodes_that_turned_a_pending_pod_away_by_reason", "[admin][e2e]") {
+  // No reservations: a reserved node's drain note would join the message.
+  AdminDaemon d([](ProcessOptions* o) { o->engine.reservation_after_ms = 0; }, FiveReasons());
+  pb::ExplainRequest req;
+  req.set_namespace_("ns");
+  req.set_name("train-3");
+  pb::Explanation why;
+  REQUIRE(d.stub().Explain(As("viewer-t").get(), req, &why).ok());
+  REQUIRE(why.pending());
+  INFO(why.DebugString());
+  CHECK(why.workload().message() ==
+        "0/5 nodes are available: 3 Insufficient GPUs (e.g. A100), 1 node(s) had untolerated taint {dedicated: infra}, "
+        "1 node(s) had a GPU type the pod or its queue may not use.");
+  CHECK(why.nodes_total() == 5);
+  REQUIRE(why.nodes_by_reason_size() == 3);
+  CHECK(why.nodes_by_reason(0).reason() == "InsufficientGpu");
+  CHECK(why.nodes_by_reason(0).nodes() == 3);
+  CHECK(why.nodes_by_reason(0).message() == "Insufficient GPUs");
+  CHECK(why.nodes_by_reason(1).reason() == "Taint");
+  CHECK(why.nodes_by_reason(1).nodes() == 1);
+  CHECK(why.nodes_by_reason(2).reason() == "GpuType");
+  CHECK(why.nodes_by_reason(2).nodes() == 1);
+  // A running pod has no node reasons.
+  req.set_name("train-0");
+  REQUIRE(d.stub().Explain(As("viewer-t").get(), req, &why).ok());
+  CHECK_FALSE(why.pending());
+  CHECK(why.nodes_by_reason_size() == 0);
+
+  std::string out;
+  REQUIRE(Droverctl(d, "--token viewer-t explain pod ns/train-2", &out) == 0);
+  INFO(out);
+  CHECK(out.find("Nodes:    0/5 available\n"
+                 "  NODES  REASON           DETAIL\n"
+                 "  3      InsufficientGpu  Insufficient GPUs\n"
+                 "  1      Taint            node(s) had untolerated taint\n"
+                 "  1      GpuType          node(s) had a GPU type the pod or its queue may not use\n") != std::string::npos);
 }
 
 }  // namespace
