@@ -5,3 +5,6 @@ target_link_libraries(status_bench PRIVATE drover_process CLI11::CLI11)
 # soak_bench: the engine's memory over a simulated week of steady churn.
 add_executable(soak_bench ${CMAKE_CURRENT_LIST_DIR}/soak_bench.cc)
 target_link_libraries(soak_bench PRIVATE drover_server CLI11::CLI11)
+# admin_bench: the loop's cycle time while gRPC clients call the admin API.
+add_executable(admin_bench ${CMAKE_CURRENT_LIST_DIR}/admin_bench.cc)
+target_link_libraries(admin_bench PRIVATE drover_process drover_admin_proto CLI11::CLI11 gRPC::grpc++)

@@ -23,6 +23,7 @@
 #include "CLI/CLI.hpp"
 #include "bench/bench_util.h"
 #include "bench/observe_cost.h"
+#include "bench/queue_tree.h"
 #include "core/strings.h"
 #include "server/loop.h"
 #include "server/status.h"
@@ -47,31 +48,9 @@ struct Args {
                                                  // past 50 ms, the pending list every second)
 };
 
-QueueConfig Tree(int fanout, int gpu_types, std::vector<std::string>* leaves) {
-  QueueConfig cfg = DefaultQueueConfig();
-  (void)cfg.catalog.AddClass("a10+", {}, "A10");
-  QuotaSpec leaf_quota;
-  for (int t = 0; t < gpu_types && t < cfg.catalog.size(); ++t) leaf_quota.gpu_millis[cfg.catalog.type(t).name] = 1000;
-  for (int o = 0; o < fanout; ++o) {
-    QueueSpec org;
-    org.name = StrCat("o", o);
-    org.path = StrCat("root.", org.name);
-    for (int t = 0; t < fanout; ++t) {
-      QueueSpec team;
-      team.name = StrCat("t", t);
-      team.path = StrCat(org.path, ".", team.name);
-      team.guaranteed = leaf_quota;
-      leaves->push_back(team.path);
-      org.children.push_back(std::move(team));
-    }
-    cfg.root.children.push_back(std::move(org));
-  }
-  return cfg;
-}
-
 int Run(const Args& a) {
   std::vector<std::string> leaves;
-  QueueConfig cfg = Tree(a.fanout, a.gpu_types, &leaves);
+  QueueConfig cfg = bench::FanoutTree(a.fanout, a.gpu_types, &leaves);
   GenSpec spec;
   spec.nodes = a.nodes;
   spec.pods = a.pending + a.cycles * a.churn + a.per_cycle * 2;

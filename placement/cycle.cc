@@ -1,6 +1,6 @@
 // The scheduling cycle: holds expiring, each workload's attempt (place, preempt,
 // reserve or explain), blocked workloads and their shapes, wake-ups, queue
-// positions, pending listings and the engine's invariants.
+// positions and the engine's invariants (listings: listing.cc).
 #include <algorithm>
 
 #include "absl/hash/hash.h"
@@ -91,7 +91,7 @@ void Engine::Attempt(Workload& w, Decisions* out) {
     ++stats_.shape_skips;
     why = f->second;
   } else if (w.gang.empty() && !w.reason.empty() && !MightFitWholeGpus(head()) && !MightPreempt(w, head())) {
-    why = Wait{w.code, w.reason};  // no node has enough free GPUs of any type: same answer as before
+    why = Wait{w.code, w.reason, w.nodes};  // no node has enough free GPUs of any type: same answer as before
     if (shape != 0) failed_shapes_.emplace(shape, why);
   } else if (TryPlace(w, out, &why)) {
     Placed(w);
@@ -100,7 +100,8 @@ void Engine::Attempt(Workload& w, Decisions* out) {
     // Like kube-scheduler's nominated node with victims still terminating: no new
     // preemption; its hold stays until they are gone (or it expires), and so does
     // the explanation that named them.
-    why = Wait{PendingCode::kWaitingForPreemption, w.reason.empty() ? std::move(why.message) : w.reason};
+    why = Wait{PendingCode::kWaitingForPreemption, w.reason.empty() ? std::move(why.message) : w.reason,
+               w.reason.empty() ? std::move(why.nodes) : w.nodes};
     preempting = true;
   } else if (MightPreempt(w, head()) && PreemptionDue(w) && TryPreempt(w, out, &why.message)) {
     why.code = PendingCode::kWaitingForPreemption;
@@ -163,6 +164,7 @@ void Engine::Explain(Workload& w, Wait why, Decisions* out) {
     why.code = PendingCode::kWaitingForPreemption;
   }
   w.code = why.code;
+  w.nodes = std::move(why.nodes);
   if (why.message == w.reason) return;  // told already
   w.reason = std::move(why.message);
   for (const std::string& m : w.members) out->pending.push_back(PendingReason{m, w.reason, nominated, w.code, 0});
@@ -427,36 +429,6 @@ std::string Engine::WhyPending(const std::string& pod_key) const {
   if (it == tracked_.end() || it->second.workload == 0) return "";
   auto w = workloads_.find(it->second.workload);
   return w == workloads_.end() ? "" : w->second.reason;
-}
-
-std::vector<PendingWorkload> Engine::ListPending() const {
-  std::vector<PendingWorkload> out;
-  out.reserve(workloads_.size());
-  auto add = [&](const Workload& w, int64_t position) {
-    const std::string queue = w.leaf == kNoQueue ? "" : tree_->queue(w.leaf).path;
-    const std::string message = w.code == PendingCode::kRejected ? StrCat("rejected: ", w.reason) : w.reason;
-    out.push_back(PendingWorkload{w.members, queue, w.tier, w.code, message, position, w.submitted_ms});
-  };
-  for (QueueId q = 0; q < tree_->size(); ++q) {
-    int64_t position = 0;
-    order_->ForEachInLeaf(q, [&](uint64_t id) { add(workloads_.at(id), ++position); });
-  }
-  std::vector<const Workload*> rejected;
-  for (const auto& [id, w] : workloads_) {
-    if (!order_->Contains(id)) rejected.push_back(&w);
-  }
-  std::sort(rejected.begin(), rejected.end(), [](const Workload* a, const Workload* b) { return a->seq < b->seq; });
-  for (const Workload* w : rejected) add(*w, 0);
-  return out;
-}
-
-void Engine::ForEachPendingPod(absl::FunctionRef<void(QueueId leaf, const Pod& pod)> fn) const {
-  for (const auto& [id, w] : workloads_) {
-    if (w.leaf == kNoQueue) continue;
-    for (const PodId pod : w.member_ids) {
-      if (pod != kNoPod && snapshot_.pod(pod).live) fn(w.leaf, snapshot_.pod(pod).pod);
-    }
-  }
 }
 
 std::vector<std::string> Engine::CheckInvariants() const {

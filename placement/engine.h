@@ -105,6 +105,25 @@ struct PendingWorkload {
   std::string message;                // the last explanation ("" before its first attempt)
   int64_t position = 0;               // 1-based in its leaf queue's order; 0 = in none (rejected)
   int64_t waiting_since_ms = 0;       // creation time of its first pod
+  // The nodes each filter turned it away for at its last failed placement attempt
+  // (the counts behind "0/N nodes are available: ..."); empty when its reason is
+  // not about nodes (queued, waiting for its gang, application limit, rejected).
+  NodeFailures nodes;
+};
+
+// One running pod of ours (bound, or placed and its bind in flight), as
+// Engine::ForEachRunningPod hands it out: references into the engine, valid
+// during the call only.
+struct RunningPodView {
+  const std::string& key;   // "ns/name"
+  const Pod& pod;
+  QueueId leaf = kNoQueue;  // the queue it is charged to
+  int tier = 1;
+  NodeId node = kNoNode;    // where it counts (the snapshot's node)
+  int64_t started_ms = 0;   // the cycle time it was charged (placed, or seen bound)
+  bool assumed = false;     // placed by us, the bind not yet confirmed
+  bool evicting = false;    // an eviction was decided, the pod not yet gone
+  const std::string& gang;  // "ns/gang", or "" for a single pod
 };
 
 struct EngineStats {
@@ -166,6 +185,10 @@ class Engine {
   // queue, in no particular order. Copies nothing: O(pending pods) lookups, for
   // samplers that need pending demand but not the list.
   void ForEachPendingPod(absl::FunctionRef<void(QueueId leaf, const Pod& pod)> fn) const;
+  // Calls fn for every pod of ours charged to a queue (running, or placed and
+  // binding), in no particular order. Copies nothing: O(tracked pods) lookups,
+  // for a publisher that lists running work (loop thread only).
+  void ForEachRunningPod(absl::FunctionRef<void(const RunningPodView&)> fn) const;
   size_t pending_pods() const { return pending_pods_; }
   // Nodes currently reserved, by node name.
   std::vector<NodeReservation> Reservations() const;
@@ -218,6 +241,7 @@ class Engine {
     bool blocked = false;        // tried and set aside until capacity frees
     int nominations = 0;         // nodes held for it (nominations_ whose workload it is); beside `blocked`: no padding
     uint64_t reason_sig = 0;     // FailureTally signature behind `reason`
+    NodeFailures nodes;          // beside `reason`: its node counts (Wait::nodes)
     bool never_fits = false;     // rejected as too large for any node or for its queue's max
     int64_t waiting_since_ms = -1;   // first failed attempt, or the last reservation's expiry
     int64_t first_failed_ms = -1;    // first failed attempt (preemption_delay_ms counts from it)
@@ -233,6 +257,7 @@ class Engine {
   struct Wait {
     PendingCode code = PendingCode::kUnschedulable;
     std::string message;
+    NodeFailures nodes;  // the failure tally's counts, when the message came from one
   };
   struct Choice {
     NodeId node = kNoNode;

@@ -122,8 +122,16 @@ uint64_t FailureTally::Signature() const {
   return absl::HashOf(counts_, taint_example_, gpu_example_, queue_reasons_, nodes_);
 }
 
-std::string FailureTally::Message(int total_nodes) const {
-  static constexpr const char* kText[] = {
+namespace {
+
+constexpr const char* kFailureCode[] = {
+    "None", "NotReady", "Unschedulable", "NodeSelector", "NodeAffinity", "Taint", "GpuType", "InsufficientCpu",
+    "InsufficientMemory", "TooManyPods", "InsufficientEphemeralStorage", "InsufficientGpu", "InsufficientOther",
+    "SpreadMissingLabel", "Spread", "PodAffinity", "PodAntiAffinity", "ExistingPodAntiAffinity", "Reserved",
+};
+static_assert(sizeof(kFailureCode) / sizeof(kFailureCode[0]) == static_cast<size_t>(FilterFailure::kCount));
+
+constexpr const char* kFailureText[] = {
       "",
       "node(s) were not ready",
       "node(s) were unschedulable",
@@ -143,12 +151,28 @@ std::string FailureTally::Message(int total_nodes) const {
       "node(s) didn't match pod anti-affinity rules",
       "node(s) didn't satisfy existing pods anti-affinity rules",
       "node(s) reserved for another workload",
-  };
-  static_assert(sizeof(kText) / sizeof(kText[0]) == static_cast<size_t>(FilterFailure::kCount));
+};
+static_assert(sizeof(kFailureText) / sizeof(kFailureText[0]) == static_cast<size_t>(FilterFailure::kCount));
+
+}  // namespace
+
+std::string_view FilterFailureCode(FilterFailure f) { return kFailureCode[static_cast<int>(f)]; }
+std::string_view FilterFailureText(FilterFailure f) { return kFailureText[static_cast<int>(f)]; }
+
+NodeFailures FailureTally::Counts(int total_nodes) const {
+  NodeFailures out;
+  out.total_nodes = total_nodes;
+  for (int i = 1; i < static_cast<int>(FilterFailure::kCount); ++i) {
+    if (counts_[i] != 0) out.counts.emplace_back(static_cast<FilterFailure>(i), counts_[i]);
+  }
+  return out;
+}
+
+std::string FailureTally::Message(int total_nodes) const {
   std::vector<std::pair<int, std::string>> parts;
   for (int i = 1; i < static_cast<int>(FilterFailure::kCount); ++i) {
     if (counts_[i] == 0) continue;
-    std::string text = kText[i];
+    std::string text = kFailureText[i];
     if (i == static_cast<int>(FilterFailure::kTaint) && !taint_example_.empty()) StrAppend(&text, " ", taint_example_);
     if (i == static_cast<int>(FilterFailure::kInsufficientGpu) && !gpu_example_.empty()) {
       text = StrCat("Insufficient GPUs (e.g. ", gpu_example_, ")");

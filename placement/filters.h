@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "core/cluster.h"
 #include "core/gpu_catalog.h"
 #include "core/snapshot.h"
@@ -35,6 +36,21 @@ enum class FilterFailure {
   kExistingAntiAffinity,   // a pod in the domain has required anti-affinity against this one
   kReserved,      // held for a reservation of another workload
   kCount
+};
+
+// A stable name per failure, for APIs: "InsufficientGpu", "Taint", "NodeSelector", ...
+std::string_view FilterFailureCode(FilterFailure f);
+// kube-scheduler's words for it: "Insufficient GPUs", "node(s) had untolerated taint".
+std::string_view FilterFailureText(FilterFailure f);
+
+// How many nodes each filter turned a pod away for at one attempt: the counts
+// behind FailureTally::Message without its text (non-zero ones, in FilterFailure
+// order), kept on a pending workload for the admin API's explain. No allocation
+// for up to 4 distinct reasons.
+struct NodeFailures {
+  int total_nodes = 0;  // the cluster's live nodes then: the N of "0/N nodes are available"
+  absl::InlinedVector<std::pair<FilterFailure, int32_t>, 4> counts;
+  bool operator==(const NodeFailures&) const = default;
 };
 
 // Checks everything except the GPU type (the caller iterates nodes by type).
@@ -73,6 +89,8 @@ class FailureTally {
   // Adds `part`'s node counts, and its examples where this tally has none yet (as
   // if part's nodes had been added here one by one). Queue reasons are not merged.
   void Merge(const FailureTally& part);
+  // The per-filter node counts of Message(total_nodes).
+  NodeFailures Counts(int total_nodes) const;
   // Cheap fingerprint of what Message() would say (to skip formatting repeats).
   uint64_t Signature() const;
   // "0/120 nodes are available: 80 Insufficient A100 GPUs, 40 node(s) had untolerated taint {gpu: reserved}; queue ..."

@@ -282,6 +282,7 @@ bool Engine::PlaceMembers(Workload& w, Decisions* out, Wait* why, bool reuse_rea
     if (!ChooseNode(e.pod, w.leaf, w.tier, &c, &tally)) {
       const uint64_t sig = tally.Signature() ^ static_cast<uint64_t>(placed.size());
       why->code = tally.Code();
+      why->nodes = tally.Counts(snapshot_.live_nodes());
       if (!reuse_reason || sig != w.reason_sig || w.reason.empty()) {
         if (reuse_reason) w.reason_sig = sig;
         why->message = tally.Message(snapshot_.live_nodes());

@@ -4,15 +4,19 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 
 #include "absl/container/flat_hash_map.h"
 #include "core/strings.h"
+#include "server/admin_reads_internal.h"
 
 namespace drover {
 namespace {
 
 namespace pb = ::drover::admin::v1;
+using admin_reads::Invalid;
+using admin_reads::InSubtree;
+using admin_reads::PageSize;
+using admin_reads::PageToken;
 
 constexpr int kDefaultPendingPage = 100;
 constexpr int kDefaultRevisionPage = 50;
@@ -22,28 +26,6 @@ constexpr int64_t kDefaultUsageWindowSeconds = 6 * 3600;
 constexpr int64_t kMaxUsageWindowSeconds = 400LL * 24 * 3600;  // the store's hour points' retention
 constexpr int64_t kUsageStepsByDefault = 120;
 constexpr int64_t kMaxUsagePoints = kMaxPage * 10;  // Store::QueryUsage's cap
-
-absl::Status Invalid(std::string_view field, std::string_view what) {
-  return absl::InvalidArgumentError(StrCat(field, ": ", what));
-}
-
-// A page size: 0 = `fallback`; negative is an error; capped at kMaxPage.
-absl::Status PageSize(int32_t requested, int fallback, int* out) {
-  if (requested < 0) return Invalid("page_size", StrCat(requested, " is negative"));
-  *out = requested == 0 ? fallback : std::min<int>(requested, kMaxPage);
-  return absl::OkStatus();
-}
-
-// A page token we issued: a non-negative decimal; "" = 0.
-absl::Status PageToken(const std::string& token, int64_t* out) {
-  *out = 0;
-  if (token.empty()) return absl::OkStatus();
-  const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), *out);
-  if (ec != std::errc() || end != token.data() + token.size() || *out < 0) {
-    return Invalid("page_token", StrCat("\"", CutForMessage(token), "\" is not a token this server issued"));
-  }
-  return absl::OkStatus();
-}
 
 std::string SourceName(store::v1::RevisionSource s) {
   switch (s) {
@@ -77,10 +59,6 @@ absl::Status CheckReason(const std::string& reason) {
     StrAppend(&names, names.empty() ? "" : ", ", name);
   }
   return Invalid("reason", StrCat("\"", CutForMessage(reason), "\" is not a reason code (", names, ")"));
-}
-
-bool InSubtree(const std::string& queue, const std::string& root) {
-  return root.empty() || queue == root || queue.starts_with(root + ".");
 }
 
 bool IsGpuResource(const std::string& resource) { return resource != "cpu" && resource != "memory"; }
@@ -163,7 +141,21 @@ void AddTimeline(const std::vector<TimelineEvent>& events, pb::Explanation* out)
   }
 }
 
-// Pending facts of pod `key`: its workload, position and who is ahead of it.
+// The node counts of a pending workload's last attempt, most nodes first (ties in FilterFailure order).
+void FillNodeReasons(const NodeFailures& nodes, pb::Explanation* out) {
+  if (nodes.counts.empty()) return;
+  out->set_nodes_total(nodes.total_nodes);
+  std::vector<std::pair<FilterFailure, int32_t>> sorted(nodes.counts.begin(), nodes.counts.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [failure, count] : sorted) {
+    pb::NodeReason* r = out->add_nodes_by_reason();
+    r->set_reason(std::string(FilterFailureCode(failure)));
+    r->set_message(std::string(FilterFailureText(failure)));
+    r->set_nodes(count);
+  }
+}
+
+// Pending facts of pod `key`: its workload, position, nodes by reason and who is ahead of it.
 void FillWaiting(const ClusterStatus& st, const std::string& key, pb::Explanation* out) {
   const PendingWorkload* mine = nullptr;
   for (const PendingWorkload& w : st.pending->workloads) {
@@ -173,6 +165,7 @@ void FillWaiting(const ClusterStatus& st, const std::string& key, pb::Explanatio
   if (mine == nullptr) return;
   out->set_pending(true);
   FillPending(*mine, KeyAt(*st.pending, mine), out->mutable_workload());
+  FillNodeReasons(mine->nodes, out);
   std::vector<const PendingWorkload*> ahead;
   int64_t in_queue = 0;
   for (const PendingWorkload& w : st.pending->workloads) {

@@ -8,7 +8,7 @@
 //   absl::StatusOr<pb::ListPendingResponse> page = reads.ListPending(request);
 //
 // Errors: InvalidArgument names the field and the value (a negative page_size,
-// a page_token we did not issue, an unknown queue, a tier outside 0..2),
+// a page_token we did not issue, an unknown queue, a tier outside 0..2, an unknown GPU type),
 // NotFound for an unknown queue path or a pod neither pending nor in the store.
 // Authentication is the caller's (admin_auth.h: AuthenticateBearer).
 #pragma once
@@ -34,6 +34,10 @@ class AdminReads {
   absl::StatusOr<admin::v1::Queue> GetQueue(const admin::v1::GetQueueRequest& req) const;
   // One page of the pending workloads matching the filter, in queue order.
   absl::StatusOr<admin::v1::ListPendingResponse> ListPending(const admin::v1::ListPendingRequest& req) const;
+  // One page of the running workloads (a gang as one) matching the filter, by
+  // leaf queue then oldest first. InvalidArgument: page_size, page_token, an
+  // unknown queue, a tier outside 0..2, a gpu_type this cluster does not have.
+  absl::StatusOr<admin::v1::ListRunningResponse> ListRunning(const admin::v1::ListRunningRequest& req) const;
   // Why a pod waits and its timeline from the store.
   absl::StatusOr<admin::v1::Explanation> Explain(const admin::v1::ExplainRequest& req) const;
   admin::v1::Inventory GetInventory(const admin::v1::GetInventoryRequest& req) const;

@@ -3,6 +3,7 @@
 //
 //   droverctl get queues [-o wide|json|yaml]      droverctl describe queue root.research
 //   droverctl get pending [--queue Q]              droverctl explain pod NS/NAME
+//   droverctl get running [--queue Q] [--gpu-type T]
 //   droverctl diff -f queues.yaml                  droverctl apply -f queues.yaml [--dry-run] [--yes]
 //   droverctl history                              droverctl rollback --to 3
 //   droverctl top gpus [--nodes]                   droverctl audit [--actor alice] [--since 2h]
@@ -13,6 +14,7 @@
 // TLS with --cacert, and a client certificate with --cert/--key.
 // Exit codes: 0 ok, 1 error, 2 bad usage, 3 conflict (the document changed
 // since it was read), 4 not authenticated or not permitted.
+// Verbs on workloads (get pending/running, explain) are in droverctl_workloads.cc.
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -28,28 +30,15 @@
 #include "absl/time/time.h"
 #include "core/strings.h"
 #include "drover/admin/v1/admin.grpc.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "queues/config.h"
-#include "server/droverctl_config.h"
+#include "server/droverctl_client.h"
 #include "server/droverctl_completion.h"
-#include "server/droverctl_creds.h"
-#include "yaml-cpp/yaml.h"
+#include "server/droverctl_workloads.h"
 
 namespace {
 
-namespace pb = drover::admin::v1;
+using namespace drover::ctl;  // NOLINT: the verbs' client, exit codes and output helpers
 using drover::StrCat;
-
-enum Exit { kOk = 0, kError = 1, kUsage = 2, kConflict = 3, kDenied = 4 };
-
-struct Globals {
-  std::string server;
-  std::string token;
-  std::string token_file;
-  drover::ClientTlsFiles tls;
-  std::string config;  // --config; "" = the default file, if it exists
-  std::string output = "table";  // table, wide, json, yaml
-};
 
 // Reads a document from a file or standard input ("-"), refusing more than the document limit.
 absl::StatusOr<std::string> ReadDocument(const std::string& file) {
@@ -83,118 +72,7 @@ int Validate(const std::string& file) {
   return kOk;
 }
 
-class Client {
- public:
-  explicit Client(Globals g) : g_(std::move(g)) {}
-
-  // Resolves the server, token and TLS files: flags, then the environment, then
-  // the config file. Error: a config or token file that cannot be read.
-  absl::Status Init() {
-    const bool explicit_config = !g_.config.empty();
-    absl::StatusOr<drover::ClientConfig> file =
-        drover::LoadClientConfig(explicit_config ? g_.config : drover::DefaultClientConfigPath(), explicit_config);
-    if (!file.ok()) return file.status();
-    std::string server = g_.server;
-    if (server.empty() && std::getenv("DROVER_SERVER") != nullptr) server = std::getenv("DROVER_SERVER");
-    if (server.empty()) server = file->server;
-    if (server.empty()) server = "localhost:10252";
-    for (auto [flag, from_file] : {std::pair{&g_.tls.cacert, &file->cacert}, std::pair{&g_.tls.cert, &file->cert},
-                                   std::pair{&g_.tls.key, &file->key}}) {
-      if (flag->empty()) *flag = *from_file;
-    }
-    token_ = g_.token;
-    const bool env_token = std::getenv("DROVER_TOKEN") != nullptr && *std::getenv("DROVER_TOKEN") != '\0';
-    if (token_.empty() && g_.token_file.empty() && !env_token) {
-      token_ = file->token;
-      g_.token_file = file->token_file;
-    }
-    if (token_.empty() && !g_.token_file.empty()) {
-      std::ifstream in(g_.token_file);
-      if (!in) return absl::NotFoundError(StrCat("--token-file: cannot read \"", g_.token_file, "\""));
-      std::getline(in, token_);
-    }
-    if (token_.empty() && std::getenv("DROVER_TOKEN") != nullptr) token_ = std::getenv("DROVER_TOKEN");
-    server_ = server;
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(static_cast<int>(drover::kMaxDocumentBytes) + (1 << 20));
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds = drover::ClientCredentials(g_.tls);
-    if (!creds.ok()) return creds.status();
-    stub_ = pb::Admin::NewStub(grpc::CreateCustomChannel(server, *creds, args));
-    return absl::OkStatus();
-  }
-
-  // Calls `method` with credentials and a 30 s deadline; on failure prints the error and returns its exit code.
-  template <typename Req, typename Resp, typename Method>
-  int Call(Method method, const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    if (!token_.empty()) ctx.AddMetadata("authorization", StrCat("Bearer ", token_));
-    const grpc::Status s = ((*stub_).*method)(&ctx, req, resp);
-    if (s.ok()) return kOk;
-    return Report(s);
-  }
-
-  const Globals& globals() const { return g_; }
-
- private:
-  int Report(const grpc::Status& s) const {
-    std::fprintf(stderr, "droverctl: %s\n", s.error_message().c_str());
-    switch (s.error_code()) {
-      case grpc::StatusCode::ABORTED:
-      case grpc::StatusCode::FAILED_PRECONDITION:
-        return kConflict;
-      case grpc::StatusCode::UNAUTHENTICATED:
-        std::fprintf(stderr, "droverctl: pass --token, --token-file or set DROVER_TOKEN\n");
-        return kDenied;
-      case grpc::StatusCode::PERMISSION_DENIED:
-        return kDenied;
-      case grpc::StatusCode::UNAVAILABLE:
-        std::fprintf(stderr, "droverctl: is droverd running with its admin API on %s? (--server or DROVER_SERVER)\n",
-                     server_.c_str());
-        return kError;
-      default:
-        return kError;
-    }
-  }
-
-  Globals g_;
-  std::string server_;
-  std::string token_;
-  std::unique_ptr<pb::Admin::Stub> stub_;
-};
-
 // --- Output ---
-
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.add_whitespace = true;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
-
-// JSON is YAML's flow style: re-emitted in block style.
-std::string Yaml(const google::protobuf::Message& m) {
-  YAML::Emitter e;
-  e << YAML::Load(Json(m));
-  return StrCat(e.c_str(), "\n");
-}
-
-// Prints `m` as JSON or YAML when asked; returns false for the table formats.
-bool PrintStructured(const Globals& g, const google::protobuf::Message& m) {
-  if (g.output == "json") std::fputs(Json(m).c_str(), stdout);
-  if (g.output == "yaml") std::fputs(Yaml(m).c_str(), stdout);
-  return g.output == "json" || g.output == "yaml";
-}
-
-// Milli-units as a short decimal: 16000 -> "16", 500 -> "0.5".
-std::string Milli(int64_t v) {
-  if (v % 1000 == 0) return StrCat(v / 1000);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", static_cast<double>(v) / 1000.0);
-  return buf;
-}
 
 std::string Bytes(int64_t v) {
   constexpr std::pair<int64_t, const char*> kUnits[] = {{int64_t{1} << 40, "Ti"}, {int64_t{1} << 30, "Gi"}, {int64_t{1} << 20, "Mi"}};
@@ -207,25 +85,6 @@ std::string Bytes(int64_t v) {
 std::string Amount(const pb::ResourceUsage& r, int64_t v) {
   if (r.resource() == "memory") return Bytes(v);
   return Milli(v);
-}
-
-// Columns padded to their widest cell, two spaces apart, like kubectl.
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
-    }
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
 }
 
 // "A100 24/16/40" per GPU type: usage / guaranteed / max.
@@ -289,64 +148,6 @@ int DescribeQueue(Client& c, const std::string& path) {
                     Amount(r, r.borrowed()), Amount(r, r.pending_demand())});
   }
   PrintTable(rows);
-  return kOk;
-}
-
-int GetPending(Client& c, const std::string& queue, int tier, const std::string& reason, int limit) {
-  pb::ListPendingRequest req;
-  req.set_queue(queue);
-  if (tier >= 0) {
-    req.set_tier(tier);
-    req.set_has_tier(true);
-  }
-  req.set_reason(reason);
-  req.set_page_size(limit);
-  pb::ListPendingResponse resp;
-  if (int rc = c.Call(&pb::Admin::Stub::ListPending, req, &resp); rc != kOk) return rc;
-  if (PrintStructured(c.globals(), resp)) return kOk;
-  std::vector<std::vector<std::string>> rows = {{"WORKLOAD", "PODS", "QUEUE", "TIER", "POSITION", "REASON", "MESSAGE"}};
-  for (const pb::PendingWorkload& w : resp.workloads()) {
-    rows.push_back({w.workload(), StrCat(w.pods_size()), w.queue().empty() ? "-" : w.queue(), StrCat(w.tier()),
-                    w.position() > 0 ? StrCat(w.position()) : "-", w.reason(),
-                    c.globals().output == "wide" ? w.message() : std::string(drover::CutForMessage(w.message(), 60))});
-  }
-  PrintTable(rows);
-  std::printf("\n%d of %lld pending workloads%s\n", resp.workloads_size(), static_cast<long long>(resp.total()),
-              resp.next_page_token().empty() ? "" : " (more: raise --limit)");
-  return kOk;
-}
-
-int ExplainPod(Client& c, const std::string& pod) {
-  const size_t slash = pod.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == pod.size()) {
-    std::fprintf(stderr, "droverctl: explain pod: \"%s\" is not NAMESPACE/NAME\n", pod.c_str());
-    return kUsage;
-  }
-  pb::ExplainRequest req;
-  req.set_namespace_(pod.substr(0, slash));
-  req.set_name(pod.substr(slash + 1));
-  pb::Explanation e;
-  if (int rc = c.Call(&pb::Admin::Stub::Explain, req, &e); rc != kOk) return rc;
-  if (PrintStructured(c.globals(), e)) return kOk;
-  if (e.pending()) {
-    const pb::PendingWorkload& w = e.workload();
-    std::printf("Pod %s is pending: %s\n  %s\n", e.pod().c_str(), w.reason().c_str(),
-                w.message().empty() ? "(not tried yet)" : w.message().c_str());
-    std::printf("Queue:    %s (tier %d)\nPosition: %lld of %lld pending in the queue\n", w.queue().c_str(), w.tier(),
-                static_cast<long long>(w.position()), static_cast<long long>(e.queue_pending()));
-    if (e.ahead_size() > 0) std::printf("Ahead:    %s%s\n", absl::StrJoin(e.ahead(), ", ").c_str(), w.position() - 1 > e.ahead_size() ? ", ..." : "");
-  } else {
-    std::printf("Pod %s is not pending.\n", e.pod().c_str());
-  }
-  if (e.timeline_size() > 0) {
-    std::printf("\nTimeline:\n");
-    std::vector<std::vector<std::string>> rows = {{"  TIME (UNIX MS)", "EVENT", "REASON", "NODE", "DETAIL"}};
-    for (const pb::TimelineEvent& t : e.timeline()) {
-      rows.push_back({StrCat("  ", t.unix_ms()), t.kind(), t.reason().empty() ? "-" : t.reason(),
-                      t.node().empty() ? "-" : t.node(), t.by().empty() ? t.message() : StrCat("by ", t.by())});
-    }
-    PrintTable(rows);
-  }
   return kOk;
 }
 
@@ -605,7 +406,7 @@ int main(int argc, char** argv) {
   CLI::App* validate = app.add_subcommand("validate", "check a quota-as-code document offline and report every error");
   validate->add_option("-f,--filename", file, "the YAML document ('-' = standard input)")->required();
 
-  CLI::App* get = app.add_subcommand("get", "list queues or pending workloads");
+  CLI::App* get = app.add_subcommand("get", "list queues, pending or running workloads");
   get->require_subcommand(1);
   CLI::App* get_queues = get->add_subcommand("queues", "the queue tree with usage per GPU type");
   CLI::App* get_pending = get->add_subcommand("pending", "pending workloads, in queue order");
@@ -613,6 +414,12 @@ int main(int argc, char** argv) {
   get_pending->add_option("--tier", tier, "only this tier (0, 1, 2)");
   get_pending->add_option("--reason", reason, "only this reason code (Queued, Unschedulable, QueueAtMax, ...)");
   get_pending->add_option("--limit", limit, "at most this many (default 100, at most 1000)");
+  RunningFilter running;
+  CLI::App* get_running = get->add_subcommand("running", "running pods and gangs, queue by queue");
+  get_running->add_option("--queue", running.queue, "only this queue's subtree");
+  get_running->add_option("--tier", running.tier, "only this tier (0, 1, 2)");
+  get_running->add_option("--gpu-type", running.gpu_type, "only workloads on this GPU type");
+  get_running->add_option("--limit", running.limit, "at most this many (default 100, at most 1000)");
   std::string path, pod;
   CLI::App* describe = app.add_subcommand("describe", "one queue in detail");
   describe->require_subcommand(1);
@@ -677,6 +484,7 @@ int main(int argc, char** argv) {
   }
   if (get_queues->parsed()) return GetQueues(c);
   if (get_pending->parsed()) return GetPending(c, queue, tier, reason, limit);
+  if (get_running->parsed()) return GetRunning(c, running);
   if (describe->parsed()) return DescribeQueue(c, path);
   if (explain->parsed()) return ExplainPod(c, pod);
   if (diff->parsed()) return Diff(c, file);

@@ -45,13 +45,25 @@ int RunCluster(drover::ProcessOptions options) {
 
 int RunSimulated(const drover::DroverdFlags& f) {
   std::signal(SIGHUP, SIG_IGN);  // nothing to re-read mid-simulation: never die of it
-  drover::Process process(f.process);
+  drover::ProcessOptions options = f.process;
+  const bool paced = f.serve && options.sim.speed > 0;
+  if (f.serve) {
+    std::signal(SIGINT, OnStop);
+    std::signal(SIGTERM, OnStop);
+    options.sim.stop = &g_stop;  // a paced run ends early on SIGTERM
+  }
+  drover::Process process(std::move(options));
   absl::StatusOr<drover::QueueConfig> config = process.LoadQueues();
   if (!config.ok()) return Fail(std::string(config.status().message()));
   absl::StatusOr<drover::SimInput> input = drover::LoadSimInput(f.sim_input, *config);
   if (!input.ok()) return Fail(std::string(input.status().message()));
-  spdlog::info("simulating {} nodes and {} pods with policy {}", input->nodes.size(), input->pods.size(),
-               f.process.engine.policy);
+  spdlog::info("simulating {} nodes and {} pods with policy {}{}", input->nodes.size(), input->pods.size(),
+               f.process.engine.policy,
+               paced ? drover::StrCat(", in real time x", f.process.sim.speed, " while serving") : std::string());
+  // --serve-speed: the HTTP status and the admin API answer while the simulation runs.
+  if (paced) {
+    if (absl::Status s = process.StartServing(); !s.ok()) return Fail(std::string(s.message()));
+  }
   absl::StatusOr<drover::SimRunResult> result = process.RunSimulated(*std::move(config), *std::move(input));
   if (!result.ok()) return Fail(std::string(result.status().message()));
   if (!f.quiet) std::fputs(drover::FormatReportTable(result->report).c_str(), stdout);
@@ -66,8 +78,6 @@ int RunSimulated(const drover::DroverdFlags& f) {
     }
   }
   if (f.serve) {
-    std::signal(SIGINT, OnStop);
-    std::signal(SIGTERM, OnStop);
     std::fflush(stdout);
     if (absl::Status s = process.Serve(g_stop); !s.ok()) return Fail(std::string(s.message()));
   }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 #include "sim/duration.h"
@@ -13,6 +14,8 @@ namespace {
 
 // Longest accepted for delays and poll intervals: a value beyond it is a typo.
 constexpr int64_t kMaxDelayMs = int64_t{30} * 24 * 3600 * 1000;
+// Fastest --serve-speed: a year of virtual time in about half a wall minute.
+constexpr double kMaxServeSpeed = 1e6;
 
 std::string Quoted(std::string_view v) { return StrCat("\"", CutForMessage(v), "\""); }
 
@@ -41,6 +44,25 @@ void AddSimulatorFlags(CLI::App* app, DroverdFlags* f) {
                     "after the run, keep droverd up at the simulation's end state with the HTTP status "
                     "(--health-port, default 10251 here) and the admin API (--admin-port; default tokens "
                     "examples/admin-tokens.csv) until SIGTERM, so droverctl can be tried on it"));
+  sim(app->add_option("--serve-speed", f->serve_speed,
+                      "with --serve: serve from the start and run the simulation in real time, X virtual seconds "
+                      "per wall second (e.g. 60: a virtual hour per wall minute), then hold its end state; "
+                      "0 (default) runs it at full speed first and serves only its end state"));
+}
+
+// --serve-speed: "" or a number in 0..kMaxServeSpeed; positive only with --serve.
+absl::Status ServeSpeedFlag(const DroverdFlags& f, double* speed) {
+  *speed = 0;
+  if (f.serve_speed.empty()) return absl::OkStatus();
+  if (!absl::SimpleAtod(f.serve_speed, speed) || !(*speed >= 0 && *speed <= kMaxServeSpeed)) {
+    return absl::InvalidArgumentError(StrCat("--serve-speed: ", Quoted(f.serve_speed),
+                                             " is not a speed factor: 0 (the end state) or a positive number of virtual "
+                                             "seconds per wall second, at most 1000000"));
+  }
+  if (*speed > 0 && !f.serve) {
+    return absl::InvalidArgumentError(StrCat("--serve-speed: ", Quoted(f.serve_speed), " needs --serve"));
+  }
+  return absl::OkStatus();
 }
 
 void AddClusterFlags(CLI::App* app, DroverdFlags* f) {
@@ -243,7 +265,8 @@ absl::Status FinishDroverdFlags(DroverdFlags* f) {
     const std::vector<std::pair<const char*, bool>> sim_only = {
         {"--cluster", !f->sim_input.cluster_path.empty()}, {"--workload", !f->sim_input.workload_path.empty()},
         {"--generate", !f->sim_input.generate.empty()},    {"--until", !f->until.empty()},
-        {"--config-at", !f->config_at.empty()},            {"--report-json", !f->report_json.empty()}};
+        {"--config-at", !f->config_at.empty()},            {"--report-json", !f->report_json.empty()},
+        {"--serve-speed", !f->serve_speed.empty()}};
     ASSIGN_OR_RETURN(int64_t ttl_ms, DurationFlag("--admin-token-review-ttl", f->token_review_ttl, 0));
     if (ttl_ms > 3600 * 1000) {
       return absl::InvalidArgumentError(StrCat("--admin-token-review-ttl: ", Quoted(f->token_review_ttl),
@@ -265,6 +288,7 @@ absl::Status FinishDroverdFlags(DroverdFlags* f) {
   if (!f->until.empty()) {
     ASSIGN_OR_RETURN(p.sim.until_ms, DurationFlag("--until", f->until, 0));
   }
+  RETURN_IF_ERROR(ServeSpeedFlag(*f, &p.sim.speed));
   for (const std::string& at : f->config_at) {
     const size_t eq = at.find('=');
     if (eq == std::string::npos || eq + 1 == at.size()) {

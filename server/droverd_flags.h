@@ -21,6 +21,7 @@ struct DroverdFlags {
   bool quiet = false;
   bool version = false;
   bool serve = false;    // simulator: keep serving after the run, until SIGTERM
+  std::string serve_speed;  // --serve-speed: virtual seconds per wall second while serving ("" or 0: end state)
   std::string report_json;
   std::string log_level = "info";
   // Text forms, converted by FinishDroverdFlags.

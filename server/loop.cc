@@ -76,13 +76,14 @@ void SchedulingLoop::Publish(bool fresh_pending) {
   if (fresh_pending || !pending_ ||
       PaceAllows(t0 - pending_built_, options_.pending_refresh, pending_seconds_, options_.publish_budget)) {
     pending_ = BuildPendingSection(*engine_, now_ms);
+    running_ = BuildRunningSection(*engine_, now_ms);
     pending_built_ = SteadyClock::now();
     pending_seconds_ = std::chrono::duration<double>(pending_built_ - t0).count();
   }
   const auto t1 = SteadyClock::now();
   StatusInputs in = inputs_ ? inputs_() : StatusInputs{};
   in.cycle = CycleFigures();
-  board_->Publish(BuildStatus(*engine_, now_ms, in, pending_));
+  board_->Publish(BuildStatus(*engine_, now_ms, in, pending_, running_));
   last_publish_ = SteadyClock::now();
   last_publish_seconds_ = std::chrono::duration<double>(last_publish_ - t1).count();
   changed_since_publish_ = false;

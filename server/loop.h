@@ -24,8 +24,9 @@ struct LoopOptions {
   std::chrono::milliseconds publish_min_interval{50};
   std::chrono::milliseconds publish_max_age{1000};
   bool publish = true;  // false: only explicit Publish() calls publish
-  // The pending list (the costly part: O(pending pods)) is rebuilt at most this
-  // often; publishes in between share the last one. 0 = with every publish.
+  // The pending and running lists (the costly part: O(pending + running pods))
+  // are rebuilt at most this often; publishes in between share the last ones.
+  // 0 = with every publish.
   std::chrono::milliseconds pending_refresh{1000};
   // Share of the loop's wall time that publishing may take: each part (the
   // status, the pending list) waits at least its last build time / budget
@@ -57,7 +58,7 @@ class SchedulingLoop {
   // publishes if due. Returns the step's counts.
   StepResult Iterate(bool act);
   // Builds and publishes the status now; `fresh_pending` rebuilds the pending
-  // list whatever its age.
+  // and running lists whatever their age.
   void Publish(bool fresh_pending = false);
   const std::vector<std::string>& violations() const { return daemon_.violations(); }
   // See Daemon::AddObserver. Before the loop runs.
@@ -79,8 +80,9 @@ class SchedulingLoop {
   SteadyClock::time_point last_publish_{};
   double last_publish_seconds_ = 0;
   std::shared_ptr<const PendingSection> pending_;
+  std::shared_ptr<const RunningSection> running_;  // built with pending_
   SteadyClock::time_point pending_built_{};
-  double pending_seconds_ = 0;  // the last pending list's build time
+  double pending_seconds_ = 0;  // the last pending and running lists' build time
   std::vector<double> recent_cycles_;  // ring of the last kRecent step durations
   size_t next_slot_ = 0;
   int64_t cycles_ = 0;

@@ -34,6 +34,8 @@ Process::Process(ProcessOptions options) : options_(std::move(options)) {}
 Process::~Process() {
   if (live_) live_->Stop();
   mailbox_.Close();
+  if (serve_admin_) serve_admin_->Stop();
+  serve_http_.reset();
 }
 
 absl::Status Process::LoadAdminAuth(TokenReviewer review) {
@@ -120,35 +122,40 @@ absl::StatusOr<AdminApplied> Process::ApplyAdmin(AdminWrite w) {
   return AdminApplied{revision, *std::move(notes)};
 }
 
-absl::Status Process::Serve(const std::atomic<bool>& stop, std::function<void(int)> on_ready) {
-  if (!engine_) return absl::FailedPreconditionError("Serve: no engine (RunSimulated first)");
-  Metrics metrics(&board_);
-  std::unique_ptr<HttpServer> http;
+absl::Status Process::StartServing(std::function<void(int)> on_ready) {
+  if (serve_metrics_) return absl::OkStatus();
+  serve_metrics_ = std::make_unique<Metrics>(&board_);
   if (options_.http_port >= 0) {
     RETURN_IF_ERROR(LoadAdminAuth());
-    http = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
-    AddHttpRoutes(http.get(), &metrics);
-    ASSIGN_OR_RETURN(int port, http->Start());
+    serve_http_ = std::make_unique<HttpServer>(HttpOptions{"0.0.0.0", options_.http_port});
+    AddHttpRoutes(serve_http_.get(), serve_metrics_.get());
+    ASSIGN_OR_RETURN(int port, serve_http_->Start());
     spdlog::info("http: the page at http://localhost:{}/ (its data under /api/v1/admin/), /metrics, /api/v1/status, "
                  "/healthz and /readyz", port);
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<AdminServer> admin, StartAdmin());
+  ASSIGN_OR_RETURN(serve_admin_, StartAdmin());
+  if (on_ready) on_ready(serve_admin_ ? options_.admin_port : -1);
+  return absl::OkStatus();
+}
+
+absl::Status Process::Serve(const std::atomic<bool>& stop, std::function<void(int)> on_ready) {
+  if (!engine_) return absl::FailedPreconditionError("Serve: no engine (RunSimulated first)");
+  RETURN_IF_ERROR(StartServing(std::move(on_ready)));
   const std::shared_ptr<const ClusterStatus> last = board_.Get();
   const int64_t now_ms = last->now_ms;
   const CycleStatus cycle = last->cycle;
   spdlog::info("serving the simulated cluster's end state (virtual time {} ms) until SIGTERM", now_ms);
-  if (on_ready) on_ready(admin ? options_.admin_port : -1);
   while (!stop.load()) {
     if (mailbox_.RunPending(*engine_) > 0) {
       board_.Publish(BuildStatus(*engine_, now_ms, StatusInputs{true, true, static_config_, cycle},
-                                 BuildPendingSection(*engine_, now_ms)));
+                                 BuildPendingSection(*engine_, now_ms), BuildRunningSection(*engine_, now_ms)));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   spdlog::info("droverd: stopping");
   mailbox_.Close();  // admin writes still waiting are told, so the server's Stop does not wait for them
-  if (admin) admin->Stop();
-  if (http) http->Stop();
+  if (serve_admin_) serve_admin_->Stop();
+  if (serve_http_) serve_http_->Stop();
   return absl::OkStatus();
 }
 

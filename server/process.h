@@ -96,10 +96,16 @@ class Process : public AdminBackend {
   // LoadQueues), `input` the cluster and workload.
   absl::StatusOr<SimRunResult> RunSimulated(QueueConfig initial, SimInput input);
 
+  // Simulator: starts the HTTP status (options.http_port, when >= 0) and the
+  // admin API (options.admin_port, when >= 0) now, so that they answer while
+  // RunSimulated runs (paced by options.sim.speed; admin writes are taken by its
+  // loop) and then through Serve. `on_ready` (optional) gets the admin port (-1:
+  // none) once it listens. Errors: a port taken. Does nothing if already started.
+  absl::Status StartServing(std::function<void(int admin_port)> on_ready = nullptr);
   // After RunSimulated: keeps the engine at its end state and serves the HTTP
-  // status (options.http_port, when >= 0) and the admin API (options.admin_port)
-  // until `stop` turns true, running admin writes on this (the loop) thread.
-  // `on_ready` (optional) gets the admin port once it listens. Errors: a port taken.
+  // status and the admin API (started here unless StartServing did) until `stop`
+  // turns true, running admin writes on this (the loop) thread. `on_ready`
+  // (optional) gets the admin port once it listens. Errors: a port taken.
   absl::Status Serve(const std::atomic<bool>& stop, std::function<void(int admin_port)> on_ready = nullptr);
 
   // AdminBackend: read by the admin API's threads.
@@ -154,6 +160,10 @@ class Process : public AdminBackend {
   int64_t ApplyTimedConfigs(int64_t now_ms, size_t* next);
 
   ProcessOptions options_;
+  // The simulator's servers (StartServing, then Serve); stopped by Serve or the destructor.
+  std::unique_ptr<Metrics> serve_metrics_;
+  std::unique_ptr<HttpServer> serve_http_;
+  std::unique_ptr<AdminServer> serve_admin_;
   StoreHealth store_health_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<ConfigHistory> history_;

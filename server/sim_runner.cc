@@ -1,6 +1,7 @@
 #include "server/sim_runner.h"
 
 #include <chrono>
+#include <thread>
 
 namespace drover {
 namespace {
@@ -11,10 +12,22 @@ int64_t EarliestOf(int64_t a, int64_t b) {
   return std::min(a, b);
 }
 
+// Where the virtual clock may go now: options.until_ms, or with pacing the
+// virtual time `speed` x the wall time since `wall_start` after `virtual_start`
+// (not past until_ms).
+int64_t PacedUntil(const SimRunOptions& options, std::chrono::steady_clock::time_point wall_start,
+                   int64_t virtual_start) {
+  if (options.speed <= 0) return options.until_ms;
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const int64_t paced = virtual_start + static_cast<int64_t>(wall_s * options.speed * 1000.0);
+  return options.until_ms >= 0 ? std::min(paced, options.until_ms) : paced;
+}
+
 }  // namespace
 
 SimRunResult RunSimulation(Engine* engine, SimCluster* sim, const SimRunOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const int64_t virtual_start = sim->NowMillis();
   Mailbox own_mailbox;
   StatusBoard own_board;
   LoopOptions lo;
@@ -30,8 +43,14 @@ SimRunResult RunSimulation(Engine* engine, SimCluster* sim, const SimRunOptions&
     do {
       r = loop.Iterate(/*act=*/true);
     } while (r.events > 0 || r.binds > 0);
-    if (sim->Done()) break;
-    if (!sim->Advance(options.until_ms, EarliestOf(engine->NextWakeupMs(), wanted))) break;
+    if (sim->Done() || (options.stop != nullptr && options.stop->load())) break;
+    const int64_t wake = EarliestOf(engine->NextWakeupMs(), wanted);
+    if (sim->Advance(PacedUntil(options, start, virtual_start), wake)) continue;
+    // Nothing due yet. Unpaced, that is the end; paced, wall time brings the next
+    // event (or the deadline) closer while the loop keeps iterating.
+    const bool deadline = options.until_ms >= 0 && sim->NowMillis() >= options.until_ms;
+    if (options.speed <= 0 || deadline || (!sim->HasTimedEvents() && wake < 0)) break;
+    std::this_thread::sleep_for(options.tick);
   }
   loop.Iterate(/*act=*/true);
   sim->Finish();

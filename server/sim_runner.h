@@ -2,6 +2,8 @@
 // completed (or a virtual deadline), and builds the report.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,6 +29,14 @@ struct SimRunOptions {
   StatusBoard* board = nullptr;
   std::function<StatusInputs()> inputs;
   StepObserver* observer = nullptr;  // told of every step (the store recorder)
+  // Real-time pacing (droverd --serve-speed): the virtual clock advances at most
+  // `speed` virtual seconds per wall second, and between due events the loop
+  // keeps iterating every `tick` (mailbox commands, publishing). 0 = as fast as
+  // possible (the events' times only).
+  double speed = 0;
+  std::chrono::milliseconds tick{20};
+  // Set: the run ends early once it turns true (checked between steps).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct SimRunResult {
@@ -34,6 +44,8 @@ struct SimRunResult {
   std::vector<std::string> step_violations;
 };
 
+// Runs to the end of the workload, options.until_ms or options.stop, whichever
+// comes first; paced by options.speed when it is positive.
 SimRunResult RunSimulation(Engine* engine, SimCluster* sim, const SimRunOptions& options);
 
 }  // namespace drover

@@ -188,7 +188,8 @@ const QueueStatus* ClusterStatus::FindQueue(const std::string& path) const {
 }
 
 std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms, const StatusInputs& in,
-                                           std::shared_ptr<const PendingSection> pending) {
+                                           std::shared_ptr<const PendingSection> pending,
+                                           std::shared_ptr<const RunningSection> running) {
   auto out = std::make_shared<ClusterStatus>();
   out->now_ms = now_ms;
   out->synced = in.synced;
@@ -203,6 +204,7 @@ std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms,
   if (in.nodes) AddNodes(engine, out.get());
   out->pending = pending ? std::move(pending) : std::make_shared<const PendingSection>();
   ApplyDemand(*out->pending, out.get());
+  if (running) out->running = std::move(running);
   return out;
 }
 

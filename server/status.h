@@ -98,6 +98,27 @@ struct PendingSection {
   int64_t as_of_ms = 0;  // loop clock when listed
 };
 
+// One running workload: a pod, or a gang's running members together.
+struct RunningWorkload {
+  std::string workload;               // "ns/name", or "ns/gang" for a gang
+  std::vector<std::string> pod_keys;  // its running pods
+  std::string queue;                  // leaf queue path
+  int tier = 1;
+  std::string gpu_type;               // its nodes' GPU type ("" for pods without GPUs)
+  int64_t gpu_milli = 0;              // its pods' GPU requests together
+  std::vector<std::string> nodes;     // distinct, by name
+  int64_t since_ms = 0;               // the earliest start among its pods (loop clock)
+  int assumed = 0;                    // pods placed whose bind is not yet confirmed
+  int evicting = 0;                   // pods being evicted
+};
+
+// The running workloads, rebuilt with the pending list (same pace, same
+// reasons: O(running pods)) and shared between publishes.
+struct RunningSection {
+  std::vector<RunningWorkload> workloads;  // by leaf queue (as the pending list), then oldest first, then by name
+  int64_t as_of_ms = 0;                    // loop clock when listed
+};
+
 // The configuration in force.
 struct ConfigStatus {
   int64_t revision = 0;     // 1 at start, +1 per applied document
@@ -121,6 +142,7 @@ struct ClusterStatus {
   std::vector<GpuInventory> gpus;       // by catalog rank
   std::vector<NodeGpuStatus> nodes;     // GPU nodes, by name
   std::shared_ptr<const PendingSection> pending = std::make_shared<const PendingSection>();  // never null
+  std::shared_ptr<const RunningSection> running = std::make_shared<const RunningSection>();  // never null
   const QueueStatus* FindQueue(const std::string& path) const;
 };
 
@@ -131,6 +153,10 @@ std::shared_ptr<const PendingSection> BuildPendingSection(const Engine& engine, 
 // needs. O(pending pods + queues), copying no names or messages.
 std::shared_ptr<PendingSection> BuildDemandSection(const Engine& engine, int64_t now_ms);
 
+// Lists the engine's running workloads, a gang's members as one (loop thread
+// only; status_running.cc). O(running pods x log) with the sort.
+std::shared_ptr<const RunningSection> BuildRunningSection(const Engine& engine, int64_t now_ms);
+
 // Facts the engine does not know, supplied by the loop.
 struct StatusInputs {
   bool synced = false;
@@ -140,10 +166,11 @@ struct StatusInputs {
   bool nodes = true;  // false: no per-node list and inventory (usage sampling needs only the queues)
 };
 
-// Builds the status from the engine (loop thread only), with `pending` (null:
-// an empty section). Cost O(queues x dimensions + nodes).
+// Builds the status from the engine (loop thread only), with `pending` and
+// `running` (null: an empty section). Cost O(queues x dimensions + nodes).
 std::shared_ptr<ClusterStatus> BuildStatus(const Engine& engine, int64_t now_ms, const StatusInputs& in,
-                                           std::shared_ptr<const PendingSection> pending = nullptr);
+                                           std::shared_ptr<const PendingSection> pending = nullptr,
+                                           std::shared_ptr<const RunningSection> running = nullptr);
 
 // Holds the latest status. Publish swaps a pointer under a short lock; Get
 // copies it. Neither waits for a status to be built.

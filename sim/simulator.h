@@ -111,6 +111,8 @@ class SimCluster : public ClusterSource, public Actuator, public Clock {
   bool Advance(int64_t until_ms = -1, int64_t wake_ms = -1);
   // No timed events left and no pod waiting: the workload has completed.
   bool Done() const { return timeline_.empty() && pending_.empty(); }
+  // Some timed event (a submission, completion, node change) is still to come.
+  bool HasTimedEvents() const { return !timeline_.empty(); }
 
   const std::vector<PodRecord>& records() const { return records_; }
   const SimTotals& totals() const { return totals_; }

@@ -2,6 +2,8 @@
 # simulator, every RPC, authorization refusals, the compare-and-set conflict,
 # and droverctl run as a subprocess.
 drover_add_tests(admin_tests SOURCES ${CMAKE_CURRENT_LIST_DIR}/admin/admin_e2e_test.cc
+                 ${CMAKE_CURRENT_LIST_DIR}/admin/workloads_e2e_test.cc
+                 ${CMAKE_CURRENT_LIST_DIR}/admin/serve_speed_test.cc
                  ${CMAKE_CURRENT_LIST_DIR}/admin/text_diff_test.cc
                  ${CMAKE_CURRENT_LIST_DIR}/admin/authn_test.cc
                  ${CMAKE_CURRENT_LIST_DIR}/admin/admin_tls_test.cc

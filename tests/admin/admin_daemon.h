@@ -64,11 +64,14 @@ inline SimInput Workload() {
   return in;
 }
 
-// droverd on the simulator, serving its end state until destroyed.
+// droverd on the simulator, serving its end state until destroyed; with
+// options.sim.speed > 0 (--serve-speed), serving from the start while the
+// simulation runs in real time.
 class AdminDaemon {
  public:
-  // `customize` (optional) changes the options before the process is made.
-  explicit AdminDaemon(const std::function<void(ProcessOptions*)>& customize = {}) {
+  // `customize` (optional) changes the options before the process is made;
+  // `input` is the simulated cluster and workload.
+  explicit AdminDaemon(const std::function<void(ProcessOptions*)>& customize = {}, SimInput input = Workload()) {
     queues_path_ = WriteTemp(kQueues);
     tokens_path_ = WriteTemp("admin-t,ops\nresearch-t,alice,research\nviewer-t,bob\n");
     ProcessOptions o;
@@ -77,15 +80,23 @@ class AdminDaemon {
     o.admin_tokens_path = tokens_path_;
     o.sim.until_ms = 3600 * 1000;
     if (customize) customize(&o);
+    const bool paced = o.sim.speed > 0;
+    if (paced) o.sim.stop = &stop_;
     process_ = std::make_unique<Process>(o);
     std::promise<int> port;
     std::future<int> ready = port.get_future();
-    thread_ = std::thread([this, &port] {
+    thread_ = std::thread([this, &port, paced, input = std::move(input)]() mutable {
+      bool told = false;
+      auto ready = [&port, &told](int p) {
+        port.set_value(p);
+        told = true;
+      };
       absl::StatusOr<QueueConfig> config = process_->LoadQueues();
-      absl::StatusOr<SimRunResult> run =
-          config.ok() ? process_->RunSimulated(*std::move(config), Workload()) : absl::StatusOr<SimRunResult>(config.status());
-      absl::Status served = run.ok() ? process_->Serve(stop_, [&port](int p) { port.set_value(p); }) : run.status();
-      if (!served.ok()) port.set_value(-1);
+      absl::Status started = config.ok() && paced ? process_->StartServing(ready) : config.status();
+      absl::StatusOr<SimRunResult> run = started.ok() ? process_->RunSimulated(*std::move(config), std::move(input))
+                                                      : absl::StatusOr<SimRunResult>(started);
+      absl::Status served = run.ok() ? process_->Serve(stop_, told ? nullptr : std::function<void(int)>(ready)) : run.status();
+      if (!served.ok() && !told) port.set_value(-1);
     });
     port_ = ready.get();
     REQUIRE(port_ > 0);

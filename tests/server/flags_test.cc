@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/strings.h"
+
 namespace drover {
 namespace {
 
@@ -73,6 +75,18 @@ TEST_CASE("serve_keeps_the_simulator_up_with_http_and_the_admin_api", "[server][
   CHECK(g.process.admin_anonymous_read);
   CHECK(Parse({"--kubeconfig=/dev/null", "--serve"}).find("--serve") != std::string::npos);
   CHECK(Parse({"--admin-port", "70000"}).find("70000") != std::string::npos);
+}
+
+TEST_CASE("serve_speed_flag_is_checked_naming_flag_and_value", "[server][flags]") {
+  DroverdFlags f;
+  CHECK(Parse({"--serve", "--serve-speed", "60"}, &f).empty());
+  CHECK(f.process.sim.speed == 60);
+  CHECK(Parse({"--serve", "--serve-speed", "0"}).empty());
+  for (const char* bad : {"-2", "fast", "nan", "1e9"}) {
+    CHECK(Parse({"--serve", "--serve-speed", bad}).find(StrCat("--serve-speed: \"", bad, "\" is not a speed factor")) == 0);
+  }
+  CHECK(Parse({"--serve-speed", "60"}) == "--serve-speed: \"60\" needs --serve");
+  CHECK(Parse({"--kubeconfig=/dev/null", "--serve-speed", "60"}).find("--serve-speed is for the simulated cluster") == 0);
 }
 
 }  // namespace
