@@ -157,25 +157,27 @@ void FillNodeReasons(const NodeFailures& nodes, pb::Explanation* out) {
 
 // Pending facts of pod `key`: its workload, position, nodes by reason and who is ahead of it.
 void FillWaiting(const ClusterStatus& st, const std::string& key, pb::Explanation* out) {
-  const PendingWorkload* mine = nullptr;
-  for (const PendingWorkload& w : st.pending->workloads) {
-    if (std::find(w.pod_keys.begin(), w.pod_keys.end(), key) != w.pod_keys.end()) mine = &w;
-    if (mine) break;
-  }
-  if (mine == nullptr) return;
+  const PendingSection& pending = *st.pending;
+  const PendingSection::Lookup& lookup = pending.lookup();
+  auto found = lookup.by_pod.find(key);
+  if (found == lookup.by_pod.end()) return;
+  const PendingWorkload* mine = &pending.workloads[found->second];
   out->set_pending(true);
-  FillPending(*mine, KeyAt(*st.pending, mine), out->mutable_workload());
+  FillPending(*mine, KeyAt(pending, mine), out->mutable_workload());
   FillNodeReasons(mine->nodes, out);
-  std::vector<const PendingWorkload*> ahead;
-  int64_t in_queue = 0;
-  for (const PendingWorkload& w : st.pending->workloads) {
-    if (w.queue != mine->queue || mine->queue.empty()) continue;
-    ++in_queue;
-    if (w.position > 0 && w.position < mine->position) ahead.push_back(&w);
+  if (mine->queue.empty()) {
+    out->set_queue_pending(0);
+    return;
   }
-  std::sort(ahead.begin(), ahead.end(), [](auto* a, auto* b) { return a->position < b->position; });
-  out->set_queue_pending(in_queue);
-  for (size_t i = 0; i < ahead.size() && i < kAheadListed; ++i) out->add_ahead(KeyAt(*st.pending, ahead[i]));
+  auto queue = lookup.by_queue.find(mine->queue);
+  if (queue == lookup.by_queue.end()) return;
+  out->set_queue_pending(static_cast<int64_t>(queue->second.size()));
+  // By position: the first ones are the nearest to the head of the queue.
+  for (size_t i : queue->second) {
+    const PendingWorkload& w = pending.workloads[i];
+    if (w.position <= 0 || w.position >= mine->position || out->ahead_size() >= static_cast<int>(kAheadListed)) break;
+    out->add_ahead(KeyAt(pending, &w));
+  }
 }
 
 // The window and step of a usage query, checked.

@@ -161,6 +161,24 @@ void ApplyDemand(const PendingSection& pending, ClusterStatus* out) {
 
 }  // namespace
 
+const PendingSection::Lookup& PendingSection::lookup() const {
+  std::call_once(lookup_once_, [this] {
+    auto l = std::make_unique<Lookup>();
+    for (size_t i = 0; i < workloads.size(); ++i) {
+      for (const std::string& pod : workloads[i].pod_keys) l->by_pod.try_emplace(pod, i);
+      if (!workloads[i].queue.empty()) l->by_queue[workloads[i].queue].push_back(i);
+    }
+    for (auto& [queue, indices] : l->by_queue) {
+      std::stable_sort(indices.begin(), indices.end(), [this](size_t a, size_t b) {
+        const int64_t pa = workloads[a].position, pb = workloads[b].position;
+        return (pa > 0) != (pb > 0) ? pa > 0 : pa < pb;
+      });
+    }
+    lookup_ = std::move(l);
+  });
+  return *lookup_;
+}
+
 std::shared_ptr<PendingSection> BuildDemandSection(const Engine& engine, int64_t now_ms) {
   auto out = std::make_shared<PendingSection>();
   out->as_of_ms = now_ms;

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,21 @@ struct PendingSection {
   // Per queue path: resource name -> demand (leaf and every ancestor).
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, int64_t>> demand;
   int64_t as_of_ms = 0;  // loop clock when listed
+
+  // Indexes for reading one workload (explain): built once, by the first reader
+  // that asks, on its own thread (never the loop's), in O(pending pods); then a
+  // lookup is O(1) and "who is ahead" O(listed). The fields above must not change
+  // once the section is published (it is shared as const).
+  struct Lookup {
+    absl::flat_hash_map<std::string_view, size_t> by_pod;  // pod key -> its first workload's index
+    // Leaf queue -> indices of its workloads, by queue position (positions > 0 first, ascending).
+    absl::flat_hash_map<std::string_view, std::vector<size_t>> by_queue;
+  };
+  const Lookup& lookup() const;
+
+ private:
+  mutable std::once_flag lookup_once_;
+  mutable std::unique_ptr<const Lookup> lookup_;
 };
 
 // One running workload: a pod, or a gang's running members together.

@@ -123,5 +123,32 @@ TEST_CASE("status_board_hands_out_immutable_generations", "[server][status]") {
   CHECK(board.Get()->generation == 2);
 }
 
+TEST_CASE("pending_lookup_finds_a_pods_workload_and_orders_each_queue_by_position", "[server][status]") {
+  PendingSection s;
+  auto add = [&](std::vector<std::string> pods, std::string queue, int64_t position) {
+    PendingWorkload w;
+    w.pod_keys = std::move(pods);
+    w.queue = std::move(queue);
+    w.position = position;
+    s.workloads.push_back(std::move(w));
+  };
+  add({"ns/c"}, "root.a", 3);
+  add({"ns/r"}, "root.a", 0);  // rejected: in the queue's count, never ahead of anyone
+  add({"ns/g-0", "ns/g-1"}, "root.a", 1);
+  add({"ns/b"}, "root.b", 1);
+  add({"ns/x"}, "", 0);
+  add({"ns/g-1"}, "root.b", 2);  // a key listed twice: the first workload wins
+  add({"ns/d"}, "root.a", 2);
+  const PendingSection::Lookup& l = s.lookup();
+  CHECK(&l == &s.lookup());  // built once
+  CHECK(l.by_pod.at("ns/g-1") == 2);
+  CHECK(l.by_pod.at("ns/d") == 6);
+  CHECK(l.by_pod.at("ns/x") == 4);
+  CHECK_FALSE(l.by_pod.contains("ns/none"));
+  CHECK(l.by_queue.at("root.a") == std::vector<size_t>{2, 6, 0, 1});
+  CHECK(l.by_queue.at("root.b") == std::vector<size_t>{3, 5});
+  CHECK_FALSE(l.by_queue.contains(""));
+}
+
 }  // namespace
 }  // namespace drover
