@@ -198,7 +198,7 @@ void PrintYear(const Args& a, const std::vector<YearFigures>& runs) {
     return v;
   };
   std::printf("year (%d days at %d queues x %d GPU types, sampled every %.0f s, retention 14 d of minutes / 400 d of "
-              "hours%s; median of %d runs): %.1f M points kept, %.0f MB on disk compacted; built in %.0f s\n",
+              "hours%s; median of %d runs): %.1f M points kept, %.1f MB on disk compacted; built in %.0f s\n",
               a.days, a.year_queues, a.types, a.usage_interval_s, a.as_droverd ? ", written as droverd does" : "", a.runs,
               med([](const YearFigures& f) { return f.points; }) / 1e6,
               med([](const YearFigures& f) { return f.usage_bytes; }) / 1e6,
@@ -206,7 +206,7 @@ void PrintYear(const Args& a, const std::vector<YearFigures>& runs) {
   PrintStartUp("start-up, warm page cache", starts(&YearFigures::usage_warm));
   PrintStartUp("start-up, cold page cache", starts(&YearFigures::usage_cold));
   if (a.timeline_events <= 0) return;
-  std::printf("  with %lld timeline events as well (the cap): %.0f MB on disk compacted\n",
+  std::printf("  with %lld timeline events as well (the cap): %.1f MB on disk compacted\n",
               static_cast<long long>(a.timeline_events), med([](const YearFigures& f) { return f.all_bytes; }) / 1e6);
   PrintStartUp("start-up, warm page cache", starts(&YearFigures::all_warm));
   PrintStartUp("start-up, cold page cache", starts(&YearFigures::all_cold));

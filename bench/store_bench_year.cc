@@ -172,7 +172,7 @@ YearFigures YearRun(const Args& a) {
     t.Close();
     t.Open();
     f.points = static_cast<double>(t.store().Stats().usage_points);
-    std::printf("  --as-droverd, as left by droverd's writes (before a full compaction): %.0f MB on disk\n", t.Bytes() / 1e6);
+    std::printf("  --as-droverd, as left by droverd's writes (before a full compaction): %.1f MB on disk\n", t.Bytes() / 1e6);
     const StartUp left = TimeStartUp(a, t, status, end, /*cold=*/false);
     std::printf("  --as-droverd, as left: start-up (open) %.0f ms, reads %.1f ms, first usage pass %.0f ms\n", left.open_ms,
                 left.reads_ms, left.first_pass_ms);
