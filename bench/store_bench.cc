@@ -206,7 +206,7 @@ void PrintYear(const Args& a, const std::vector<YearFigures>& runs) {
   PrintStartUp("start-up, warm page cache", starts(&YearFigures::usage_warm));
   PrintStartUp("start-up, cold page cache", starts(&YearFigures::usage_cold));
   if (a.timeline_events <= 0) return;
-  std::printf("  with %lld timeline events as well (the cap): %.1f MB on disk compacted\n",
+  std::printf("  with %lld timeline events as well (the default cap is 1M): %.1f MB on disk compacted\n",
               static_cast<long long>(a.timeline_events), med([](const YearFigures& f) { return f.all_bytes; }) / 1e6);
   PrintStartUp("start-up, warm page cache", starts(&YearFigures::all_warm));
   PrintStartUp("start-up, cold page cache", starts(&YearFigures::all_cold));
