@@ -70,6 +70,10 @@ class Kv {
   virtual int64_t EstimateCount(Family f) const = 0;
   // The directory, "" in memory.
   virtual std::string path() const = 0;
+  // Rewrites every family in full, so deleted keys and range tombstones stop
+  // costing space and reads now rather than at some later compaction. Takes
+  // time proportional to the data; a no-op in memory.
+  virtual absl::Status Compact() { return absl::OkStatus(); }
 };
 
 // Key encoding: fixed 8-byte big-endian integers sort like the numbers (for

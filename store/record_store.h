@@ -50,6 +50,9 @@ class RecordStore : public Store {
   absl::Status Prune(int64_t now_unix_ms) override;
   StoreStats Stats() const override;
 
+  // Compacts the key-value layer in full (Kv::Compact): for maintenance and
+  // benchmarks, never on the scheduling path. An I/O error as it happened.
+  absl::Status Compact() { return kv_->Compact(); }
   // The raw key-value layer, for tests that plant corrupt records.
   Kv* kv_for_testing() { return kv_.get(); }
 
@@ -117,6 +120,9 @@ class RecordStore : public Store {
   mutable Mutex tl_mu_;
   int64_t next_event_ ABSL_GUARDED_BY(tl_mu_) = 1;
   int64_t event_count_ ABSL_GUARDED_BY(tl_mu_) = 0;
+  // Every timeline sequence below this has been deleted: pruning seeks here
+  // rather than stepping over the tombstones of everything it deleted before.
+  int64_t prune_from_ ABSL_GUARDED_BY(tl_mu_) = 0;
 
   mutable Mutex err_mu_;
   mutable int64_t decode_errors_ ABSL_GUARDED_BY(err_mu_) = 0;

@@ -320,20 +320,26 @@ absl::Status RecordStore::PruneTimeline(int64_t cutoff_ms) {
   while (true) {
     KvBatch batch;
     size_t n = 0;
-    absl::Status s = kv_->Scan(Family::kTimelineIndex, "", "", false, [&](std::string_view k, std::string_view v) {
+    int64_t next_from = prune_from_;  // past the last event deleted, or the first one kept
+    const std::string from = EncodeU64(static_cast<uint64_t>(prune_from_));
+    absl::Status s = kv_->Scan(Family::kTimelineIndex, from, "", false, [&](std::string_view k, std::string_view v) {
       const bool old = v.size() >= 8 && static_cast<int64_t>(DecodeU64(v.substr(0, 8))) < cutoff_ms;
+      next_from = static_cast<int64_t>(DecodeU64(k));
       if (n == kPruneBatch || (!old && event_count_ - static_cast<int64_t>(n) <= options_.timeline_max_events)) {
         return false;
       }
+      ++next_from;
       batch.Delete(Family::kTimelineIndex, std::string(k));
       if (v.size() >= 8) batch.Delete(Family::kTimeline, TimelinePrefix(v.substr(8)) + std::string(k));
       ++n;
       return true;
     });
     if (!s.ok()) return s;
-    if (n == 0) return absl::OkStatus();
-    if (absl::Status w = kv_->Write(batch, false); !w.ok()) return w;
-    event_count_ -= static_cast<int64_t>(n);
+    if (n > 0) {
+      if (absl::Status w = kv_->Write(batch, false); !w.ok()) return w;
+      event_count_ -= static_cast<int64_t>(n);
+    }
+    prune_from_ = next_from;  // sequences only grow: every one below is deleted
     if (n < kPruneBatch) return absl::OkStatus();
   }
 }

@@ -89,6 +89,16 @@ class RocksKv : public Kv {
 
   std::string path() const override { return dir_; }
 
+  absl::Status Compact() override {
+    rocksdb::CompactRangeOptions o;
+    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;  // also files already at the bottom
+    for (size_t i = 1; i < handles_.size(); ++i) {
+      rocksdb::Status s = db_->CompactRange(o, handles_[i], nullptr, nullptr);
+      if (!s.ok()) return RocksError(s.ToString(), dir_, StrCat("compact ", FamilyName(static_cast<Family>(i - 1))));
+    }
+    return absl::OkStatus();
+  }
+
  private:
   rocksdb::ColumnFamilyHandle* Handle(Family f) const { return handles_[static_cast<size_t>(f) + 1]; }
 

@@ -83,10 +83,15 @@ TEMPLATE_TEST_CASE("usage_retention_keeps_minutes_14_days_and_hours_400_days", "
   }
   REQUIRE(store->Prune(now).ok());
   const UsageQuery minutes{"root.a", "T4", now - 30 * kDay, now, kHour / 2};
-  std::vector<UsageSample> m = *store->QueryUsage(minutes);
-  REQUIRE(m.size() == 2);  // 10 and 1 days old
   const UsageQuery hours{"root.a", "T4", now - 600 * kDay, now, kDay};
-  CHECK(store->QueryUsage(hours)->size() == 4);  // all but 500 days old
+  CHECK(store->QueryUsage(minutes)->size() == 2);  // 10 and 1 days old
+  CHECK(store->QueryUsage(hours)->size() == 4);    // all but 500 days old
+  SECTION("a full compaction keeps exactly what retention kept") {
+    REQUIRE(store->Compact().ok());
+    CHECK(store->QueryUsage(minutes)->size() == 2);
+    CHECK(store->QueryUsage(hours)->size() == 4);
+    CHECK(store->QueryUsage(UsageQuery{"root.a", "T4", now - 600 * kDay, now - 400 * kDay, kDay})->empty());
+  }
 }
 
 TEMPLATE_TEST_CASE("usage_series_beyond_the_cap_are_dropped_and_said", "[store]", MemoryFactory, RocksFactory) {
@@ -140,6 +145,20 @@ TEMPLATE_TEST_CASE("timelines_keep_order_and_are_capped_per_workload_overall_and
     CHECK(store->Stats().timeline_events == 12);
     CHECK(store->Timeline("team-a/p1", 100)->empty());
     CHECK(store->Timeline("ns/w4", 100)->size() == 3);
+  }
+  SECTION("overall, round after round: always the newest, then by age") {
+    for (int i = 0; i < 40; ++i) {
+      REQUIRE(store->AppendTimeline({Event("ns/r" + std::to_string(i), 1000 + i, K::TIMELINE_EVENT_KIND_SUBMITTED)}).ok());
+    }
+    CHECK(store->Stats().timeline_events == 12);
+    CHECK(store->Timeline("ns/r27", 100)->empty());
+    CHECK(store->Timeline("ns/r28", 100)->size() == 1);
+    CHECK(store->Timeline("ns/r39", 100)->size() == 1);
+    REQUIRE(store->AppendTimeline({Event("ns/late", 2 * kDay, K::TIMELINE_EVENT_KIND_SUBMITTED)}).ok());
+    REQUIRE(store->Prune(2 * kDay + 1).ok());
+    CHECK(store->Timeline("ns/r39", 100)->empty());
+    CHECK(store->Timeline("ns/late", 100)->size() == 1);
+    CHECK(store->Stats().timeline_events == 1);
   }
   SECTION("by age, at Prune") {
     REQUIRE(store->AppendTimeline({Event("ns/late", 2 * kDay, K::TIMELINE_EVENT_KIND_SUBMITTED)}).ok());
