@@ -1,3 +1,8 @@
+# ReadSmallFile (small_file.h): bounded reads of the files operators hand us;
+# a target of its own so droverctl and server/ link it without the adapter.
+add_library(drover_small_file ${CMAKE_CURRENT_LIST_DIR}/small_file.cc)
+target_link_libraries(drover_small_file PUBLIC drover_core absl::status absl::statusor)
+
 # The Kubernetes adapter: kubeconfig, HTTP client, decoders, informers, actuator,
 # and leader election. Depends on core/ only.
 add_library(drover_k8s
@@ -22,7 +27,7 @@ add_library(drover_k8s
   ${CMAKE_CURRENT_LIST_DIR}/token_review.cc
 )
 target_link_libraries(drover_k8s
-  PUBLIC drover_core absl::status absl::statusor absl::strings absl::str_format absl::flat_hash_map
+  PUBLIC drover_core drover_small_file absl::status absl::statusor absl::strings absl::str_format absl::flat_hash_map
          absl::flat_hash_set absl::synchronization absl::time absl::function_ref absl::random_random
   PRIVATE yaml-cpp simdjson::simdjson CURL::libcurl spdlog::spdlog Threads::Threads)
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "k8s/small_file.h"
 #include "core/strings.h"
 #include "k8s/text.h"
 #include "absl/strings/escaping.h"
@@ -18,13 +19,11 @@
 namespace drover::k8s {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat("cannot read ", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Kubeconfigs with many clusters and users run to a few hundred KB; tokens and
+// namespace files are far smaller.
+constexpr size_t kMaxKubeconfigBytes = 16 << 20;
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) { return ReadSmallFile("kubeconfig", path, kMaxKubeconfigBytes); }
 
 std::string Resolve(const std::string& base_dir, std::string path) {
   if (!path.empty() && path[0] != '/' && !base_dir.empty()) path = base_dir + "/" + path;
@@ -248,7 +247,7 @@ absl::StatusOr<RestConfig> ParseKubeconfig(std::string_view yaml, std::string_vi
 
 absl::StatusOr<RestConfig> LoadKubeconfigFile(const std::string& path, std::string_view context) {
   absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return absl::NotFoundError(StrCat("kubeconfig ", path, ": cannot read the file"));
+  if (!text.ok()) return absl::Status(text.status().code(), StrCat("kubeconfig ", path, ": ", text.status().message()));
   return ParseKubeconfig(*text, path, DirOf(path), context);
 }
 

@@ -2,15 +2,19 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
-
 #include <spdlog/spdlog.h>
 
 #include "absl/time/clock.h"
+#include "k8s/small_file.h"
 #include "k8s/text.h"
 
 namespace drover::k8s {
+namespace {
+
+// Service-account and OIDC tokens are a few KB; a larger file is not a token.
+constexpr size_t kMaxTokenFileBytes = 1 << 20;
+
+}  // namespace
 
 TokenSource::TokenSource(std::string token, std::string token_file, absl::Duration check_interval,
                          SteadyClock* clock, std::optional<ExecConfig> exec)
@@ -69,12 +73,9 @@ void TokenSource::MaybeReload() {
   struct stat st {};
   if (stat(file_.c_str(), &st) != 0) return;
   if (st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec && st.st_size == size_) return;
-  std::ifstream in(file_, std::ios::binary);
-  if (!in) return;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string raw = ss.str();
-  std::string t(Trim(raw));
+  absl::StatusOr<std::string> raw = ReadSmallFile("token file", file_, kMaxTokenFileBytes);
+  if (!raw.ok()) return;  // unreadable or absurd: keep the last good token
+  std::string t(Trim(*raw));
   if (t.empty()) return;  // a half-written file: keep the last good token
   token_ = std::move(t);
   mtime_ = st.st_mtim;

@@ -1,10 +1,10 @@
 #include "server/admin_auth.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <cctype>
+#include "core/status_macros.h"
+#include "k8s/small_file.h"
 #include "core/strings.h"
 #include "yaml-cpp/yaml.h"
 
@@ -156,12 +156,8 @@ absl::StatusOr<TokenFile> TokenFile::Parse(std::string_view text, std::string_vi
 }
 
 absl::StatusOr<TokenFile> TokenFile::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat("--admin-tokens: cannot read \"", path, "\""));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > (1u << 20)) return absl::InvalidArgumentError(StrCat("--admin-tokens: \"", path, "\" is over 1 MiB"));
-  return Parse(text.str(), path);
+  ASSIGN_OR_RETURN(std::string text, ReadSmallFile("--admin-tokens", path, 1 << 20));
+  return Parse(text, path);
 }
 
 std::optional<Principal> TokenFile::Find(std::string_view token) const {

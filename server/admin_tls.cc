@@ -5,9 +5,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <fstream>
-#include <sstream>
 
+#include "k8s/small_file.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 
@@ -15,15 +14,11 @@ namespace drover {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(std::string_view flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat(flag, ": cannot read \"", CutForMessage(path), "\""));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > (1u << 20)) return absl::InvalidArgumentError(StrCat(flag, ": \"", path, "\" is over 1 MiB"));
-  if (s.str().find("-----BEGIN ") == std::string::npos) {
+  ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(flag, path, 1 << 20));
+  if (pem.find("-----BEGIN ") == std::string::npos) {
     return absl::InvalidArgumentError(StrCat(flag, ": \"", CutForMessage(path), "\" is not PEM"));
   }
-  return s.str();
+  return pem;
 }
 
 // The UTF-8 text of every `nid` entry of `name`.

@@ -3,9 +3,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "google/protobuf/util/json_util.h"
+#include "k8s/small_file.h"
 #include "queues/config.h"
 #include "server/droverctl_config.h"
 #include "yaml-cpp/yaml.h"
@@ -32,9 +33,9 @@ absl::Status Client::Init() {
     g_.token_file = file->token_file;
   }
   if (token_.empty() && !g_.token_file.empty()) {
-    std::ifstream in(g_.token_file);
-    if (!in) return absl::NotFoundError(StrCat("--token-file: cannot read \"", g_.token_file, "\""));
-    std::getline(in, token_);
+    absl::StatusOr<std::string> text = ReadSmallFile("--token-file", g_.token_file, 64 * 1024);
+    if (!text.ok()) return text.status();
+    token_ = std::string(absl::StripAsciiWhitespace(text->substr(0, text->find('\n'))));
   }
   if (token_.empty() && std::getenv("DROVER_TOKEN") != nullptr) token_ = std::getenv("DROVER_TOKEN");
   server_ = server;

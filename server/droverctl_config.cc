@@ -1,9 +1,8 @@
 #include "server/droverctl_config.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
+#include "k8s/small_file.h"
 #include "core/strings.h"
 #include "yaml-cpp/yaml.h"
 
@@ -21,17 +20,12 @@ std::string DefaultClientConfigPath() {
 
 absl::StatusOr<ClientConfig> LoadClientConfig(const std::string& path, bool required) {
   ClientConfig out;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (required) return absl::NotFoundError(StrCat("--config: cannot read \"", CutForMessage(path), "\""));
-    return out;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > 64 * 1024) return absl::InvalidArgumentError(StrCat(path, ": over 64 KiB"));
+  absl::StatusOr<std::string> text = ReadSmallFile("--config", path, 64 * 1024);
+  if (absl::IsNotFound(text.status()) && !required) return out;
+  if (!text.ok()) return text.status();
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(StrCat(path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }

@@ -3,22 +3,12 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 
-#include <fstream>
-#include <sstream>
 
+#include "k8s/small_file.h"
 #include "core/strings.h"
 
 namespace drover {
 namespace {
-
-absl::StatusOr<std::string> ReadSmall(std::string_view flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat(flag, ": cannot read \"", CutForMessage(path), "\""));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > (1u << 20)) return absl::InvalidArgumentError(StrCat(flag, ": \"", path, "\" is over 1 MiB"));
-  return s.str();
-}
 
 }  // namespace
 
@@ -32,7 +22,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(cons
                                  std::tuple{"--cert", &files.cert, &opts.pem_cert_chain},
                                  std::tuple{"--key", &files.key, &opts.pem_private_key}}) {
     if (path->empty()) continue;
-    absl::StatusOr<std::string> pem = ReadSmall(flag, *path);
+    absl::StatusOr<std::string> pem = ReadSmallFile(flag, *path, 1 << 20);
     if (!pem.ok()) return pem.status();
     *out = *std::move(pem);
   }

@@ -1,9 +1,8 @@
 #include "server/live_config.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "core/strings.h"
+#include "k8s/small_file.h"
 #include "spdlog/spdlog.h"
 
 namespace drover {
@@ -14,18 +13,7 @@ int64_t UnixMillisNow() { return absl::ToUnixMillis(absl::Now()); }
 }  // namespace
 
 absl::StatusOr<std::string> FileConfigSource::Read() {
-  std::ifstream in(path_, std::ios::binary | std::ios::ate);
-  if (!in) return absl::NotFoundError(StrCat("--queues: cannot read \"", path_, "\""));
-  const std::streamoff size = in.tellg();
-  if (size > static_cast<std::streamoff>(kMaxDocumentBytes)) {  // queues/config.h: refused before it is read
-    return absl::InvalidArgumentError(
-        StrCat("--queues: \"", path_, "\" is ", size, " bytes; the limit is ", kMaxDocumentBytes));
-  }
-  in.seekg(0);
-  std::string text(static_cast<size_t>(size < 0 ? 0 : size), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!in) return absl::DataLossError(StrCat("--queues: short read of \"", path_, "\""));
-  return text;
+  return ReadSmallFile("--queues", path_, kMaxDocumentBytes);  // queues/config.h: refused before it is read
 }
 
 std::string ContentHash(std::string_view text) { return Sha256Hex(text); }

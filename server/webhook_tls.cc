@@ -2,14 +2,13 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "k8s/small_file.h"
 #include "core/status_macros.h"
 #include "core/strings.h"
 
@@ -101,15 +100,6 @@ std::string Pem(EVP_PKEY* key) {
   return std::string(data, static_cast<size_t>(n));
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat(path, ": cannot open"));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > (1u << 20)) return absl::InvalidArgumentError(StrCat(path, ": larger than 1 MiB"));
-  return s.str();
-}
-
 std::string Stamp(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return "missing";
@@ -198,9 +188,9 @@ absl::Status ServingCert::Install(const std::string& cert_pem, const std::string
 
 absl::Status ServingCert::Load() {
   const std::string stamp = Stamp(cert_path_) + "|" + Stamp(key_path_);
-  absl::StatusOr<std::string> cert = ReadFile(cert_path_);
+  absl::StatusOr<std::string> cert = ReadSmallFile("--webhook-tls-cert", cert_path_, 1 << 20);
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadFile(key_path_);
+  absl::StatusOr<std::string> key = ReadSmallFile("--webhook-tls-key", key_path_, 1 << 20);
   if (!key.ok()) return key.status();
   if (absl::Status s = Install(*cert, *key); !s.ok()) return s;
   MutexLock l(&mu_);

@@ -2,6 +2,7 @@
 # tests/k8s_api_server/fake_apiserver.py (python3, standard library only).
 drover_add_tests(k8s_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/k8s/kubeconfig_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/small_file_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/decode_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/decode_constraints_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/rate_limiter_test.cc
