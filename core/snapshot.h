@@ -1,6 +1,7 @@
-// The cluster snapshot: every node and every pod that holds resources, kept up to
-// date incrementally from node/pod events, with free capacity per node and per GPU
-// device answered in O(1).
+// The cluster snapshot: every node and every pod that holds resources, and the
+// namespaces' labels (namespaceSelector), kept up to date incrementally from
+// node/pod/namespace events, with free capacity per node and per GPU device
+// answered in O(1).
 //
 //   Snapshot snap(&catalog);
 //   snap.UpsertNode(node);             // add or update; replaying the same event is a no-op
