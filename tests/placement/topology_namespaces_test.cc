@@ -10,12 +10,6 @@ using namespace drover::testing;
 
 namespace {
 
-constexpr const char* kTeam = R"(
-queues:
-  children:
-    - name: team
-)";
-
 Labels Team(const std::string& team) {
   Labels l;
   l.Set("team", team);
@@ -41,7 +35,7 @@ Pod AwayFromTeamA(const std::string& name, int gpus = 1) {
 }  // namespace
 
 TEST_CASE("anti_affinity_namespace_selector_matches_the_namespaces_labels", "[placement][topology][namespaces]") {
-  Harness h(kTeam);
+  Harness h(kOneTeam);
   h.AddNode(ZoneNode("n1", "a"));
   h.AddNode(ZoneNode("n2", "b"));
   h.SetNamespace("ns-a", Team("a"));
@@ -75,7 +69,7 @@ TEST_CASE("anti_affinity_namespace_selector_matches_the_namespaces_labels", "[pl
     CHECK(h.NodeOf("ns/c2") == "n1");
   }
   SECTION("a running pod's term reads the incoming pod's namespace labels (symmetry)") {
-    Harness g(kTeam);
+    Harness g(kOneTeam);
     g.AddNode(ZoneNode("n1", "a"));
     g.AddNode(ZoneNode("n2", "b"));
     g.SetNamespace("ns-a", Team("a"));
@@ -91,7 +85,7 @@ TEST_CASE("anti_affinity_namespace_selector_matches_the_namespaces_labels", "[pl
 
 TEST_CASE("namespace_selector_before_the_namespaces_are_known_sees_the_name_label_only",
           "[placement][topology][namespaces]") {
-  Harness h(kTeam);
+  Harness h(kOneTeam);
   h.AddNode(ZoneNode("n1", "a"));
   h.AddRunning(WebIn("ns-a", "web-a"), "n1");
   Pod by_label = AwayFromTeamA("c1");
