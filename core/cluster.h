@@ -2,7 +2,7 @@
 // and the Kubernetes adapter (k8s/) implement these; the core never does I/O,
 // never reads a clock of its own and owns no threads.
 //
-//   events  : ClusterSource --(node/pod add, update, delete)--> Snapshot/queues
+//   events  : ClusterSource --(node/pod/namespace add, update, delete)--> Snapshot/queues
 //   decide  : the engine returns Decisions (values: what to do and why)
 //   act     : Actuator binds, evicts, records why a pod is pending
 //   outcome : the actuator reports bind results back as BindOutcome values
@@ -18,13 +18,14 @@
 namespace drover {
 
 struct ClusterEvent {
-  enum class Kind { kNodeUpsert, kNodeDelete, kPodUpsert, kPodDelete };
+  enum class Kind { kNodeUpsert, kNodeDelete, kPodUpsert, kPodDelete, kNamespaceUpsert, kNamespaceDelete };
   Kind kind = Kind::kPodUpsert;
   Node node;         // kNodeUpsert; kNodeDelete uses node.name
   Pod pod;           // kPodUpsert; kPodDelete uses pod.namespace_ / pod.name
+  Namespace ns;      // kNamespaceUpsert (its labels); kNamespaceDelete uses ns.name
 };
 
-// A source of node/pod events. Poll-based so the caller owns the loop.
+// A source of node, pod and namespace events. Poll-based so the caller owns the loop.
 class ClusterSource {
  public:
   virtual ~ClusterSource() = default;

@@ -104,6 +104,15 @@ struct Node {
   bool operator==(const Node&) const = default;
 };
 
+// A namespace as scheduling reads it: the labels a pod affinity term's
+// namespaceSelector matches (kube-scheduler's InterPodAffinity reads them from its
+// namespace lister). The API server sets kubernetes.io/metadata.name to the name.
+struct Namespace {
+  std::string name;
+  Labels labels;
+  bool operator==(const Namespace&) const = default;
+};
+
 enum class PodPhase { kPending, kRunning, kSucceeded, kFailed, kUnknown };
 std::string_view PodPhaseName(PodPhase p);
 PodPhase ParsePodPhase(std::string_view s);

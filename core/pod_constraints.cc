@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/model.h"
+#include "core/namespaces.h"
 #include "core/strings.h"
 
 namespace drover {
@@ -165,20 +166,13 @@ void FinishPodConstraints(Pod* pod) {
 }
 
 bool TermMatches(const PodAffinityTerm& term, std::string_view owner_namespace, std::string_view ns,
-                 const Labels& labels) {
+                 const Labels& labels, const NamespaceLabels& namespaces) {
   bool ns_ok;
   if (term.namespaces.empty() && !term.namespace_selector.present) {
     ns_ok = ns == owner_namespace;
   } else {
-    ns_ok = std::find(term.namespaces.begin(), term.namespaces.end(), ns) != term.namespaces.end();
-    const LabelSelector& nss = term.namespace_selector;
-    if (!ns_ok && nss.present && nss.match_labels.empty() && nss.match_expressions.empty()) {
-      ns_ok = true;  // {}: every namespace
-    } else if (!ns_ok && nss.present) {
-      Labels ns_labels;
-      ns_labels.Set("kubernetes.io/metadata.name", std::string(ns));
-      ns_ok = term.namespace_selector.Matches(ns_labels);
-    }
+    ns_ok = std::find(term.namespaces.begin(), term.namespaces.end(), ns) != term.namespaces.end() ||
+            namespaces.Matches(term.namespace_selector, ns);
   }
   return ns_ok && term.selector.Matches(labels);
 }

@@ -22,6 +22,7 @@
 namespace drover {
 
 class Labels;
+class NamespaceLabels;
 struct Pod;
 
 inline constexpr size_t kMaxConstraintTerms = 32;       // per kind, per pod
@@ -102,10 +103,10 @@ void NoteConstraintError(PodConstraints* c, std::string_view field, std::string_
 void FinishPodConstraints(Pod* pod);
 
 // True if `term` (of a pod in `owner_namespace`) selects a pod in namespace `ns`
-// with `labels`. A namespaceSelector is matched against the one namespace label
-// Drover knows without watching Namespaces: `kubernetes.io/metadata.name`, which
-// the API server sets on every namespace (placement/README.md: limits).
+// with `labels`: the namespace is the owner's (no namespaces, no selector), or
+// listed, or its labels in `namespaces` match the namespaceSelector (core/namespaces.h:
+// a namespace not known reads as its kubernetes.io/metadata.name label only).
 bool TermMatches(const PodAffinityTerm& term, std::string_view owner_namespace, std::string_view ns,
-                 const Labels& labels);
+                 const Labels& labels, const NamespaceLabels& namespaces);
 
 }  // namespace drover

@@ -1,6 +1,7 @@
-// The cluster snapshot: every node and every pod that holds resources, kept up to
-// date incrementally from node/pod events, with free capacity per node and per GPU
-// device answered in O(1).
+// The cluster snapshot: every node and every pod that holds resources, and the
+// namespaces' labels (namespaceSelector), kept up to date incrementally from
+// node/pod/namespace events, with free capacity per node and per GPU device
+// answered in O(1).
 //
 //   Snapshot snap(&catalog);
 //   snap.UpsertNode(node);             // add or update; replaying the same event is a no-op
@@ -26,6 +27,7 @@
 #include "absl/status/status.h"
 #include "core/gpu_catalog.h"
 #include "core/model.h"
+#include "core/namespaces.h"
 #include "core/resources.h"
 
 namespace drover {
@@ -83,6 +85,12 @@ class Snapshot {
   void DeleteNode(std::string_view name);
   void UpsertPod(Pod pod);
   void DeletePod(std::string_view key);
+  // A namespace's labels (namespaceSelector); true if what selectors see changed.
+  // Running pods are not moved (IgnoredDuringExecution): later placements read them.
+  bool UpsertNamespace(Namespace ns) { return namespaces_.Set(std::move(ns)); }
+  bool DeleteNamespace(std::string_view name) { return namespaces_.Erase(name); }
+  // Replaces every namespace's labels (a snapshot rebuilt for a new configuration keeps them).
+  void set_namespaces(NamespaceLabels namespaces) { namespaces_ = std::move(namespaces); }
 
   // --- The scheduler's own decisions. ---
   // Counts the pod on `node` with the given devices before the cluster confirms
@@ -108,6 +116,8 @@ class Snapshot {
   ResourceVec Free(NodeId id) const { return nodes_[id].node.allocatable - nodes_[id].used; }
   int FreeWholeGpus(NodeId id) const;
   const GpuCatalog& catalog() const { return *catalog_; }
+  // The namespaces' labels seen so far (one entry per namespace).
+  const NamespaceLabels& namespaces() const { return namespaces_; }
 
   // Problems found, one line each; empty when all invariants hold.
   std::vector<std::string> CheckInvariants() const;
@@ -140,6 +150,7 @@ class Snapshot {
   int live_nodes_ = 0;
   uint64_t node_spec_generation_ = 0;
   int live_pods_ = 0;
+  NamespaceLabels namespaces_;
   std::function<void(NodeId)> node_listener_;
   std::function<void(PodId, bool)> pod_listener_;
 };

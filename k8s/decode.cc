@@ -202,6 +202,14 @@ struct NodeTraits {
   static std::string Key(const Node& n) { return n.name; }
 };
 
+struct NamespaceTraits {
+  using Type = Namespace;
+  static absl::Status Decode(od::object o, internal::DecodeContext*, Namespace* ns, std::string* rv) {
+    return internal::DecodeNamespaceObject(o, ns, rv);
+  }
+  static std::string Key(const Namespace& ns) { return ns.name; }
+};
+
 template <typename Traits>
 absl::StatusOr<typename Traits::Type> DecodeOne(Decoder::Impl* impl, std::string_view json) {
   od::document doc;
@@ -371,6 +379,19 @@ std::string_view Decoder::SimdKernel() { return SIMDJSON_STRINGIFY(SIMDJSON_BUIL
 absl::StatusOr<Pod> Decoder::DecodePod(std::string_view json) { return DecodeOne<PodTraits>(impl_.get(), json); }
 
 absl::StatusOr<Node> Decoder::DecodeNode(std::string_view json) { return DecodeOne<NodeTraits>(impl_.get(), json); }
+
+absl::StatusOr<Namespace> Decoder::DecodeNamespace(std::string_view json) {
+  return DecodeOne<NamespaceTraits>(impl_.get(), json);
+}
+
+absl::StatusOr<ListMeta> Decoder::DecodeNamespaceList(const std::string& json,
+                                                      absl::FunctionRef<void(Namespace&&)> on_item, BadItem on_bad) {
+  return DecodeList<NamespaceTraits>(impl_.get(), json, on_item, on_bad);
+}
+
+absl::StatusOr<WatchEvent<Namespace>> Decoder::DecodeNamespaceEvent(std::string_view line) {
+  return DecodeEvent<NamespaceTraits>(impl_.get(), line);
+}
 
 absl::StatusOr<ListMeta> Decoder::DecodePodList(const std::string& json, absl::FunctionRef<void(Pod&&)> on_item,
                                                 BadItem on_bad) {

@@ -1,5 +1,5 @@
-// Kubernetes JSON (Nodes, Pods, their lists and watch events) into drover::Node and
-// drover::Pod, with simdjson's on-demand parser.
+// Kubernetes JSON (Nodes, Pods, Namespaces, their lists and watch events) into
+// drover::Node, drover::Pod and drover::Namespace, with simdjson's on-demand parser.
 //
 //   Decoder dec(catalog.product_labels());
 //   ASSIGN_OR_RETURN(ListMeta meta, dec.DecodePodList(page_body,
@@ -15,6 +15,9 @@
 // Nodes: allocatable, labels, taints, unschedulable, Ready, GPU count from the
 // allocatable of any GPU resource name, and the product label (catalog
 // product_labels order); gpu_type is left for the snapshot to resolve.
+// Namespaces: metadata.name and metadata.labels only (namespaceSelector); labels
+// are read as for pods and nodes (no bound of ours: the API server validates
+// their keys and values, and one object's size).
 //
 // A bad object (wrong type, unparsable quantity or time, unknown operator) gives an
 // error naming the object and the field, "pod ns/p: spec.containers[0].resources.
@@ -68,6 +71,7 @@ class Decoder {
 
   absl::StatusOr<Pod> DecodePod(std::string_view json);
   absl::StatusOr<Node> DecodeNode(std::string_view json);
+  absl::StatusOr<Namespace> DecodeNamespace(std::string_view json);
 
   // Decodes a PodList/NodeList page, calling on_item for each good item and
   // on_bad for each bad one. Error only when the page itself is not valid JSON
@@ -76,11 +80,14 @@ class Decoder {
                                          BadItem on_bad);
   absl::StatusOr<ListMeta> DecodeNodeList(const std::string& json, absl::FunctionRef<void(Node&&)> on_item,
                                           BadItem on_bad);
+  absl::StatusOr<ListMeta> DecodeNamespaceList(const std::string& json, absl::FunctionRef<void(Namespace&&)> on_item,
+                                               BadItem on_bad);
 
   // Decodes one watch event line. Error only when the line is not a watch event;
   // a bad object is reported in WatchEvent::object_error.
   absl::StatusOr<WatchEvent<Pod>> DecodePodEvent(std::string_view line);
   absl::StatusOr<WatchEvent<Node>> DecodeNodeEvent(std::string_view line);
+  absl::StatusOr<WatchEvent<Namespace>> DecodeNamespaceEvent(std::string_view line);
 
   // The simdjson kernel compiled into the decoders ("westmere", "haswell", "fallback").
   static std::string_view SimdKernel();

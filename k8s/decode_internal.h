@@ -129,6 +129,8 @@ struct DecodeContext {
 // starts with "pod ns/name: " / "node name: ".
 absl::Status DecodePodObject(od::object obj, DecodeContext* ctx, Pod* pod, std::string* rv);
 absl::Status DecodeNodeObject(od::object obj, DecodeContext* ctx, Node* node, std::string* rv);
+// metadata.name and metadata.labels; errors start with "namespace name: ".
+absl::Status DecodeNamespaceObject(od::object obj, Namespace* ns, std::string* rv);
 
 // spec.affinity.podAffinity (anti false) or podAntiAffinity (anti true), and
 // spec.topologySpreadConstraints, into `c` (decode_constraints.cc). A wrong JSON

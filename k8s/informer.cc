@@ -6,11 +6,13 @@ KubeClusterSource::KubeClusterSource(HttpClient* http, std::vector<std::string> 
   auto sink = [this](std::vector<ClusterEvent>&& batch) { Push(std::move(batch)); };
   nodes_ = std::make_unique<Reflector>(http, MakeNodeCodec(product_labels), sink, opts);
   pods_ = std::make_unique<Reflector>(http, MakePodCodec(std::move(product_labels)), sink, opts);
+  namespaces_ = std::make_unique<Reflector>(http, MakeNamespaceCodec(), sink, opts);
 }
 
 KubeClusterSource::~KubeClusterSource() { Stop(); }
 
 void KubeClusterSource::Start() {
+  threads_.emplace_back([this] { namespaces_->Run(&stop_); });
   threads_.emplace_back([this] { nodes_->Run(&stop_); });
   threads_.emplace_back([this] { pods_->Run(&stop_); });
 }
@@ -23,7 +25,10 @@ void KubeClusterSource::Stop() {
   threads_.clear();
 }
 
-bool KubeClusterSource::Synced() const { return nodes_->synced() && pods_->synced(); }
+bool KubeClusterSource::Synced() const {
+  const bool namespaces_done = namespaces_->synced() || namespaces_->stats().list_errors > 0;
+  return nodes_->synced() && pods_->synced() && namespaces_done;
+}
 
 bool KubeClusterSource::Healthy() const { return nodes_->healthy() && pods_->healthy(); }
 

@@ -1,7 +1,7 @@
 // KubeClusterSource: drover::ClusterSource over the Kubernetes API. One Reflector
-// (list + watch, see reflector.h) per resource, Nodes and Pods, each on its own
-// thread, pushing ClusterEvents into one mutex-protected queue that the engine
-// drains.
+// (list + watch, see reflector.h) per resource, Nodes, Pods and Namespaces (their
+// labels, for pod affinity's namespaceSelector), each on its own thread, pushing
+// ClusterEvents into one mutex-protected queue that the engine drains.
 //
 //   KubeClusterSource source(http.get(), catalog.product_labels());
 //   source.Start();
@@ -11,8 +11,11 @@
 //
 // Every pod is delivered, whatever its schedulerName: every pod counts for node
 // usage; the engine decides which pods are its own to place. Synced() turns true
-// once both initial lists have been queued, so the first Drain after it returns
-// the full initial state.
+// once the initial lists of Nodes and Pods have been queued, and the Namespaces'
+// too unless their list has failed (no RBAC for namespaces, a broken server):
+// namespaces are never worth not scheduling for. Until their list arrives a
+// namespaceSelector sees each namespace's kubernetes.io/metadata.name label only
+// (core/namespaces.h).
 #pragma once
 
 #include <memory>
@@ -34,13 +37,15 @@ class KubeClusterSource : public ClusterSource {
   KubeClusterSource(HttpClient* http, std::vector<std::string> product_labels, ReflectorOptions opts = {});
   ~KubeClusterSource() override;
 
-  // Starts both reflector threads. Call once.
+  // Starts the reflector threads. Call once.
   void Start();
   // Stops the threads and waits for them. Idempotent.
   void Stop();
 
   bool Synced() const override;
-  // Both reflectors are healthy (Reflector::healthy): for the daemon's /readyz.
+  // The Node and Pod reflectors are healthy (Reflector::healthy): for the daemon's
+  // /readyz. The Namespace reflector is not asked: without it only namespaceSelectors
+  // on labels other than the name are stale.
   bool Healthy() const;
   size_t Drain(std::vector<ClusterEvent>* out) override;
   // Waits until events are queued (true) or `timeout` passes (false).
@@ -48,6 +53,7 @@ class KubeClusterSource : public ClusterSource {
 
   const Reflector& nodes() const { return *nodes_; }
   const Reflector& pods() const { return *pods_; }
+  const Reflector& namespaces() const { return *namespaces_; }
 
  private:
   void Push(std::vector<ClusterEvent>&& batch);
@@ -55,6 +61,7 @@ class KubeClusterSource : public ClusterSource {
 
   std::unique_ptr<Reflector> nodes_;
   std::unique_ptr<Reflector> pods_;
+  std::unique_ptr<Reflector> namespaces_;
   Notification stop_;
   std::vector<std::thread> threads_;
 

@@ -18,6 +18,7 @@ add_library(drover_k8s
   ${CMAKE_CURRENT_LIST_DIR}/decode_pod.cc
   ${CMAKE_CURRENT_LIST_DIR}/decode_constraints.cc
   ${CMAKE_CURRENT_LIST_DIR}/decode_node.cc
+  ${CMAKE_CURRENT_LIST_DIR}/decode_namespace.cc
   ${CMAKE_CURRENT_LIST_DIR}/reflector.cc
   ${CMAKE_CURRENT_LIST_DIR}/informer.cc
   ${CMAKE_CURRENT_LIST_DIR}/work_queue.cc

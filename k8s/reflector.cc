@@ -11,112 +11,101 @@
 namespace drover::k8s {
 namespace {
 
+// What one resource's codec needs: where it lives, the decoder's methods for it,
+// its events, and its key (a pod's "ns/name", a node's or namespace's name).
 template <typename T>
-ResourceCodec::Line ToLine(WatchEvent<T>&& ev, ClusterEvent::Kind upsert, ClusterEvent::Kind del,
-                           ClusterEvent (*make)(T&&, ClusterEvent::Kind)) {
-  ResourceCodec::Line line;
-  line.type = ev.type;
-  line.key = std::move(ev.key);
-  line.resource_version = std::move(ev.resource_version);
-  line.object_error = std::move(ev.object_error);
-  line.error_code = ev.error_code;
-  line.error_message = std::move(ev.error_message);
-  if (ev.object.has_value()) {
-    line.event = make(std::move(*ev.object), ev.type == WatchType::kDeleted ? del : upsert);
-  }
-  return line;
-}
-
-ClusterEvent PodEvent(Pod&& p, ClusterEvent::Kind kind) {
-  ClusterEvent ev;
-  ev.kind = kind;
-  ev.pod = std::move(p);
-  return ev;
-}
-
-ClusterEvent NodeEvent(Node&& n, ClusterEvent::Kind kind) {
-  ClusterEvent ev;
-  ev.kind = kind;
-  ev.node = std::move(n);
-  return ev;
-}
-
-class PodCodec : public ResourceCodec {
- public:
-  explicit PodCodec(std::vector<std::string> labels) : dec_(std::move(labels)) {}
-  std::string_view resource() const override { return "pods"; }
-  std::string_view path() const override { return "/api/v1/pods"; }
-
-  absl::StatusOr<ListMeta> DecodePage(const std::string& body, Upsert upsert, Bad bad) override {
-    return dec_.DecodePodList(
-        body,
-        [&](Pod&& p) {
-          std::string key = p.Key();
-          upsert(std::move(key), PodEvent(std::move(p), ClusterEvent::Kind::kPodUpsert));
-        },
-        bad);
-  }
-
-  absl::StatusOr<Line> DecodeLine(std::string_view text) override {
-    absl::StatusOr<WatchEvent<Pod>> ev = dec_.DecodePodEvent(text);
-    if (!ev.ok()) return ev.status();
-    return ToLine<Pod>(std::move(*ev), ClusterEvent::Kind::kPodUpsert, ClusterEvent::Kind::kPodDelete, PodEvent);
-  }
-
-  ClusterEvent DeleteEvent(const std::string& key) const override {
-    ClusterEvent ev;
-    ev.kind = ClusterEvent::Kind::kPodDelete;
-    size_t slash = key.find('/');
-    ev.pod.namespace_ = key.substr(0, slash);
-    ev.pod.name = slash == std::string::npos ? key : key.substr(slash + 1);
-    return ev;
-  }
-
- private:
-  Decoder dec_;
+struct CodecSpec {
+  std::string_view resource;  // "pods"
+  std::string_view path;      // "/api/v1/pods"
+  absl::StatusOr<ListMeta> (Decoder::*list)(const std::string&, absl::FunctionRef<void(T&&)>, Decoder::BadItem);
+  absl::StatusOr<WatchEvent<T>> (Decoder::*watch_event)(std::string_view);
+  ClusterEvent::Kind upsert;
+  ClusterEvent::Kind del;
+  T ClusterEvent::*object;
+  std::string (*key)(const T&);
+  void (*from_key)(const std::string& key, T* out);  // the fields a delete event needs
 };
 
-class NodeCodec : public ResourceCodec {
+template <typename T>
+class TypedCodec : public ResourceCodec {
  public:
-  explicit NodeCodec(std::vector<std::string> labels) : dec_(std::move(labels)) {}
-  std::string_view resource() const override { return "nodes"; }
-  std::string_view path() const override { return "/api/v1/nodes"; }
+  TypedCodec(CodecSpec<T> spec, std::vector<std::string> labels) : spec_(spec), dec_(std::move(labels)) {}
+  std::string_view resource() const override { return spec_.resource; }
+  std::string_view path() const override { return spec_.path; }
 
   absl::StatusOr<ListMeta> DecodePage(const std::string& body, Upsert upsert, Bad bad) override {
-    return dec_.DecodeNodeList(
+    return (dec_.*spec_.list)(
         body,
-        [&](Node&& n) {
-          std::string key = n.name;
-          upsert(std::move(key), NodeEvent(std::move(n), ClusterEvent::Kind::kNodeUpsert));
+        [&](T&& obj) {
+          std::string key = spec_.key(obj);
+          upsert(std::move(key), Event(std::move(obj), spec_.upsert));
         },
         bad);
   }
 
   absl::StatusOr<Line> DecodeLine(std::string_view text) override {
-    absl::StatusOr<WatchEvent<Node>> ev = dec_.DecodeNodeEvent(text);
+    absl::StatusOr<WatchEvent<T>> ev = (dec_.*spec_.watch_event)(text);
     if (!ev.ok()) return ev.status();
-    return ToLine<Node>(std::move(*ev), ClusterEvent::Kind::kNodeUpsert, ClusterEvent::Kind::kNodeDelete, NodeEvent);
+    Line line;
+    line.type = ev->type;
+    line.key = std::move(ev->key);
+    line.resource_version = std::move(ev->resource_version);
+    line.object_error = std::move(ev->object_error);
+    line.error_code = ev->error_code;
+    line.error_message = std::move(ev->error_message);
+    if (ev->object.has_value()) {
+      line.event = Event(std::move(*ev->object), ev->type == WatchType::kDeleted ? spec_.del : spec_.upsert);
+    }
+    return line;
   }
 
   ClusterEvent DeleteEvent(const std::string& key) const override {
     ClusterEvent ev;
-    ev.kind = ClusterEvent::Kind::kNodeDelete;
-    ev.node.name = key;
+    ev.kind = spec_.del;
+    spec_.from_key(key, &(ev.*spec_.object));
     return ev;
   }
 
  private:
+  ClusterEvent Event(T&& obj, ClusterEvent::Kind kind) const {
+    ClusterEvent ev;
+    ev.kind = kind;
+    ev.*spec_.object = std::move(obj);
+    return ev;
+  }
+
+  const CodecSpec<T> spec_;
   Decoder dec_;
 };
 
 }  // namespace
 
 std::unique_ptr<ResourceCodec> MakePodCodec(std::vector<std::string> product_labels) {
-  return std::make_unique<PodCodec>(std::move(product_labels));
+  CodecSpec<Pod> spec{"pods", "/api/v1/pods", &Decoder::DecodePodList, &Decoder::DecodePodEvent,
+                      ClusterEvent::Kind::kPodUpsert, ClusterEvent::Kind::kPodDelete, &ClusterEvent::pod,
+                      [](const Pod& p) { return p.Key(); },
+                      [](const std::string& key, Pod* p) {
+                        const size_t slash = key.find('/');
+                        p->namespace_ = key.substr(0, slash);
+                        p->name = slash == std::string::npos ? key : key.substr(slash + 1);
+                      }};
+  return std::make_unique<TypedCodec<Pod>>(spec, std::move(product_labels));
 }
 
 std::unique_ptr<ResourceCodec> MakeNodeCodec(std::vector<std::string> product_labels) {
-  return std::make_unique<NodeCodec>(std::move(product_labels));
+  CodecSpec<Node> spec{"nodes", "/api/v1/nodes", &Decoder::DecodeNodeList, &Decoder::DecodeNodeEvent,
+                       ClusterEvent::Kind::kNodeUpsert, ClusterEvent::Kind::kNodeDelete, &ClusterEvent::node,
+                       [](const Node& n) { return n.name; }, [](const std::string& key, Node* n) { n->name = key; }};
+  return std::make_unique<TypedCodec<Node>>(spec, std::move(product_labels));
+}
+
+std::unique_ptr<ResourceCodec> MakeNamespaceCodec() {
+  CodecSpec<Namespace> spec{"namespaces", "/api/v1/namespaces", &Decoder::DecodeNamespaceList,
+                            &Decoder::DecodeNamespaceEvent, ClusterEvent::Kind::kNamespaceUpsert,
+                            ClusterEvent::Kind::kNamespaceDelete, &ClusterEvent::ns,
+                            [](const Namespace& n) { return n.name; },
+                            [](const std::string& key, Namespace* n) { n->name = key; }};
+  return std::make_unique<TypedCodec<Namespace>>(spec, std::vector<std::string>{});
 }
 
 Reflector::Reflector(HttpClient* http, std::unique_ptr<ResourceCodec> codec, Sink sink, ReflectorOptions opts)
@@ -180,6 +169,10 @@ void Reflector::Run(const Notification* stop) {
       if (!s.ok()) {
         if (stopped()) break;
         spdlog::warn("{}: list failed: {}", codec_->resource(), Msg(s));
+        {
+          MutexLock lock(&mu_);
+          stats_.list_errors++;
+        }
         if (!back_off()) break;
         continue;
       }

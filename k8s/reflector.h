@@ -1,4 +1,4 @@
-// A Reflector keeps one resource (Nodes or Pods) of the API server mirrored as a
+// A Reflector keeps one resource (Nodes, Pods or Namespaces) of the API server mirrored as a
 // stream of ClusterEvents, the way client-go's reflector does:
 //
 //  1. LIST in pages (limit=500 and continue), each page decoded and emitted before
@@ -75,6 +75,8 @@ class ResourceCodec {
 
 std::unique_ptr<ResourceCodec> MakePodCodec(std::vector<std::string> product_labels);
 std::unique_ptr<ResourceCodec> MakeNodeCodec(std::vector<std::string> product_labels);
+// Namespaces' names and labels (kNamespaceUpsert / kNamespaceDelete), for namespaceSelector.
+std::unique_ptr<ResourceCodec> MakeNamespaceCodec();
 
 struct ReflectorOptions {
   int page_size = 500;
@@ -110,6 +112,7 @@ class Reflector {
 
   struct Stats {
     int64_t lists = 0;          // complete lists
+    int64_t list_errors = 0;    // lists that failed (then back-off), e.g. 403 without RBAC
     int64_t pages = 0;
     int64_t watches = 0;        // watch requests started
     int64_t gone = 0;           // 410s that forced a relist

@@ -72,7 +72,9 @@ std::vector<std::string> Engine::ApplyConfig(QueueConfig config) {
   });
   config_ = std::move(config);
   catalog_ = config_.catalog;
+  NamespaceLabels namespaces = snapshot_.namespaces();  // the cluster's, not the configuration's
   snapshot_ = Snapshot(&catalog_);
+  snapshot_.set_namespaces(std::move(namespaces));
   policy_->ForgetNodes();
   InstallNodeListener();
   topology_ = TopologyIndex(&snapshot_);  // enabled again by the first pod with constraints
@@ -149,6 +151,15 @@ void Engine::Apply(const ClusterEvent& e) {
     case ClusterEvent::Kind::kPodDelete:
       RemovePod(e.pod.Key());
       break;
+    case ClusterEvent::Kind::kNamespaceUpsert:
+    case ClusterEvent::Kind::kNamespaceDelete: {
+      const bool changed = e.kind == ClusterEvent::Kind::kNamespaceUpsert ? snapshot_.UpsertNamespace(e.ns)
+                                                                        : snapshot_.DeleteNamespace(e.ns.name);
+      // Pods waiting on inter-pod rules may now pass (or fail) a namespaceSelector:
+      // they look again. Running pods stay (IgnoredDuringExecution).
+      if (changed && topology_.enabled()) capacity_freed_ = true;
+      break;
+    }
   }
 }
 

@@ -13,9 +13,10 @@ const std::string* DomainOf(const Snapshot& snap, NodeId node, const std::string
   return snap.node(node).node.labels.Get(key);
 }
 
-bool MatchesAllTerms(const std::vector<PodAffinityTerm>& terms, std::string_view owner_ns, const Pod& other) {
+bool MatchesAllTerms(const std::vector<PodAffinityTerm>& terms, std::string_view owner_ns, const Pod& other,
+                     const NamespaceLabels& namespaces) {
   for (const PodAffinityTerm& t : terms) {
-    if (!TermMatches(t, owner_ns, other.namespace_, other.labels)) return false;
+    if (!TermMatches(t, owner_ns, other.namespace_, other.labels, namespaces)) return false;
   }
   return true;
 }
@@ -86,10 +87,10 @@ void ConstraintCheck::PrepareAffinity(const Pod& pod, const TopologyIndex& index
   const PodConstraints& pc = pod.constraints;
   if (!pc.affinity.empty()) {
     for (const PodAffinityTerm& t : pc.affinity) affinity_.push_back(TermState{&t, {}});
-    self_matches_affinity_ = MatchesAllTerms(pc.affinity, pod.namespace_, pod);
+    self_matches_affinity_ = MatchesAllTerms(pc.affinity, pod.namespace_, pod, snap.namespaces());
     // An existing pod counts for the affinity terms only if it matches them all.
     ForEachPod(index, pc.affinity[0].selector, overlay, [&](const Pod& other, NodeId node) {
-      if (!MatchesAllTerms(pc.affinity, pod.namespace_, other)) return;
+      if (!MatchesAllTerms(pc.affinity, pod.namespace_, other, snap.namespaces())) return;
       for (TermState& ts : affinity_) {
         if (const std::string* v = DomainOf(snap, node, ts.term->topology_key)) {
           ++ts.counts[*v];
@@ -101,7 +102,7 @@ void ConstraintCheck::PrepareAffinity(const Pod& pod, const TopologyIndex& index
   for (const PodAffinityTerm& t : pc.anti_affinity) {
     TermState ts{&t, {}};
     ForEachPod(index, t.selector, overlay, [&](const Pod& other, NodeId node) {
-      if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels)) return;
+      if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels, snap.namespaces())) return;
       if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++ts.counts[*v];
     });
     anti_.push_back(std::move(ts));
@@ -111,7 +112,7 @@ void ConstraintCheck::PrepareAffinity(const Pod& pod, const TopologyIndex& index
 void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& index, const TopologyOverlay* overlay) {
   const Snapshot& snap = index.snapshot();
   auto refuse_by = [&](const Pod& other, const PodAffinityTerm& t, NodeId node) {
-    if (!TermMatches(t, other.namespace_, pod.namespace_, pod.labels)) return;
+    if (!TermMatches(t, other.namespace_, pod.namespace_, pod.labels, snap.namespaces())) return;
     if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++existing_anti_[t.topology_key][*v];
   };
   index.ForAntiTerms(pod.labels, [&](PodId id, int term) {
@@ -134,7 +135,7 @@ bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index) {
   auto add = [&](const PodAffinityTerm& t, int64_t sign) {
     Weighted w{t.topology_key, sign * t.weight, {}};
     ForEachPod(index, t.selector, nullptr, [&](const Pod& other, NodeId node) {
-      if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels)) return;
+      if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels, snap.namespaces())) return;
       if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++w.counts[*v];
     });
     preferences_.push_back(std::move(w));

@@ -48,6 +48,8 @@ std::function<std::vector<MetricFamily>()> KubeClientCollector(const k8s::HttpCl
     };
     static constexpr Field kFields[] = {
         {"drover_watch_lists_total", "Complete lists by an informer.", &k8s::Reflector::Stats::lists},
+        {"drover_watch_list_errors_total", "Lists by an informer that failed (then back-off).",
+         &k8s::Reflector::Stats::list_errors},
         {"drover_watch_requests_total", "Watch requests started by an informer.", &k8s::Reflector::Stats::watches},
         {"drover_watch_relists_gone_total", "Watches that ended 410 Gone and forced a relist.",
          &k8s::Reflector::Stats::gone},
@@ -59,11 +61,13 @@ std::function<std::vector<MetricFamily>()> KubeClientCollector(const k8s::HttpCl
         {"drover_watch_bad_objects_total", "Objects skipped because they did not decode.",
          &k8s::Reflector::Stats::bad_objects},
     };
-    const k8s::Reflector::Stats nodes = source->nodes().stats(), pods = source->pods().stats();
+    const k8s::Reflector::Stats nodes = source->nodes().stats(), pods = source->pods().stats(),
+                                namespaces = source->namespaces().stats();
     for (const Field& f : kFields) {
       MetricFamily family = Counter(f.name, f.help);
       Add(family, {{"resource", "nodes"}}, nodes.*(f.value));
       Add(family, {{"resource", "pods"}}, pods.*(f.value));
+      Add(family, {{"resource", "namespaces"}}, namespaces.*(f.value));
       out.push_back(std::move(family));
     }
     return out;

@@ -165,6 +165,20 @@ class Decoder {
     return absl::OkStatus();
   }
 
+  // metadata.name and metadata.labels; kubernetes.io/metadata.name is the API server's to set.
+  absl::Status DecodeNamespace(const YAML::Node& doc, Namespace* out) const {
+    const YAML::Node meta = doc["metadata"];
+    out->name = Str(meta["name"]);
+    if (out->name.empty()) return Fail("metadata.name", "missing");
+    RETURN_IF_ERROR(ReadMap(meta["labels"], "metadata.labels", &out->labels));
+    if (const std::string* v = out->labels.Get("kubernetes.io/metadata.name"); v != nullptr && *v != out->name) {
+      return Fail("metadata.labels.kubernetes.io/metadata.name",
+                  StrCat("\"", CutForMessage(*v), "\" differs from the name (the API server sets it to the name)"));
+    }
+    out->labels.Set("kubernetes.io/metadata.name", out->name);
+    return absl::OkStatus();
+  }
+
   absl::Status DecodePod(const YAML::Node& doc, SimPod* out) const {
     Pod& p = out->pod;
     const YAML::Node meta = doc["metadata"];
@@ -238,7 +252,7 @@ class Decoder {
 absl::Status DecodeObject(const YAML::Node& obj, const std::string& where, const GpuCatalog& catalog, SimInput* out) {
   if (!obj.IsMap()) return absl::InvalidArgumentError(StrCat(where, ": not a Kubernetes object (expected a map)"));
   const std::string kind = obj["kind"] ? obj["kind"].Scalar() : "";
-  if (kind == "List" || kind == "NodeList" || kind == "PodList") {
+  if (kind == "List" || kind == "NodeList" || kind == "PodList" || kind == "NamespaceList") {
     const YAML::Node items = obj["items"];
     if (!items || !items.IsSequence()) return absl::InvalidArgumentError(StrCat(where, ": items: must be a list"));
     for (size_t i = 0; i < items.size(); ++i) {
@@ -256,8 +270,13 @@ absl::Status DecodeObject(const YAML::Node& obj, const std::string& where, const
     SimPod p;
     RETURN_IF_ERROR(d.DecodePod(obj, &p));
     out->pods.push_back(std::move(p));
+  } else if (kind == "Namespace") {
+    Namespace ns;
+    RETURN_IF_ERROR(d.DecodeNamespace(obj, &ns));
+    out->namespaces.push_back(std::move(ns));
   } else {
-    return absl::InvalidArgumentError(StrCat(where, ": kind \"", kind, "\" is not Node, Pod or a List of them"));
+    return absl::InvalidArgumentError(
+        StrCat(where, ": kind \"", kind, "\" is not Node, Pod, Namespace or a List of them"));
   }
   return absl::OkStatus();
 }
@@ -278,6 +297,7 @@ absl::Status LoadSimYaml(std::string_view yaml_text, std::string_view source, co
   }
   for (SimNode& n : staged.nodes) input->nodes.push_back(std::move(n));
   for (SimPod& p : staged.pods) input->pods.push_back(std::move(p));
+  for (Namespace& ns : staged.namespaces) input->namespaces.push_back(std::move(ns));
   return absl::OkStatus();
 }
 

@@ -8,6 +8,12 @@
 namespace drover {
 
 SimCluster::SimCluster(SimInput input) : input_(std::move(input)) {
+  for (const Namespace& ns : input_.namespaces) {
+    ClusterEvent e;
+    e.kind = ClusterEvent::Kind::kNamespaceUpsert;
+    e.ns = ns;
+    events_.push_back(std::move(e));
+  }
   for (size_t i = 0; i < input_.nodes.size(); ++i) {
     const SimNode& n = input_.nodes[i];
     Schedule(n.add_ms, Kind::kNodeAdd, i);

@@ -53,6 +53,9 @@ struct SimNode {
 struct SimInput {
   std::vector<SimNode> nodes;
   std::vector<SimPod> pods;
+  // Namespaces with labels (namespaceSelector), there from the start. A namespace
+  // not declared reads as its kubernetes.io/metadata.name label only.
+  std::vector<Namespace> namespaces;
 };
 
 // What happened to one pod (per submission).

@@ -24,3 +24,8 @@ set_tests_properties(fake_apiserver_controller_revisions PROPERTIES LABELS "k8s_
 add_test(NAME fake_apiserver_tokenreview COMMAND python3 -m unittest test_tokenreview
          WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/k8s_api_server)
 set_tests_properties(fake_apiserver_tokenreview PROPERTIES LABELS "k8s_tests" TIMEOUT 60)
+
+# The test API server's Namespaces as droverd's Namespace informer reads them.
+add_test(NAME fake_apiserver_namespaces COMMAND python3 -m unittest test_namespaces
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/tests/k8s_api_server)
+set_tests_properties(fake_apiserver_namespaces PROPERTIES LABELS "k8s_tests" TIMEOUT 60)

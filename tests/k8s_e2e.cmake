@@ -15,6 +15,7 @@ drover_add_tests(k8s_e2e_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/k8s/droverd_e2e_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/droverd_live_config_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/droverd_webhook_e2e_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/k8s/droverd_namespaces_e2e_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/revision_mirror_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/webhook_cert_keeper_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/k8s/droverd_admin_e2e_test.cc

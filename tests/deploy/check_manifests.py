@@ -26,6 +26,7 @@ NAMESPACE = "drover-system"
 ALLOWED_CLUSTER = {
     ("", "nodes"): {"get", "list", "watch"},
     ("", "pods"): {"get", "list", "watch"},
+    ("", "namespaces"): {"get", "list", "watch"},
     ("", "pods/binding"): {"create"},
     ("", "pods/status"): {"patch"},
     ("", "pods/eviction"): {"create"},
@@ -40,6 +41,8 @@ ALLOWED_CLUSTER = {
 REQUIRED_CLUSTER = {
     ("", "nodes"): {"list", "watch"},
     ("", "pods"): {"get", "list", "watch"},
+    # Namespace labels for namespaceSelector (droverd runs without, with the selectors degraded).
+    ("", "namespaces"): {"list", "watch"},
     ("", "pods/binding"): {"create"},
     ("", "pods/status"): {"patch"},
     ("", "pods/eviction"): {"create"},

@@ -15,6 +15,7 @@ namespace drover::k8s::testing {
 struct ClusterMirror {
   std::map<std::string, Pod> pods;
   std::map<std::string, Node> nodes;
+  std::map<std::string, Labels> namespaces;
   int pod_upserts = 0;
   int pod_deletes = 0;
   std::vector<std::string> deleted_pods;
@@ -33,6 +34,8 @@ struct ClusterMirror {
           deleted_pods.push_back(ev.pod.Key());
           pods.erase(ev.pod.Key());
           break;
+        case ClusterEvent::Kind::kNamespaceUpsert: namespaces[ev.ns.name] = ev.ns.labels; break;
+        case ClusterEvent::Kind::kNamespaceDelete: namespaces.erase(ev.ns.name); break;
       }
     }
     events.clear();

@@ -351,6 +351,56 @@ TEST_CASE("decode_list_skips_bad_items_and_keeps_going", "[k8s][decode]") {
   }
 }
 
+TEST_CASE("decode_namespace_reads_name_and_labels_and_names_bad_fields", "[k8s][decode]") {
+  Decoder dec;
+  absl::StatusOr<Namespace> ns = dec.DecodeNamespace(R"({"kind":"Namespace","apiVersion":"v1",
+    "metadata":{"name":"team-a","resourceVersion":"7","uid":"u","annotations":{"a":"b"},
+      "labels":{"team":"a","kubernetes.io/metadata.name":"team-a"}},
+    "spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}})");
+  REQUIRE(ns.ok());
+  CHECK(ns->name == "team-a");
+  REQUIRE(ns->labels.size() == 2);
+  CHECK(*ns->labels.Get("team") == "a");
+  CHECK(*ns->labels.Get("kubernetes.io/metadata.name") == "team-a");
+
+  auto error_of = [&](const std::string& json) {
+    absl::StatusOr<Namespace> n = dec.DecodeNamespace(json);
+    return n.ok() ? std::string("(ok)") : Message(n.status());
+  };
+  CHECK(error_of(R"({"metadata":{"name":"t","labels":{"team":7}}})") ==
+        "namespace t: metadata.labels[team]: must be a string");
+  CHECK(error_of(R"({"metadata":{"name":"t","labels":["team"]}})") ==
+        "namespace t: metadata.labels: has the wrong JSON type");
+  CHECK(error_of(R"({"metadata":{"name":5}})") == "namespace (unnamed): metadata.name: must be a string");
+  CHECK(error_of(R"({"metadata":"x"})") == "namespace (unnamed): metadata: has the wrong JSON type");
+  CHECK(error_of(R"({"metadata":{"labels":{"team":"a"}}})") == "namespace (unnamed): metadata.name: is missing");
+  CHECK_FALSE(dec.DecodeNamespace(R"({"metadata":{"name":"t")").ok());  // truncated: an error, not a crash
+
+  SECTION("lists skip a bad namespace, watch events carry the key") {
+    std::vector<Namespace> good;
+    std::vector<std::string> bad;
+    absl::StatusOr<ListMeta> m = dec.DecodeNamespaceList(
+        R"({"kind":"NamespaceList","metadata":{"resourceVersion":"9"},"items":[
+          {"metadata":{"name":"a","labels":{"team":"a"}}},{"metadata":{"name":"b","labels":{"team":[1]}}},
+          {"metadata":{"name":"c"}}]})",
+        [&](Namespace&& n) { good.push_back(std::move(n)); },
+        [&](std::string_view key, const absl::Status&) { bad.emplace_back(key); });
+    REQUIRE(m.ok());
+    CHECK(m->resource_version == "9");
+    REQUIRE(good.size() == 2);
+    CHECK(good[1].name == "c");
+    CHECK(good[1].labels.empty());
+    CHECK(bad == std::vector<std::string>{"b"});
+    absl::StatusOr<WatchEvent<Namespace>> ev = dec.DecodeNamespaceEvent(
+        R"({"type":"MODIFIED","object":{"metadata":{"name":"a","resourceVersion":"10","labels":{"team":"b"}}}})");
+    REQUIRE(ev.ok());
+    CHECK(ev->key == "a");
+    CHECK(ev->resource_version == "10");
+    REQUIRE(ev->object.has_value());
+    CHECK(*ev->object->labels.Get("team") == "b");
+  }
+}
+
 TEST_CASE("decode_watch_events", "[k8s][decode]") {
   Decoder dec;
   SECTION("added") {

@@ -103,6 +103,54 @@ TEST_CASE("informer_lists_in_pages_syncs_and_follows_the_watch", "[k8s][informer
   source.Stop();
 }
 
+void SendOk(HttpClient* http, const std::string& method, const std::string& path, const std::string& body,
+            const std::string& content_type = "application/json") {
+  absl::StatusOr<HttpResponse> r =
+      http->Send(HttpRequest{.method = method, .path = path, .body = body, .content_type = content_type});
+  REQUIRE(r.ok());
+  REQUIRE((r->status == 200 || r->status == 201));
+}
+
+TEST_CASE("informer_delivers_namespace_labels_and_syncs_without_them_when_their_list_fails",
+          "[k8s][informer][integration]") {
+  Fixture f(1, 2);
+  SendOk(f.http.get(), "POST", "/api/v1/namespaces",
+         R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-a","labels":{"team":"a"}}})");
+  // No RBAC for namespaces (403 on every list): the source syncs on nodes and pods alone.
+  REQUIRE(f.server.Control("/_control/faults", R"({"fail_next":{"path_regex":"^/api/v1/namespaces$","verb":"list",
+                                                   "code":403,"count":100000}})")
+              .ok());
+  KubeClusterSource source(f.http.get(), {}, FastReflector());
+  source.Start();
+  REQUIRE(WaitUntil([&] { return source.Synced(); }));
+  CHECK_FALSE(source.namespaces().synced());
+  CHECK(source.namespaces().stats().list_errors >= 1);
+  CHECK(source.Healthy());
+
+  // The rule is granted: the retried list brings the labels, then the watch their changes.
+  REQUIRE(f.server.Control("/_control/faults", R"({"fail_next":[]})").ok());
+  ClusterMirror mirror;
+  auto team_of = [&](const std::string& ns) {
+    std::vector<ClusterEvent> events;
+    source.Drain(&events);
+    mirror.Apply(events);
+    auto it = mirror.namespaces.find(ns);
+    const std::string* t = it == mirror.namespaces.end() ? nullptr : it->second.Get("team");
+    return t == nullptr ? std::string("(none)") : *t;
+  };
+  REQUIRE(WaitUntil([&] { return team_of("team-a") == "a"; }));
+  CHECK(*mirror.namespaces["team-a"].Get("kubernetes.io/metadata.name") == "team-a");
+  SendOk(f.http.get(), "PATCH", "/api/v1/namespaces/team-a", R"({"metadata":{"labels":{"team":"b"}}})",
+         "application/merge-patch+json");
+  REQUIRE(WaitUntil([&] { return team_of("team-a") == "b"; }));
+  SendOk(f.http.get(), "DELETE", "/api/v1/namespaces/team-a", "");
+  REQUIRE(WaitUntil([&] {
+    team_of("team-a");
+    return mirror.namespaces.count("team-a") == 0;
+  }));
+  source.Stop();
+}
+
 TEST_CASE("informer_relists_after_410_with_replace_semantics", "[k8s][informer][integration]") {
   Fixture f(2, 20);
   KubeClusterSource source(f.http.get(), {}, FastReflector(6));
@@ -230,11 +278,12 @@ TEST_CASE("informer_backs_off_after_watches_broken_mid_line_and_resets_after_pro
   // It delivered events (and bookmarks): when it breaks, back-off starts over at 800 ms.
   REQUIRE(WaitUntil([&] { return source.pods().stats().watch_events > 0; }));
   REQUIRE(f.server.Control("/_control/faults", R"({"drop_watches":true})").ok());
-  // Both watches (nodes and pods) are dropped, so both reflectors back off: wait
-  // for both sleeps, or the advance may come before the pods' and never wake it.
-  REQUIRE(clock.WaitForSleepCalls(7));
+  // The three watches (nodes, pods, namespaces) are dropped, so every reflector backs
+  // off: wait for all three sleeps, or the advance may come before the pods' and never wake it.
+  REQUIRE(clock.WaitForSleepCalls(8));
   CHECK(clock.sleeps()[5] < absl::Milliseconds(1200));
   CHECK(clock.sleeps()[6] < absl::Milliseconds(1200));
+  CHECK(clock.sleeps()[7] < absl::Milliseconds(1200));
   clock.Advance(absl::Seconds(2));
   CreatePod(f.http.get(), "after-the-drop");
   REQUIRE(Converges(source, mirror, f.http.get()));

@@ -196,6 +196,16 @@ def _qos_class(pod):
     return "Guaranteed" if guaranteed else "Burstable"
 
 
+def set_namespace_name_label(md):
+    """As the real API server (1.22+): every Namespace carries kubernetes.io/metadata.name = its name,
+    set on create and on every update, whatever the request said."""
+    labels = md.get("labels")
+    if labels is None:
+        labels = md["labels"] = {}
+    if isinstance(labels, dict):
+        labels["kubernetes.io/metadata.name"] = md["name"]
+
+
 def default_pod(pod):
     spec = pod.setdefault("spec", {})
     for k, v in (("restartPolicy", "Always"), ("terminationGracePeriodSeconds", 30),
@@ -693,6 +703,7 @@ class Api:
                 obj["status"] = {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}
         elif rt.plural == "namespaces":
             obj["status"] = {"phase": "Active"}
+            set_namespace_name_label(md)
         validate(rt, obj, name)
         key = obj_key(md.get("namespace") if rt.namespaced else None, name)
         with self.store.lock:
@@ -792,6 +803,8 @@ class Api:
             check_pod_spec_update(old.get("spec") or {}, new.get("spec") or {}, name)
         if rt.plural == "controllerrevisions":
             check_controller_revision_update(old, new, name)
+        if rt.plural == "namespaces":
+            set_namespace_name_label(md)
         if rt.plural == "poddisruptionbudgets" and new.get("spec") != old.get("spec"):
             md["generation"] = omd.get("generation", 1) + 1
         validate(rt, new, name)

@@ -34,6 +34,13 @@ struct Harness {
     del.pod.name = key.substr(slash + 1);
     engine->Apply(del);
   }
+  // A Namespace event: `name` now has `labels` (namespaceSelector reads them).
+  void SetNamespace(const std::string& name, const drover::Labels& labels) {
+    ClusterEvent e;
+    e.kind = ClusterEvent::Kind::kNamespaceUpsert;
+    e.ns = drover::Namespace{name, labels};
+    engine->Apply(e);
+  }
   // A pod bound by the cluster (for example, already running before Drover started).
   void AddRunning(drover::Pod p, const std::string& node) {
     p.node_name = node;

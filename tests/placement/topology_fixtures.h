@@ -15,6 +15,9 @@ inline constexpr const char* kZoneKey = "topology.kubernetes.io/zone";
 inline constexpr const char* kHostKey = "kubernetes.io/hostname";
 inline constexpr const char* kRackKey = "example.com/rack";
 
+// A quota document with one leaf queue `team`.
+inline constexpr const char* kOneTeam = "queues:\n  children:\n    - name: team\n";
+
 // A quota document with one leaf queue `team` and the topology levels zone (kZoneKey)
 // and rack (kRackKey), for topology-aware gangs.
 inline constexpr const char* kZonesAndRacks = R"(

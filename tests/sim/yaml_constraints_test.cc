@@ -5,6 +5,7 @@
 
 #include "core/gpu_catalog.h"
 #include "sim/k8s_yaml.h"
+#include "sim/simulator.h"
 
 namespace drover {
 namespace {
@@ -79,6 +80,38 @@ TEST_CASE("sim_yaml_bad_constraints_reject_the_pod_or_the_file", "[sim][yaml]") 
     REQUIRE_FALSE(s.ok());
     CHECK_THAT(std::string(s.message()),
                Catch::Contains("(Pod p): spec.topologySpreadConstraints[0].maxSkew: \"lots\" is not an integer"));
+  }
+}
+
+TEST_CASE("sim_yaml_namespaces_carry_labels_into_the_simulated_cluster", "[sim][yaml]") {
+  GpuCatalog catalog;
+  SimInput in;
+  const std::string docs =
+      "kind: Namespace\nmetadata: {name: team-a, labels: {team: a}}\n---\n"
+      "kind: NamespaceList\nitems:\n  - kind: Namespace\n    metadata: {name: team-b}\n";
+  REQUIRE(LoadSimYaml(docs, "ns.yaml", catalog, &in).ok());
+  REQUIRE(in.namespaces.size() == 2);
+  CHECK(*in.namespaces[0].labels.Get("team") == "a");
+  CHECK(*in.namespaces[0].labels.Get("kubernetes.io/metadata.name") == "team-a");  // as the API server sets it
+  CHECK(in.namespaces[1].labels.size() == 1);
+
+  SimCluster sim(in);  // the namespaces are there before the first cycle
+  std::vector<ClusterEvent> events;
+  sim.Drain(&events);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].kind == ClusterEvent::Kind::kNamespaceUpsert);
+  CHECK(events[0].ns == in.namespaces[0]);
+
+  SECTION("bad labels fail the load naming the field") {
+    SimInput bad;
+    absl::Status s = LoadSimYaml("kind: Namespace\nmetadata: {name: t, labels: {team: [a]}}\n", "ns.yaml", catalog, &bad);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(std::string(s.message()), Catch::Contains("(Namespace t): metadata.labels.team: must be a string"));
+    s = LoadSimYaml("kind: Namespace\nmetadata: {name: t, labels: {kubernetes.io/metadata.name: u}}\n", "ns.yaml",
+                    catalog, &bad);
+    REQUIRE_FALSE(s.ok());
+    CHECK_THAT(std::string(s.message()), Catch::Contains("kubernetes.io/metadata.name: \"u\" differs from the name"));
+    CHECK(bad.namespaces.empty());
   }
 }
 
