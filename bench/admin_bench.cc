@@ -11,9 +11,10 @@
 //   admin_bench --nodes 1000 --pending 10000 --clients 8 --cycles 200
 //
 // The same cycles are timed twice: the simulation is deterministic, so the
-// cluster is built twice from one seed and run until every pod has arrived,
-// then for `--warm-cycles` and `--cycles` cycles, once alone and once with the clients calling through the
-// measured cycles. The two runs make the same decisions (the bench checks the
+// cluster is built twice from one seed, each run until every pod has arrived and
+// `--warm-cycles` more; then the two run in step for `--cycles` cycles: a cycle of
+// the first with the clients paused (no call in flight), the same cycle of the
+// second with the clients calling. The two runs make the same decisions (the bench checks the
 // binds), so the cycle times compare like for like: p50/p99 of each, the rise,
 // and the median of the per-cycle ratios. Reads are anonymous and unlimited (no
 // rate limit): the worst case. Figures only: nothing asserts a time.
@@ -107,8 +108,8 @@ struct World {
     const double wall0 = bench::NowSec(), cpu0 = ThreadCpuSec();
     while (cycle < end && Step(end)) {
     }
-    wall = bench::NowSec() - wall0;
-    cpu = ThreadCpuSec() - cpu0;
+    wall += bench::NowSec() - wall0;
+    cpu += ThreadCpuSec() - cpu0;
   }
   // CPU time of the calling (loop) thread: with `wall`, how much of the time it had a core.
   static double ThreadCpuSec() {
@@ -134,7 +135,7 @@ struct World {
   SchedulingLoop loop;
   int64_t cycle = 0;
   int64_t binds = 0;
-  double wall = 0, cpu = 0;  // the last RunCycles: wall seconds, and the loop thread's CPU seconds
+  double wall = 0, cpu = 0;  // in RunCycles since reset: wall seconds, and the loop thread's CPU seconds
   std::vector<double>* times = nullptr;  // set: the cycles' wall times (ms) are recorded
 };
 
@@ -165,6 +166,12 @@ struct ClientProcess {
     char line[64];
     return rc == 0 && from && std::fgets(line, sizeof line, from) && std::string(line) == "ready\n";
   }
+  // Pauses the clients; returns once no call is in flight.
+  bool Pause() {
+    if (write(to, "p", 1) != 1) return false;
+    return std::fgetc(from) == 'p';
+  }
+  bool Resume() { return write(to, "r", 1) == 1; }
   // Stops the clients and prints their figures over `seconds` of calls.
   void StopAndReport(double seconds) {
     close(to);
@@ -205,19 +212,12 @@ int Run(Args a) {
   }
   std::vector<std::string> leaves;
   const QueueConfig cfg = bench::FanoutTree(a.fanout, 0, &leaves);
-  std::vector<double> alone, loaded;
-  int64_t binds_alone = 0;
-  double wall_alone = 0, cpu_alone = 0;
-  {
-    World w(a, cfg, leaves);
-    w.WarmUp(a.warm_cycles);
-    w.times = &alone;
-    w.RunCycles(a.cycles);
-    binds_alone = w.binds;
-    wall_alone = w.wall;
-    cpu_alone = w.cpu;
-  }
-  World w(a, cfg, leaves);
+  // Two identical clusters, run in step: cycle i of `quiet` with the clients paused
+  // (no call in flight), then cycle i of `w` with them calling. Both see the
+  // machine's moods alike.
+  World quiet(a, cfg, leaves), w(a, cfg, leaves);
+  quiet.WarmUp(a.warm_cycles);
+  w.WarmUp(a.warm_cycles);
   BenchBackend backend(&w.board);
   AdminOptions o;
   o.host = "127.0.0.1";
@@ -232,16 +232,26 @@ int Run(Args a) {
     std::fprintf(stderr, "%s\n", std::string(port.status().message()).c_str());
     return 1;
   }
-  w.WarmUp(a.warm_cycles);
   ClientProcess clients;
   if (!clients.Start(a, StrCat("127.0.0.1:", *port))) {
     std::fprintf(stderr, "admin_bench: the client process did not start\n");
     return 1;
   }
+  std::vector<double> alone, loaded;
+  quiet.times = &alone;
   w.times = &loaded;
-  const double t0 = bench::NowSec();
-  w.RunCycles(a.cycles);
-  const double seconds = bench::NowSec() - t0;
+  quiet.wall = quiet.cpu = w.wall = w.cpu = 0;
+  for (int i = 0; i < a.cycles; ++i) {
+    if (!clients.Pause()) {
+      std::fprintf(stderr, "admin_bench: the client process stopped answering\n");
+      return 1;
+    }
+    quiet.RunCycles(1);
+    clients.Resume();
+    w.RunCycles(1);
+  }
+  const int64_t binds_alone = quiet.binds;
+  const double wall_alone = quiet.wall, cpu_alone = quiet.cpu, seconds = w.wall;
   const std::shared_ptr<const ClusterStatus> st = w.board.Get();
   std::printf("admin_bench: %d nodes, %d queues, %lld pending pods, %d clients (%s priority), cycles %d..%d\n", a.nodes,
               static_cast<int>(w.engine->queues().size()), static_cast<long long>(st->pending_pods), a.clients, a.client_priority.c_str(),

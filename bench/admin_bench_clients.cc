@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -19,6 +21,45 @@ namespace {
 
 namespace pb = admin::v1;
 
+// Pauses the clients between calls: `Pause` returns once every client has
+// finished its call in flight, so the server then has no call to serve.
+class Gate {
+ public:
+  explicit Gate(int clients) : clients_(clients) {}
+  void Pause() {
+    std::unique_lock l(mu_);
+    paused_ = true;
+    cv_.wait(l, [&] { return idle_ == clients_; });
+  }
+  void Resume() {
+    std::lock_guard l(mu_);
+    paused_ = false;
+    cv_.notify_all();
+  }
+  // Called by a client between calls: waits while paused.
+  void Between() {
+    std::unique_lock l(mu_);
+    if (!paused_) return;
+    ++idle_;
+    cv_.notify_all();
+    cv_.wait(l, [&] { return !paused_; });
+    --idle_;
+  }
+  // A client that stopped counts as idle for good.
+  void Leave() {
+    std::lock_guard l(mu_);
+    ++idle_;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const int clients_;
+  int idle_ = 0;
+  bool paused_ = false;
+};
+
 // One client's latencies (ms) per method.
 struct ClientFigures {
   std::vector<double> pending_ms, explain_ms;
@@ -27,7 +68,7 @@ struct ClientFigures {
 
 // Calls ListPending (a random page) and Explain (a pod of it) until `stop`;
 // counts `ready` once after its first answer.
-void Client(const std::string& address, int id, const std::atomic<bool>& stop, std::atomic<int>* ready,
+void Client(const std::string& address, int id, const std::atomic<bool>& stop, std::atomic<int>* ready, Gate* gate,
             ClientFigures* out) {
   grpc::ChannelArguments args;
   args.SetInt("drover.admin_bench.client", id);  // its own connection
@@ -38,6 +79,7 @@ void Client(const std::string& address, int id, const std::atomic<bool>& stop, s
   int64_t total = 0;
   bool counted = false;
   while (!stop.load()) {
+    gate->Between();
     pb::ListPendingRequest req;
     if (total > 100) req.set_page_token(StrCat(rng.Below(static_cast<size_t>(total - 100))));
     pb::ListPendingResponse page;
@@ -63,6 +105,7 @@ void Client(const std::string& address, int id, const std::atomic<bool>& stop, s
     if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND) ++out->errors;
     out->explain_ms.push_back((NowSec() - t0) * 1e3);
   }
+  gate->Leave();
 }
 
 void PrintMethod(const char* name, const std::vector<ClientFigures>& all, bool pending) {
@@ -95,14 +138,24 @@ int RunClientProcess(const std::string& address, int clients, ClientPriority pri
   std::atomic<int> ready{0};
   std::vector<ClientFigures> figures(static_cast<size_t>(clients));
   std::vector<std::thread> threads;
-  for (int i = 0; i < clients; ++i) threads.emplace_back(Client, address, i, std::cref(stop), &ready, &figures[i]);
+  Gate gate(clients);
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back(Client, address, i, std::cref(stop), &ready, &gate, &figures[i]);
+  }
   while (ready.load() < clients) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::printf("ready\n");
   std::fflush(stdout);
-  char buf[64];
-  while (read(0, buf, sizeof buf) > 0) {
+  char c;
+  while (read(0, &c, 1) == 1) {  // 'p': pause and answer 'p' once no call is in flight; 'r': resume
+    if (c == 'p') {
+      gate.Pause();
+      if (write(1, "p", 1) != 1) break;
+    } else if (c == 'r') {
+      gate.Resume();
+    }
   }
   stop.store(true);
+  gate.Resume();
   for (std::thread& t : threads) t.join();
   PrintMethod("ListPending", figures, true);
   PrintMethod("Explain", figures, false);

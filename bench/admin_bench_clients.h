@@ -17,8 +17,9 @@ enum class ClientPriority { kIdle, kLow, kNormal };
 
 // Runs the client process's body, on CPU `cpu` only when it is >= 0 (standing
 // for other machines without taking the server's other cores): starts `clients` threads against `address`,
-// writes "ready\n" to stdout once each has completed a call, runs until stdin
-// reaches end of file, then writes one line per method:
+// writes "ready\n" to stdout once each has completed a call, then obeys stdin
+// until it reaches end of file: 'p' pauses the clients and answers 'p' on stdout
+// once no call is in flight; 'r' resumes them. At the end it writes one line per method:
 //   "<method> <calls> <p50 ms> <p99 ms> <errors>" and returns 0.
 int RunClientProcess(const std::string& address, int clients, ClientPriority priority, int cpu);
 
