@@ -56,7 +56,10 @@ void Engine::ReleaseReservation(NodeId node) {
   if (!workload) return;
   if (auto w = workloads_.find(*workload); w != workloads_.end()) {
     w->second.reserved_node = kNoNode;
-    w->second.reason.clear();  // explained afresh, without the reservation
+    // Until its next attempt explains it afresh (a different text, so the pods are
+    // told), listings show why it no longer waits for a drain.
+    w->second.code = PendingCode::kQueued;
+    w->second.reason = "its node reservation ended: waiting to be tried again";
   }
   capacity_freed_ = true;  // others may land there again
 }

@@ -198,6 +198,11 @@ TEST_CASE("reservation_ends_when_the_pod_or_its_node_goes", "[placement][reserva
     reserved(h);
     h.DeleteNode("a100-1");
     CHECK(h.engine->Reservations().empty());
+    // Until its next attempt, listings no longer say it waits for a drain (with no text).
+    const std::vector<PendingWorkload> listed = h.engine->ListPending();
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].code == PendingCode::kQueued);
+    CHECK(listed[0].message == "its node reservation ended: waiting to be tried again");
     for (int i = 0; i < 4; ++i) h.DeletePod("ns/m" + std::to_string(i));  // the pod garbage collector
     // A new node reusing the slot is not reserved.
     h.AddNode(GpuNode("a100-2", kA100, 8));
