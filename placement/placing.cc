@@ -257,6 +257,7 @@ void Engine::Rollback(const std::string& key) {
 }
 
 bool Engine::TryPlace(Workload& w, Decisions* out, Wait* why) {
+  ++stats_.placement_tries;
   // Members already running count: a replacement for a preempted or failed
   // member joins its running gang.
   const auto running = w.gang.empty() ? gang_running_.end() : gang_running_.find(w.gang);
