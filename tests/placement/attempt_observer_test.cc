@@ -11,12 +11,6 @@ using namespace drover::testing;
 
 namespace {
 
-constexpr const char* kTeam = R"(
-queues:
-  children:
-    - name: team
-)";
-
 struct Seen {
   std::string pod;
   bool constrained, tried, placed;
@@ -37,7 +31,7 @@ class Recorder : public AttemptObserver {
 }  // namespace
 
 TEST_CASE("attempt_observer_reports_each_attempt_with_its_kind_and_outcome", "[placement][topology]") {
-  Harness h(kTeam);
+  Harness h(kZonesAndRacks);  // one leaf queue `team`
   h.AddNode(ZoneNode("n1", "a"));
   h.AddRunning(AppPod("web-0", "web"), "n1");
   Pod web = AppPod("web-1", "web");
