@@ -7,6 +7,8 @@
 //   placement_bench --nodes 10000 --policies binpack --runs 1
 //   placement_bench --one --nodes 10000 --policy binpack   # one run in this process, RESULT line only
 //   placement_bench --one ... --decisions FILE  # also every decision, one line each (bench/decision_log.h)
+//   placement_bench --one ... --per-attempt     # also each attempt's cost by phase, pod kind and outcome
+//                                               # (bench/attempt_costs.h: RESULT keys fill_con_ok_us=...)
 //
 // Each run is a fresh process (so RSS deltas are clean); figures are medians of
 // --runs. One run, all on this thread, only RunCycle timed for the cycle figures:
@@ -37,6 +39,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "bench/attempt_costs.h"
 #include "bench/bench_util.h"
 #include "bench/decision_log.h"
 #include "bench/naive_scan.h"
@@ -79,6 +82,7 @@ struct Args {
   // required rule (half hostname anti-affinity, half zone spread, maxSkew 1, over
   // groups of 10 pods); 0 = the labels only (the baseline). Default: neither.
   int constrained = -1;
+  bool per_attempt = false;  // --per-attempt (with --one): time every attempt (bench/attempt_costs.h)
 };
 
 // Zone (16) and rack (of 8 nodes) labels; inter-pod rules on `pct`% of single pods.
@@ -174,6 +178,7 @@ class Runner : public Clock {
       return 1;
     }
     engine_ = std::move(*e);
+    if (a_.per_attempt) engine_->set_attempt_observer(&costs_);
     if (!a_.decisions.empty()) {
       decisions_file_ = std::fopen(a_.decisions.c_str(), "w");
       if (decisions_file_ == nullptr) {
@@ -206,10 +211,12 @@ class Runner : public Clock {
                    engine_->pending_pods(), (long long)st.binds, (long long)st.unschedulable_attempts, (long long)st.rejected,
                    (long long)st.shape_skips, (long long)st.gangs_placed, (long long)st.cycles);
     }
+    costs_.SetPhase(1);
     for (int i = 0; i < a_.steady; ++i) {
       Churn(churn_);
       Cycle(&steady);
     }
+    costs_.SetPhase(2);
     for (int i = 0; i < a_.full; ++i) {
       Churn(a_.full_churn);
       Cycle(&full);
@@ -227,6 +234,7 @@ class Runner : public Clock {
                   static_cast<long long>(p->considered), name, static_cast<long long>(p->skipped));
     }
     if (digest_on_) std::printf(" decisions_digest=%016llx", static_cast<unsigned long long>(digest_));
+    if (a_.per_attempt) costs_.Print(stdout);
     std::printf("\n");
     return problems.empty() ? 0 : 3;
   }
@@ -351,6 +359,7 @@ class Runner : public Clock {
   std::FILE* decisions_file_ = nullptr;
   bench::DecisionLog log_{nullptr, nullptr};
   uint64_t digest_ = 14695981039346656037ULL;
+  bench::AttemptCosts costs_;
   int64_t event_count_ = 0;
   double event_s_ = 0;
 };
@@ -472,8 +481,8 @@ int Main(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    if (k == "--one") {
-      a.one = true;
+    if (k == "--one" || k == "--per-attempt") {
+      (k == "--one" ? a.one : a.per_attempt) = true;
       continue;
     }
     if (i + 1 >= argc) {

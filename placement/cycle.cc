@@ -27,7 +27,12 @@ Decisions Engine::RunCycle(int64_t now_ms) {
   for (int n = 0; n < options_.max_workloads_per_cycle; ++n) {
     std::optional<std::pair<QueueId, uint64_t>> next = order_->Next();
     if (!next) break;
-    Attempt(workloads_[next->second], &out);
+    Workload& w = workloads_[next->second];
+    if (attempt_observer_ == nullptr) {
+      Attempt(w, &out);
+    } else {
+      ObservedAttempt(w, &out);
+    }
   }
   SetQueuePositions(&out, explained_from);
   ExplainRejections(&out);
@@ -137,6 +142,19 @@ void Engine::Attempt(Workload& w, Decisions* out) {
   }
   BlockWorkload(w);
   Explain(w, std::move(why), out);
+}
+
+void Engine::ObservedAttempt(Workload& w, Decisions* out) {
+  // Copied first: a placed workload is gone after Attempt.
+  const std::string key = w.members[0];
+  const PodId head = w.member_ids.empty() ? snapshot_.FindPod(key) : w.member_ids[0];
+  const bool constrained = head != kNoPod && snapshot_.pod(head).pod.constraints.HasRequired();
+  const int pods = static_cast<int>(w.members.size());
+  const int64_t binds = stats_.binds, tries = stats_.placement_tries, considered = stats_.nodes_considered;
+  attempt_observer_->BeforeAttempt();
+  Attempt(w, out);
+  attempt_observer_->AfterAttempt(AttemptReport{key, pods, constrained, stats_.placement_tries != tries,
+                                                stats_.binds != binds, stats_.nodes_considered - considered});
 }
 
 void Engine::Placed(Workload& w) {

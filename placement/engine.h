@@ -143,6 +143,28 @@ struct EngineStats {
   int64_t reservations_expired = 0;
   int64_t nodes_considered = 0;   // nodes offered to filters and scoring (placement attempts)
   int64_t nodes_skipped = 0;      // nodes passed over as surely too small (NodeIndex::SurelyTooSmall)
+  int64_t placement_tries = 0;    // attempts that filtered nodes (TryPlace), not answered from a failed shape
+};
+
+// One workload's attempt in RunCycle, as an AttemptObserver sees it.
+struct AttemptReport {
+  const std::string& pod_key;  // its first pending pod (valid during the call only)
+  int pods = 1;                // its pending pods
+  bool constrained = false;    // that pod carries required inter-pod rules (PodConstraints::HasRequired)
+  bool tried = false;          // nodes were filtered (TryPlace ran); false: answered from a failed shape,
+                               // an earlier answer or an application limit
+  bool placed = false;
+  int64_t nodes_considered = 0;  // nodes offered to the filters in this attempt (EngineStats::nodes_considered)
+};
+
+// Optional instrumentation of RunCycle (bench/placement_bench's --per-attempt):
+// called around each workload's attempt, so the observer may time it (the engine
+// reads no clock). Not installed, it costs one null check per attempt.
+class AttemptObserver {
+ public:
+  virtual ~AttemptObserver() = default;
+  virtual void BeforeAttempt() = 0;
+  virtual void AfterAttempt(const AttemptReport& report) = 0;
 };
 
 class Engine {
@@ -211,6 +233,8 @@ class Engine {
   const EngineStats& stats() const { return stats_; }
   const ScoringPolicy& policy() const { return *policy_; }
   const EngineOptions& options() const { return options_; }
+  // Installs (or, with nullptr, removes) the observer of each attempt; not owned.
+  void set_attempt_observer(AttemptObserver* observer) { attempt_observer_ = observer; }
 
  private:
   using Tracked = TrackedPod;
@@ -305,6 +329,7 @@ class Engine {
   void ExpireHolds();
   // One attempt at `w` in a cycle: place, preempt, reserve, or explain why it waits.
   void Attempt(Workload& w, Decisions* out);
+  void ObservedAttempt(Workload& w, Decisions* out);  // Attempt between the observer's calls
   void Placed(Workload& w);  // `w` was placed: its pods stop pending
   // Records why `w` waits; a changed message is told to each of its pods.
   void Explain(Workload& w, Wait why, Decisions* out);
@@ -474,6 +499,7 @@ class Engine {
   absl::flat_hash_set<std::string> timers_changed_;  // TakeTimerChanges
   void NoteTimersChanged(const Workload& w);
   EngineStats stats_;
+  AttemptObserver* attempt_observer_ = nullptr;
 };
 
 }  // namespace drover

@@ -150,8 +150,17 @@ bool Engine::ExactPass(const Pod& pod, GpuTypeId t, int min_free, bool ascending
 }
 
 bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, FailureTally* tally) {
-  constraint_active_ = topology_.enabled() && constraint_check_.Prepare(pod, topology_);
-  preference_active_ = topology_.enabled() && constraint_check_.PrepareScore(pod, topology_);
+  // The pod's inter-pod rules (kube-scheduler's PreFilter state) are computed once,
+  // and only when its queue admits it on some type: a refused attempt offers no node.
+  constraint_active_ = false;
+  preference_active_ = false;
+  bool prepared = false;
+  auto prepare = [&] {
+    if (prepared || !topology_.enabled()) return;
+    prepared = true;
+    constraint_active_ = constraint_check_.Prepare(pod, topology_);
+    preference_active_ = constraint_check_.PrepareScore(pod, topology_);
+  };
   if (!pod.WantsGpu()) {
     absl::StatusOr<Charge> c = tree_->ChargeFor(pod, kNoGpuType);
     const std::string why = tree_->CheckAdmit(leaf, *c, tier);
@@ -161,6 +170,7 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
     }
     tally->NoteAdmitted();
     choice->charge = *c;
+    prepare();
     // CPU-only pods go to CPU nodes first, then to the busiest GPU nodes, so they
     // do not strand GPUs on empty nodes. As in ChooseOnType, a first pass skips
     // nodes surely too small; only if it finds none, an exact pass builds the tally.
@@ -215,6 +225,7 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
     }
     tally->NoteAdmitted();
     choice->charge = *c;
+    prepare();
     if (ChooseOnType(pod, t, choice, tally)) return true;
   }
   TallySpecOfType(pod, kNoGpuType, tally, FilterFailure::kInsufficientGpu);
@@ -257,6 +268,7 @@ void Engine::Rollback(const std::string& key) {
 }
 
 bool Engine::TryPlace(Workload& w, Decisions* out, Wait* why) {
+  ++stats_.placement_tries;
   // Members already running count: a replacement for a preempted or failed
   // member joins its running gang.
   const auto running = w.gang.empty() ? gang_running_.end() : gang_running_.find(w.gang);

@@ -66,7 +66,7 @@ void ConstraintCheck::PrepareSpread(const Pod& pod, const TopologyIndex& index, 
     if (!c.do_not_schedule) continue;
     SpreadState s{&c, {}, c.selector.Matches(pod.labels) ? 1 : 0, 0};
     const TopologyIndex::Domains& d = index.EligibleDomains(pod, c, keys);
-    for (const std::string& v : d.values) s.counts.emplace(v, 0);
+    // Only domains holding matching pods get an entry (CountAt reads 0 for the others).
     ForEachPod(index, c.selector, overlay, [&](const Pod& other, NodeId node) {
       // Same namespace, not terminating, on an eligible node (PodTopologySpread's counting).
       if (other.namespace_ != pod.namespace_ || other.deleting || node < 0 ||
@@ -75,9 +75,12 @@ void ConstraintCheck::PrepareSpread(const Pod& pod, const TopologyIndex& index, 
       }
       if (const std::string* v = DomainOf(snap, node, c.topology_key)) ++s.counts[*v];
     });
+    // The minimum over eligible domains is 0 while some domain holds no matching pod.
     int min_count = INT_MAX;
     for (const auto& [v, n] : s.counts) min_count = std::min(min_count, n);
-    s.min_count = s.counts.empty() || static_cast<int64_t>(s.counts.size()) < c.min_domains ? 0 : min_count;
+    const size_t domains = d.values.size();
+    const bool empty_domain = s.counts.empty() || s.counts.size() < domains;
+    s.min_count = empty_domain || static_cast<int64_t>(domains) < c.min_domains ? 0 : min_count;
     spread_.push_back(std::move(s));
   }
 }
