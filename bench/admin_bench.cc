@@ -32,11 +32,11 @@
 #include "CLI/CLI.hpp"
 #include "bench/admin_bench_clients.h"
 #include "bench/bench_util.h"
+#include "bench/observe_cost.h"
 #include "bench/queue_tree.h"
 #include "server/admin_service.h"
 #include "server/loop.h"
 #include "sim/generator.h"
-#include "store/memory_store.h"
 
 extern char** environ;
 
@@ -54,19 +54,6 @@ struct Args {
   int client_cpu = -1;
   bool pin = false;  // the loop on CPU 0; gRPC's threads and the client process on CPU 1
   std::string client_of;  // set: this process is the client process
-};
-
-// What the admin API reads: the loop's board and an (empty) in-memory store.
-class BenchBackend : public AdminBackend {
- public:
-  explicit BenchBackend(const StatusBoard* board) : board_(board) {}
-  std::shared_ptr<const ClusterStatus> CurrentStatus() const override { return board_->Get(); }
-  Store* AdminStore() const override { return &store_; }
-  absl::StatusOr<AdminApplied> ApplyAdmin(AdminWrite) override { return absl::UnimplementedError("reads only"); }
-
- private:
-  const StatusBoard* board_;
-  mutable MemoryStore store_;
 };
 
 // One simulated cluster with droverd's loop on it, built from the bench's seed.
@@ -218,7 +205,7 @@ int Run(Args a) {
   World quiet(a, cfg, leaves), w(a, cfg, leaves);
   quiet.WarmUp(a.warm_cycles);
   w.WarmUp(a.warm_cycles);
-  BenchBackend backend(&w.board);
+  bench::BoardBackend backend(&w.board);  // reads only, an empty in-memory store
   AdminOptions o;
   o.host = "127.0.0.1";
   o.port = 0;
@@ -273,7 +260,7 @@ int Run(Args a) {
   std::printf("  loop thread on a core: alone %.1f%% of %.2f s (CPU %.2f s); with clients %.1f%% of %.2f s (CPU %.2f s)\n",
               100 * cpu_alone / std::max(1e-9, wall_alone), wall_alone, cpu_alone, 100 * w.cpu / std::max(1e-9, w.wall),
               w.wall, w.cpu);
-  std::printf("  RSS %ld kB (both clusters built in turn)\n", bench::HwmKb());
+  std::printf("  peak RSS %ld kB (both clusters)\n", bench::HwmKb());
   return 0;
 }
 
