@@ -141,6 +141,13 @@ void AddTimeline(const std::vector<TimelineEvent>& events, pb::Explanation* out)
   }
 }
 
+// Sets a pending page's total, time and next-page token (when more matched past it).
+void FinishPendingPage(int64_t matched, int64_t offset, int64_t as_of_ms, pb::ListPendingResponse* out) {
+  out->set_total(matched);
+  out->set_now_ms(as_of_ms);
+  if (offset + out->workloads_size() < matched) out->set_next_page_token(StrCat(offset + out->workloads_size()));
+}
+
 // The node counts of a pending workload's last attempt, most nodes first (ties in FilterFailure order).
 void FillNodeReasons(const NodeFailures& nodes, pb::Explanation* out) {
   if (nodes.counts.empty()) return;
@@ -288,16 +295,25 @@ absl::StatusOr<pb::ListPendingResponse> AdminReads::ListPending(const pb::ListPe
     return Invalid("queue", StrCat("\"", CutForMessage(req.queue()), "\" is not a queue"));
   }
   pb::ListPendingResponse out;
+  const std::vector<PendingWorkload>& all = st->pending->workloads;
+  if (req.queue().empty() && !req.has_tier() && req.reason().empty()) {
+    // Unfiltered (the page's and droverctl's default): the page alone is read, not
+    // the whole backlog, so readers cost the loop's caches little.
+    const int64_t total = static_cast<int64_t>(all.size());
+    for (int64_t i = offset; i < total && out.workloads_size() < size; ++i) {
+      FillPending(all[i], KeyAt(*st->pending, &all[i]), out.add_workloads());
+    }
+    FinishPendingPage(total, offset, st->pending->as_of_ms, &out);
+    return out;
+  }
   int64_t matched = 0;
-  for (const PendingWorkload& w : st->pending->workloads) {
+  for (const PendingWorkload& w : all) {
     if (!InSubtree(w.queue, req.queue()) || (req.has_tier() && w.tier != req.tier())) continue;
     if (!req.reason().empty() && PendingCodeName(w.code) != req.reason()) continue;
     if (matched >= offset && out.workloads_size() < size) FillPending(w, KeyAt(*st->pending, &w), out.add_workloads());
     ++matched;
   }
-  out.set_total(matched);
-  out.set_now_ms(st->pending->as_of_ms);
-  if (offset + out.workloads_size() < matched) out.set_next_page_token(StrCat(offset + out.workloads_size()));
+  FinishPendingPage(matched, offset, st->pending->as_of_ms, &out);
   return out;
 }
 

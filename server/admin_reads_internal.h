@@ -40,7 +40,9 @@ inline absl::Status PageToken(const std::string& token, int64_t* out) {
 
 // True if queue path `queue` is `root` or below it; every queue for root "".
 inline bool InSubtree(const std::string& queue, const std::string& root) {
-  return root.empty() || queue == root || queue.starts_with(root + ".");
+  if (root.empty()) return true;
+  if (!queue.starts_with(root)) return false;
+  return queue.size() == root.size() || queue[root.size()] == '.';
 }
 
 }  // namespace admin_reads

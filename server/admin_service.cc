@@ -195,8 +195,13 @@ class AdminServer::Service final : public pb::Admin::Service {
   template <typename Message, typename Answer>
   grpc::Status Read(grpc::ServerContext* ctx, Answer answer, Message* out) {
     if (grpc::Status s = Reader(ctx); !s.ok()) return s;
-    // A free read slot, waited for until the call's deadline (at most kReadWait).
-    const auto until = std::min(ctx->deadline(), std::chrono::system_clock::now() + kReadWait);
+    // A free read slot, waited for until shortly before the call's deadline (a tenth
+    // of the time left, at most 100 ms, so the caller gets the reason rather than
+    // DEADLINE_EXCEEDED), and at most kReadWait.
+    const auto now = std::chrono::system_clock::now();
+    const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::milliseconds(100),
+                                                                      std::max(ctx->deadline() - now, {}) / 10);
+    const auto until = std::min(ctx->deadline() - margin, now + kReadWait);
     if (!read_slots_.try_acquire_until(until)) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           StrCat("admin reads are busy: ", read_slot_count_, " compute at once and none came free before ",
@@ -284,8 +289,8 @@ class AdminServer::Service final : public pb::Admin::Service {
   // The rest wait, blocked, for a slot.
   static constexpr std::ptrdiff_t kMaxReadSlots = 64;
   static constexpr std::chrono::seconds kReadWait{30};
-  const std::ptrdiff_t read_slot_count_ =
-      std::clamp<std::ptrdiff_t>(std::thread::hardware_concurrency() / 2, 1, kMaxReadSlots);
+  const std::ptrdiff_t read_slot_count_ = std::clamp<std::ptrdiff_t>(
+      options_->read_slots > 0 ? options_->read_slots : std::thread::hardware_concurrency() / 2, 1, kMaxReadSlots);
   std::counting_semaphore<kMaxReadSlots> read_slots_{read_slot_count_};
 };
 

@@ -38,6 +38,9 @@ struct AdminOptions {
   bool anonymous_read = false;  // callers without a token may read
   AdminTlsFiles tls;            // TLS, and client certificates (admin_tls.h); empty: plaintext
   RateLimitOptions rate;        // per principal (admin_rate.h)
+  // Reads computed at once (1..64); a read waits for a slot until its deadline (at
+  // most 30 s), then fails UNAVAILABLE. 0: half the cores, at least 1.
+  int read_slots = 0;
 };
 
 class AdminServer {

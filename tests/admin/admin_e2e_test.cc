@@ -80,6 +80,28 @@ TEST_CASE("admin_api_reads_queues_config_pending_inventory_and_audit", "[admin][
   pb::ListPendingResponse pending;
   REQUIRE(d.stub().ListPending(As("viewer-t").get(), pending_req, &pending).ok());
   CHECK(pending.total() == 2);
+  REQUIRE(pending.workloads_size() == 2);
+  CHECK(pending.next_page_token().empty());
+  {  // Unfiltered pages (read without scanning the backlog) give the same workloads in the same order.
+    pb::ListPendingRequest paged;
+    paged.set_page_size(1);
+    pb::ListPendingResponse p1, p2, past;
+    REQUIRE(d.stub().ListPending(As("viewer-t").get(), paged, &p1).ok());
+    REQUIRE(p1.workloads_size() == 1);
+    CHECK(p1.total() == 2);
+    CHECK(p1.workloads(0).workload() == pending.workloads(0).workload());
+    REQUIRE(p1.next_page_token() == "1");
+    paged.set_page_token(p1.next_page_token());
+    REQUIRE(d.stub().ListPending(As("viewer-t").get(), paged, &p2).ok());
+    REQUIRE(p2.workloads_size() == 1);
+    CHECK(p2.workloads(0).workload() == pending.workloads(1).workload());
+    CHECK(p2.next_page_token().empty());
+    paged.set_page_token("9223372036854775807");
+    REQUIRE(d.stub().ListPending(As("viewer-t").get(), paged, &past).ok());
+    CHECK(past.workloads_size() == 0);
+    CHECK(past.total() == 2);
+    CHECK(past.next_page_token().empty());
+  }
   pending_req.set_queue("root.research");
   pending_req.set_page_size(1);
   REQUIRE(d.stub().ListPending(As("viewer-t").get(), pending_req, &pending).ok());

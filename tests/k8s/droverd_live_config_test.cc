@@ -314,7 +314,9 @@ TEST_CASE("an_admin_revision_survives_failover_to_the_standby", "[k8s][e2e][conf
 
   a.Signal(SIGKILL);
   REQUIRE(a.Wait(absl::Seconds(30)) == std::optional<int>(128 + SIGKILL));
-  REQUIRE(WaitUntil([&] { return LeaseHolder(http.get()) == "replica-b"; }, kWait));
+  const bool took_over = WaitUntil([&] { return LeaseHolder(http.get()) == "replica-b"; }, kWait);
+  INFO("standby log:\n" << b.Log() << "\nstandby exit: " << b.Wait(absl::ZeroDuration()).value_or(-1));
+  REQUIRE(took_over);
   REQUIRE(WaitUntil([&] {
     pb::ConfigRevision r;
     return standby->GetConfig(AsOps().get(), pb::GetConfigRequest(), &r).ok() && r.revision() == 2;
