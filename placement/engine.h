@@ -74,6 +74,10 @@ struct EngineOptions {
   int64_t reservation_max_hold_ms = 10 * 60 * 1000;
   int max_reservations = 16;              // held at once, cluster-wide
   int reservation_min_gpus = 2;           // only pods of at least this many whole GPUs reserve
+  // How running pods' inter-pod terms score a pod they match (kube-scheduler's
+  // InterPodAffinityArgs: hardPodAffinityWeight 1, ignorePreferredTermsOfExistingPods
+  // false); a tie-break like every preference (placement/README.md).
+  ExistingTermsScoring existing_terms;
 };
 
 // What a restart must not reset for a pod (server/ keeps it in the store): when

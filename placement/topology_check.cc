@@ -1,5 +1,6 @@
 // ConstraintCheck (placement/topology.h): one pod's PreFilter state and the
-// per-node Filter of kube-scheduler's PodTopologySpread and InterPodAffinity.
+// per-node Filter of kube-scheduler's PodTopologySpread and InterPodAffinity, and
+// their preferences (Score), a tie-break here.
 #include <algorithm>
 #include <climits>
 
@@ -118,11 +119,11 @@ void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& i
     if (!TermMatches(t, other.namespace_, pod.namespace_, pod.labels, snap.namespaces())) return;
     if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++existing_anti_[t.topology_key][*v];
   };
-  index.ForAntiTerms(pod.labels, [&](PodId id, int term) {
-    if (overlay != nullptr && overlay->gone.contains(id)) return;
-    const PodEntry& e = snap.pod(id);
-    if (term < static_cast<int>(e.pod.constraints.anti_affinity.size())) {
-      refuse_by(e.pod, e.pod.constraints.anti_affinity[term], e.counted_on);
+  index.anti_terms().ForTerms(pod.labels, [&](const TermPostings::Ref& r) {
+    if (overlay != nullptr && overlay->gone.contains(r.pod)) return;
+    const PodEntry& e = snap.pod(r.pod);
+    if (r.term < static_cast<int>(e.pod.constraints.anti_affinity.size())) {
+      refuse_by(e.pod, e.pod.constraints.anti_affinity[r.term], e.counted_on);
     }
   });
   if (overlay == nullptr) return;
@@ -131,7 +132,7 @@ void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& i
   }
 }
 
-bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index) {
+bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index, const ExistingTermsScoring& existing) {
   preferences_.clear();
   const PodConstraints& pc = pod.constraints;
   const Snapshot& snap = index.snapshot();
@@ -154,7 +155,39 @@ bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index) {
     });
     preferences_.push_back(std::move(w));
   }
+  ScoreExistingTerms(pod, index, existing);
   return !preferences_.empty();
+}
+
+void ConstraintCheck::ScoreExistingTerms(const Pod& pod, const TopologyIndex& index,
+                                         const ExistingTermsScoring& existing) {
+  const TermPostings& postings = index.score_terms();
+  if (postings.empty()) return;
+  const PodConstraints& pc = pod.constraints;
+  // kube-scheduler's ignorePreferredTermsOfExistingPods: existing pods' terms count
+  // only for a pod with preferred inter-pod terms of its own.
+  if (existing.ignore_preferred_terms_of_existing_pods && pc.preferred_affinity.empty() &&
+      pc.preferred_anti_affinity.empty()) {
+    return;
+  }
+  const Snapshot& snap = index.snapshot();
+  const size_t first = preferences_.size();  // one entry per topology key from here, weight 1
+  postings.ForTerms(pod.labels, [&](const TermPostings::Ref& r) {
+    const PodEntry& e = snap.pod(r.pod);
+    const std::vector<PodAffinityTerm>& terms = TermsOf(e.pod.constraints, r.kind);
+    if (r.term >= static_cast<int>(terms.size())) return;
+    const PodAffinityTerm& t = terms[r.term];
+    int64_t weight = t.weight;
+    if (r.kind == TermKind::kPreferredAnti) weight = -t.weight;
+    if (r.kind == TermKind::kRequiredAffinity) weight = existing.hard_pod_affinity_weight;
+    if (weight == 0 || !TermMatches(t, e.pod.namespace_, pod.namespace_, pod.labels, snap.namespaces())) return;
+    const std::string* v = DomainOf(snap, e.counted_on, t.topology_key);
+    if (v == nullptr) return;
+    auto it = std::find_if(preferences_.begin() + first, preferences_.end(),
+                           [&](const Weighted& w) { return w.key == t.topology_key; });
+    if (it == preferences_.end()) it = preferences_.insert(preferences_.end(), Weighted{t.topology_key, 1, {}});
+    it->counts[*v] += static_cast<int>(weight);
+  });
 }
 
 int64_t ConstraintCheck::Preference(const Node& node) const {
@@ -164,6 +197,7 @@ int64_t ConstraintCheck::Preference(const Node& node) const {
   }
   return score;
 }
+
 
 FilterFailure ConstraintCheck::Check(const Node& node) const {
   for (const SpreadState& s : spread_) {
