@@ -469,7 +469,7 @@ class Engine {
   std::vector<uint8_t> domain_mask_;
   bool domain_active_ = false;
   bool constraint_active_ = false;    // constraint_check_ applies to it
-  bool preference_active_ = false;    // it has preferred terms (a tie-break, in Consider)
+  bool preference_active_ = false;    // a preference reaches it (a tie-break, in Consider)
   int64_t best_preference_ = 0;       // of the node Consider chose so far
   // A pod started counting on a node (with the index on): pods waiting on pod
   // affinity (or spread) may fit now, so blocked workloads are offered again.
