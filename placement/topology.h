@@ -184,6 +184,7 @@ class ConstraintCheck {
 
  private:
   using Counts = absl::flat_hash_map<std::string, int>;  // domain (label value) -> matching pods
+  using Scores = absl::flat_hash_map<std::string, int64_t>;  // domain (label value) -> summed preference
   struct TermState {
     const PodAffinityTerm* term;
     Counts counts;
@@ -200,18 +201,20 @@ class ConstraintCheck {
   void PrepareAffinity(const Pod& pod, const TopologyIndex& index, const TopologyOverlay* overlay);
   void PrepareExistingAnti(const Pod& pod, const TopologyIndex& index, const TopologyOverlay* overlay);
   void ScoreExistingTerms(const Pod& pod, const TopologyIndex& index, const ExistingTermsScoring& existing);
+  Scores& ScoresFor(const std::string& key);  // preferences_' entry for `key`, added if missing
 
   std::vector<SpreadState> spread_;
   std::vector<TermState> affinity_;
   int affinity_total_ = 0;        // pods matching all affinity terms on nodes with the keys
   bool self_matches_affinity_ = false;
   std::vector<TermState> anti_;
-  struct Weighted {
-    std::string key;
-    int64_t weight;  // per matching pod in the domain (1 for running pods' terms: counts hold weights)
-    Counts counts;
+  struct KeyScores {
+    std::string key;  // a topology key
+    Scores by_domain;
   };
-  std::vector<Weighted> preferences_;
+  // One entry per topology key any preference reads (kube-scheduler's topologyScore);
+  // a term of the pod's own adds its key even when it matches no pod.
+  std::vector<KeyScores> preferences_;
   absl::flat_hash_map<std::string, Counts> existing_anti_;  // topology key -> domain -> pods refusing this one
 };
 

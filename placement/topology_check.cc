@@ -22,7 +22,8 @@ bool MatchesAllTerms(const std::vector<PodAffinityTerm>& terms, std::string_view
   return true;
 }
 
-int CountAt(const absl::flat_hash_map<std::string, int>& counts, const std::string& value) {
+template <typename Map>
+typename Map::mapped_type CountAt(const Map& counts, const std::string& value) {
   auto it = counts.find(value);
   return it == counts.end() ? 0 : it->second;
 }
@@ -132,28 +133,33 @@ void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& i
   }
 }
 
+ConstraintCheck::Scores& ConstraintCheck::ScoresFor(const std::string& key) {
+  for (KeyScores& k : preferences_) {
+    if (k.key == key) return k.by_domain;
+  }
+  return preferences_.emplace_back(KeyScores{key, {}}).by_domain;
+}
+
 bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index, const ExistingTermsScoring& existing) {
   preferences_.clear();
   const PodConstraints& pc = pod.constraints;
   const Snapshot& snap = index.snapshot();
   auto add = [&](const PodAffinityTerm& t, int64_t sign) {
-    Weighted w{t.topology_key, sign * t.weight, {}};
+    Scores& scores = ScoresFor(t.topology_key);
     ForEachPod(index, t.selector, nullptr, [&](const Pod& other, NodeId node) {
       if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels, snap.namespaces())) return;
-      if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++w.counts[*v];
+      if (const std::string* v = DomainOf(snap, node, t.topology_key)) scores[*v] += sign * t.weight;
     });
-    preferences_.push_back(std::move(w));
   };
   for (const PodAffinityTerm& t : pc.preferred_affinity) add(t, 1);
   for (const PodAffinityTerm& t : pc.preferred_anti_affinity) add(t, -1);
   for (const SpreadConstraint& c : pc.spread) {
     if (c.do_not_schedule) continue;
-    Weighted w{c.topology_key, -1, {}};
+    Scores& scores = ScoresFor(c.topology_key);
     ForEachPod(index, c.selector, nullptr, [&](const Pod& other, NodeId node) {
       if (other.namespace_ != pod.namespace_ || other.deleting || !c.selector.Matches(other.labels)) return;
-      if (const std::string* v = DomainOf(snap, node, c.topology_key)) ++w.counts[*v];
+      if (const std::string* v = DomainOf(snap, node, c.topology_key)) --scores[*v];
     });
-    preferences_.push_back(std::move(w));
   }
   ScoreExistingTerms(pod, index, existing);
   return !preferences_.empty();
@@ -171,7 +177,6 @@ void ConstraintCheck::ScoreExistingTerms(const Pod& pod, const TopologyIndex& in
     return;
   }
   const Snapshot& snap = index.snapshot();
-  const size_t first = preferences_.size();  // one entry per topology key from here, weight 1
   postings.ForTerms(pod.labels, [&](const TermPostings::Ref& r) {
     const PodEntry& e = snap.pod(r.pod);
     const std::vector<PodAffinityTerm>& terms = TermsOf(e.pod.constraints, r.kind);
@@ -181,23 +186,17 @@ void ConstraintCheck::ScoreExistingTerms(const Pod& pod, const TopologyIndex& in
     if (r.kind == TermKind::kPreferredAnti) weight = -t.weight;
     if (r.kind == TermKind::kRequiredAffinity) weight = existing.hard_pod_affinity_weight;
     if (weight == 0 || !TermMatches(t, e.pod.namespace_, pod.namespace_, pod.labels, snap.namespaces())) return;
-    const std::string* v = DomainOf(snap, e.counted_on, t.topology_key);
-    if (v == nullptr) return;
-    auto it = std::find_if(preferences_.begin() + first, preferences_.end(),
-                           [&](const Weighted& w) { return w.key == t.topology_key; });
-    if (it == preferences_.end()) it = preferences_.insert(preferences_.end(), Weighted{t.topology_key, 1, {}});
-    it->counts[*v] += static_cast<int>(weight);
+    if (const std::string* v = DomainOf(snap, e.counted_on, t.topology_key)) ScoresFor(t.topology_key)[*v] += weight;
   });
 }
 
 int64_t ConstraintCheck::Preference(const Node& node) const {
   int64_t score = 0;
-  for (const Weighted& w : preferences_) {
-    if (const std::string* v = node.labels.Get(w.key)) score += w.weight * CountAt(w.counts, *v);
+  for (const KeyScores& k : preferences_) {
+    if (const std::string* v = node.labels.Get(k.key)) score += CountAt(k.by_domain, *v);
   }
   return score;
 }
-
 
 FilterFailure ConstraintCheck::Check(const Node& node) const {
   for (const SpreadState& s : spread_) {
