@@ -9,6 +9,8 @@
 //   placement_bench --one ... --decisions FILE  # also every decision, one line each (bench/decision_log.h)
 //   placement_bench --one ... --per-attempt     # also each attempt's cost by phase, pod kind and outcome
 //                                               # (bench/attempt_costs.h: RESULT keys fill_con_ok_us=...)
+//   placement_bench --one ... --constrained PCT # PCT% of single pods with required inter-pod rules
+//   placement_bench --one ... --preferred PCT   # PCT% in groups where half prefer the group's zone
 //
 // Each run is a fresh process (so RSS deltas are clean); figures are medians of
 // --runs. One run, all on this thread, only RunCycle timed for the cycle figures:
@@ -82,6 +84,10 @@ struct Args {
   // required rule (half hostname anti-affinity, half zone spread, maxSkew 1, over
   // groups of 10 pods); 0 = the labels only (the baseline). Default: neither.
   int constrained = -1;
+  // --preferred PCT: nodes get the labels and PCT% of single pods join groups of 100
+  // (label pgrp), half of them preferring (zone affinity, weight 50) their group, the
+  // other half carrying no term: running members' terms reach them (the Score symmetry).
+  int preferred = -1;
   bool per_attempt = false;  // --per-attempt (with --one): time every attempt (bench/attempt_costs.h)
 };
 
@@ -112,6 +118,24 @@ void AddTopology(int pct, SimInput* input) {
       c.selector = sel;
       p.constraints.spread.push_back(c);
     }
+  }
+}
+
+// Groups of 100 on `pct`% of single pods: even ones prefer their group's zone, odd
+// ones are only preferred (AddTopology(0, ...) labels the nodes).
+void AddPreferred(int pct, SimInput* input) {
+  for (size_t i = 0; i < input->pods.size(); ++i) {
+    Pod& p = input->pods[i].pod;
+    if (static_cast<int>(i % 100) >= pct || p.annotations.Get(annotations::kGang) != nullptr) continue;
+    const std::string group = StrCat("p", i / 100);
+    p.labels.Set("pgrp", group);
+    if (i % 2 != 0) continue;
+    PodAffinityTerm t;
+    t.selector.present = true;
+    t.selector.match_labels.emplace_back("pgrp", group);
+    t.topology_key = "topology.kubernetes.io/zone";
+    t.weight = 50;
+    p.constraints.preferred_affinity.push_back(t);
   }
 }
 
@@ -167,7 +191,8 @@ class Runner : public Clock {
     spec.seed = a_.seed;
     spec.queues = leaves;
     input_ = Generate(spec);
-    if (a_.constrained >= 0) AddTopology(a_.constrained, &input_);
+    if (a_.constrained >= 0 || a_.preferred >= 0) AddTopology(std::max(a_.constrained, 0), &input_);
+    if (a_.preferred >= 0) AddPreferred(a_.preferred, &input_);
     if (policy == kNaiveScan) return RunNaive(nodes, cfg);
     EngineOptions opt;
     opt.policy = policy;
@@ -505,6 +530,7 @@ int Main(int argc, char** argv) {
     else if (k == "--seed") a.seed = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--decisions") a.decisions = v;
     else if (k == "--constrained") a.constrained = std::atoi(v.c_str());
+    else if (k == "--preferred") a.preferred = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;

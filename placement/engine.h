@@ -74,6 +74,10 @@ struct EngineOptions {
   int64_t reservation_max_hold_ms = 10 * 60 * 1000;
   int max_reservations = 16;              // held at once, cluster-wide
   int reservation_min_gpus = 2;           // only pods of at least this many whole GPUs reserve
+  // How running pods' inter-pod terms score a pod they match (kube-scheduler's
+  // InterPodAffinityArgs: hardPodAffinityWeight 1, ignorePreferredTermsOfExistingPods
+  // false); a tie-break like every preference (placement/README.md).
+  ExistingTermsScoring existing_terms;
 };
 
 // What a restart must not reset for a pod (server/ keeps it in the store): when
@@ -465,7 +469,7 @@ class Engine {
   std::vector<uint8_t> domain_mask_;
   bool domain_active_ = false;
   bool constraint_active_ = false;    // constraint_check_ applies to it
-  bool preference_active_ = false;    // it has preferred terms (a tie-break, in Consider)
+  bool preference_active_ = false;    // a preference reaches it (a tie-break, in Consider)
   int64_t best_preference_ = 0;       // of the node Consider chose so far
   // A pod started counting on a node (with the index on): pods waiting on pod
   // affinity (or spread) may fit now, so blocked workloads are offered again.

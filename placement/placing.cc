@@ -159,7 +159,7 @@ bool Engine::ChooseNode(const Pod& pod, QueueId leaf, int tier, Choice* choice, 
     if (prepared || !topology_.enabled()) return;
     prepared = true;
     constraint_active_ = constraint_check_.Prepare(pod, topology_);
-    preference_active_ = constraint_check_.PrepareScore(pod, topology_);
+    preference_active_ = constraint_check_.PrepareScore(pod, topology_, options_.existing_terms);
   };
   if (!pod.WantsGpu()) {
     absl::StatusOr<Charge> c = tree_->ChargeFor(pod, kNoGpuType);

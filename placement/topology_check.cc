@@ -1,5 +1,6 @@
 // ConstraintCheck (placement/topology.h): one pod's PreFilter state and the
-// per-node Filter of kube-scheduler's PodTopologySpread and InterPodAffinity.
+// per-node Filter of kube-scheduler's PodTopologySpread and InterPodAffinity, and
+// their preferences (Score), a tie-break here.
 #include <algorithm>
 #include <climits>
 
@@ -21,7 +22,8 @@ bool MatchesAllTerms(const std::vector<PodAffinityTerm>& terms, std::string_view
   return true;
 }
 
-int CountAt(const absl::flat_hash_map<std::string, int>& counts, const std::string& value) {
+template <typename Map>
+typename Map::mapped_type CountAt(const Map& counts, const std::string& value) {
   auto it = counts.find(value);
   return it == counts.end() ? 0 : it->second;
 }
@@ -118,11 +120,11 @@ void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& i
     if (!TermMatches(t, other.namespace_, pod.namespace_, pod.labels, snap.namespaces())) return;
     if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++existing_anti_[t.topology_key][*v];
   };
-  index.ForAntiTerms(pod.labels, [&](PodId id, int term) {
-    if (overlay != nullptr && overlay->gone.contains(id)) return;
-    const PodEntry& e = snap.pod(id);
-    if (term < static_cast<int>(e.pod.constraints.anti_affinity.size())) {
-      refuse_by(e.pod, e.pod.constraints.anti_affinity[term], e.counted_on);
+  index.anti_terms().ForTerms(pod.labels, [&](const TermPostings::Ref& r) {
+    if (overlay != nullptr && overlay->gone.contains(r.pod)) return;
+    const PodEntry& e = snap.pod(r.pod);
+    if (r.term < static_cast<int>(e.pod.constraints.anti_affinity.size())) {
+      refuse_by(e.pod, e.pod.constraints.anti_affinity[r.term], e.counted_on);
     }
   });
   if (overlay == nullptr) return;
@@ -131,36 +133,67 @@ void ConstraintCheck::PrepareExistingAnti(const Pod& pod, const TopologyIndex& i
   }
 }
 
-bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index) {
+ConstraintCheck::Scores& ConstraintCheck::ScoresFor(const std::string& key) {
+  for (KeyScores& k : preferences_) {
+    if (k.key == key) return k.by_domain;
+  }
+  return preferences_.emplace_back(KeyScores{key, {}}).by_domain;
+}
+
+bool ConstraintCheck::PrepareScore(const Pod& pod, const TopologyIndex& index, const ExistingTermsScoring& existing) {
   preferences_.clear();
   const PodConstraints& pc = pod.constraints;
   const Snapshot& snap = index.snapshot();
   auto add = [&](const PodAffinityTerm& t, int64_t sign) {
-    Weighted w{t.topology_key, sign * t.weight, {}};
+    Scores& scores = ScoresFor(t.topology_key);
     ForEachPod(index, t.selector, nullptr, [&](const Pod& other, NodeId node) {
       if (!TermMatches(t, pod.namespace_, other.namespace_, other.labels, snap.namespaces())) return;
-      if (const std::string* v = DomainOf(snap, node, t.topology_key)) ++w.counts[*v];
+      if (const std::string* v = DomainOf(snap, node, t.topology_key)) scores[*v] += sign * t.weight;
     });
-    preferences_.push_back(std::move(w));
   };
   for (const PodAffinityTerm& t : pc.preferred_affinity) add(t, 1);
   for (const PodAffinityTerm& t : pc.preferred_anti_affinity) add(t, -1);
   for (const SpreadConstraint& c : pc.spread) {
     if (c.do_not_schedule) continue;
-    Weighted w{c.topology_key, -1, {}};
+    Scores& scores = ScoresFor(c.topology_key);
     ForEachPod(index, c.selector, nullptr, [&](const Pod& other, NodeId node) {
       if (other.namespace_ != pod.namespace_ || other.deleting || !c.selector.Matches(other.labels)) return;
-      if (const std::string* v = DomainOf(snap, node, c.topology_key)) ++w.counts[*v];
+      if (const std::string* v = DomainOf(snap, node, c.topology_key)) --scores[*v];
     });
-    preferences_.push_back(std::move(w));
   }
+  ScoreExistingTerms(pod, index, existing);
   return !preferences_.empty();
+}
+
+void ConstraintCheck::ScoreExistingTerms(const Pod& pod, const TopologyIndex& index,
+                                         const ExistingTermsScoring& existing) {
+  const TermPostings& postings = index.score_terms();
+  if (postings.empty()) return;
+  const PodConstraints& pc = pod.constraints;
+  // kube-scheduler's ignorePreferredTermsOfExistingPods: existing pods' terms count
+  // only for a pod with preferred inter-pod terms of its own.
+  if (existing.ignore_preferred_terms_of_existing_pods && pc.preferred_affinity.empty() &&
+      pc.preferred_anti_affinity.empty()) {
+    return;
+  }
+  const Snapshot& snap = index.snapshot();
+  postings.ForTerms(pod.labels, [&](const TermPostings::Ref& r) {
+    const PodEntry& e = snap.pod(r.pod);
+    const std::vector<PodAffinityTerm>& terms = TermsOf(e.pod.constraints, r.kind);
+    if (r.term >= static_cast<int>(terms.size())) return;
+    const PodAffinityTerm& t = terms[r.term];
+    int64_t weight = t.weight;
+    if (r.kind == TermKind::kPreferredAnti) weight = -t.weight;
+    if (r.kind == TermKind::kRequiredAffinity) weight = existing.hard_pod_affinity_weight;
+    if (weight == 0 || !TermMatches(t, e.pod.namespace_, pod.namespace_, pod.labels, snap.namespaces())) return;
+    if (const std::string* v = DomainOf(snap, e.counted_on, t.topology_key)) ScoresFor(t.topology_key)[*v] += weight;
+  });
 }
 
 int64_t ConstraintCheck::Preference(const Node& node) const {
   int64_t score = 0;
-  for (const Weighted& w : preferences_) {
-    if (const std::string* v = node.labels.Get(w.key)) score += w.weight * CountAt(w.counts, *v);
+  for (const KeyScores& k : preferences_) {
+    if (const std::string* v = node.labels.Get(k.key)) score += CountAt(k.by_domain, *v);
   }
   return score;
 }

@@ -1,5 +1,6 @@
-// TopologyIndex (placement/topology.h): counted pods by label, pods with required
-// anti-affinity, and the eligible topology domains per spread constraint.
+// TopologyIndex (placement/topology.h): counted pods by label, the terms of
+// counted pods other pods' placements read, and the eligible topology domains per
+// spread constraint.
 #include <algorithm>
 
 #include "core/strings.h"
@@ -39,13 +40,13 @@ std::string DomainsKey(const Pod& pod, const SpreadConstraint& c, const std::vec
 // every pod (no requirement to file it under, or a selector that is absent).
 std::vector<std::string> Anchors(const LabelSelector& sel) {
   if (!sel.present) return {};
-  if (!sel.match_labels.empty()) return {TopologyIndex::PairKey(sel.match_labels[0].first, sel.match_labels[0].second)};
+  if (!sel.match_labels.empty()) return {TermPostings::PairKey(sel.match_labels[0].first, sel.match_labels[0].second)};
   using Op = LabelSelector::Requirement::Op;
   for (const LabelSelector::Requirement& r : sel.match_expressions) {
     if (r.op == Op::kExists) return {r.key};
     if (r.op != Op::kIn || r.values.empty()) continue;
     std::vector<std::string> out;
-    for (const std::string& v : r.values) out.push_back(TopologyIndex::PairKey(r.key, v));
+    for (const std::string& v : r.values) out.push_back(TermPostings::PairKey(r.key, v));
     return out;
   }
   return {};
@@ -53,26 +54,43 @@ std::vector<std::string> Anchors(const LabelSelector& sel) {
 
 }  // namespace
 
-std::string TopologyIndex::PairKey(std::string_view key, std::string_view value) {
-  return StrCat(key, "\x1f", value);
+const std::vector<PodAffinityTerm>& TermsOf(const PodConstraints& c, TermKind kind) {
+  switch (kind) {
+    case TermKind::kRequiredAffinity: return c.affinity;
+    case TermKind::kRequiredAnti: return c.anti_affinity;
+    case TermKind::kPreferredAffinity: return c.preferred_affinity;
+    case TermKind::kPreferredAnti: return c.preferred_anti_affinity;
+  }
+  return c.affinity;
 }
 
-void TopologyIndex::PostAntiTerms(const Pod& pod, PodId id, bool add) {
-  const std::vector<PodAffinityTerm>& terms = pod.constraints.anti_affinity;
+void TermPostings::StrAppendPairValue(std::string* key, std::string_view value) {
+  key->push_back('\x1f');
+  key->append(value);
+}
+
+std::string TermPostings::PairKey(std::string_view key, std::string_view value) {
+  std::string k(key);
+  StrAppendPairValue(&k, value);
+  return k;
+}
+
+void TermPostings::Post(const Pod& pod, PodId id, TermKind kind, bool add) {
+  const std::vector<PodAffinityTerm>& terms = TermsOf(pod.constraints, kind);
   for (int i = 0; i < static_cast<int>(terms.size()); ++i) {
-    const AntiTerm entry{id, i};
+    const Ref entry{id, kind, i};
     std::vector<std::string> anchors = Anchors(terms[i].selector);
     if (anchors.empty()) {
-      if (add) anti_unanchored_.insert(entry);
-      else anti_unanchored_.erase(entry);
+      if (add) unanchored_.insert(entry);
+      else unanchored_.erase(entry);
       continue;
     }
     for (std::string& a : anchors) {
       if (add) {
-        anti_anchored_[std::move(a)].insert(entry);
-      } else if (auto it = anti_anchored_.find(a); it != anti_anchored_.end()) {
+        anchored_[std::move(a)].insert(entry);
+      } else if (auto it = anchored_.find(a); it != anchored_.end()) {
         it->second.erase(entry);
-        if (it->second.empty()) anti_anchored_.erase(it);
+        if (it->second.empty()) anchored_.erase(it);
       }
     }
   }
@@ -89,7 +107,7 @@ void TopologyIndex::Enable() {
 
 void TopologyIndex::Post(const Pod& pod, PodId id, bool add) {
   for (const auto& [k, v] : pod.labels.items()) {
-    for (std::string key : {PairKey(k, v), std::string(k)}) {
+    for (std::string key : {TermPostings::PairKey(k, v), std::string(k)}) {
       if (add) {
         postings_[key].insert(id);
       } else if (auto it = postings_.find(key); it != postings_.end()) {
@@ -104,7 +122,10 @@ void TopologyIndex::OnCounted(PodId id, bool counted) {
   if (!enabled_) return;
   const Pod& pod = snapshot_->pod(id).pod;
   Post(pod, id, counted);
-  PostAntiTerms(pod, id, counted);
+  anti_terms_.Post(pod, id, TermKind::kRequiredAnti, counted);
+  for (TermKind kind : {TermKind::kPreferredAffinity, TermKind::kPreferredAnti, TermKind::kRequiredAffinity}) {
+    score_terms_.Post(pod, id, kind, counted);
+  }
   if (counted) {
     all_.insert(id);
     if (!pod.constraints.anti_affinity.empty()) anti_pods_.insert(id);
@@ -123,7 +144,7 @@ const TopologyIndex::PodSet* TopologyIndex::Posting(const std::string& key) cons
 const TopologyIndex::PodSet* TopologyIndex::Candidates(const LabelSelector& sel) const {
   const PodSet* best = &all_;
   for (const auto& [k, v] : sel.match_labels) {
-    const PodSet* p = Posting(PairKey(k, v));
+    const PodSet* p = Posting(TermPostings::PairKey(k, v));
     if (p->size() < best->size()) best = p;
   }
   using Op = LabelSelector::Requirement::Op;
@@ -131,11 +152,11 @@ const TopologyIndex::PodSet* TopologyIndex::Candidates(const LabelSelector& sel)
   size_t union_size = 0;
   for (const LabelSelector::Requirement& r : sel.match_expressions) {
     if (r.op == Op::kExists || (r.op == Op::kIn && r.values.size() == 1)) {
-      const PodSet* p = Posting(r.op == Op::kExists ? r.key : PairKey(r.key, r.values[0]));
+      const PodSet* p = Posting(r.op == Op::kExists ? r.key : TermPostings::PairKey(r.key, r.values[0]));
       if (p->size() < best->size()) best = p;
     } else if (r.op == Op::kIn) {
       size_t n = 0;
-      for (const std::string& v : r.values) n += Posting(PairKey(r.key, v))->size();
+      for (const std::string& v : r.values) n += Posting(TermPostings::PairKey(r.key, v))->size();
       if (union_of == nullptr || n < union_size) {
         union_of = &r;
         union_size = n;
@@ -145,7 +166,7 @@ const TopologyIndex::PodSet* TopologyIndex::Candidates(const LabelSelector& sel)
   if (union_of != nullptr && union_size < best->size()) {
     scratch_.clear();
     for (const std::string& v : union_of->values) {
-      const PodSet* p = Posting(PairKey(union_of->key, v));
+      const PodSet* p = Posting(TermPostings::PairKey(union_of->key, v));
       scratch_.insert(p->begin(), p->end());
     }
     best = &scratch_;
