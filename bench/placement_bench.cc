@@ -10,6 +10,7 @@
 //   placement_bench --one ... --per-attempt     # also each attempt's cost by phase, pod kind and outcome
 //                                               # (bench/attempt_costs.h: RESULT keys fill_con_ok_us=...)
 //   placement_bench --one ... --constrained PCT # PCT% of single pods with required inter-pod rules
+//   placement_bench --one ... --constrained PCT --inert  # the same rules, selecting no pod
 //   placement_bench --one ... --preferred PCT   # PCT% in groups where half prefer the group's zone
 //
 // Each run is a fresh process (so RSS deltas are clean); figures are medians of
@@ -88,11 +89,15 @@ struct Args {
   // (label pgrp), half of them preferring (zone affinity, weight 50) their group, the
   // other half carrying no term: running members' terms reach them (the Score symmetry).
   int preferred = -1;
+  // --inert (with --constrained): the same rules and labels, but each selector asks for
+  // a label no pod carries, so no rule ever refuses a node: the cost of the rules'
+  // machinery without the cluster layout the rules make.
+  bool inert = false;
   bool per_attempt = false;  // --per-attempt (with --one): time every attempt (bench/attempt_costs.h)
 };
 
 // Zone (16) and rack (of 8 nodes) labels; inter-pod rules on `pct`% of single pods.
-void AddTopology(int pct, SimInput* input) {
+void AddTopology(int pct, bool inert, SimInput* input) {
   for (size_t i = 0; i < input->nodes.size(); ++i) {
     input->nodes[i].node.labels.Set("topology.kubernetes.io/zone", StrCat("z", i % 16));
     input->nodes[i].node.labels.Set("example.com/rack", StrCat("r", i / 8));
@@ -104,7 +109,7 @@ void AddTopology(int pct, SimInput* input) {
     p.labels.Set("grp", group);
     LabelSelector sel;
     sel.present = true;
-    sel.match_labels.emplace_back("grp", group);
+    sel.match_labels.emplace_back("grp", inert ? StrCat(group, "-nobody") : group);
     if ((i / 100) % 2 == 0) {
       PodAffinityTerm t;
       t.selector = sel;
@@ -191,7 +196,7 @@ class Runner : public Clock {
     spec.seed = a_.seed;
     spec.queues = leaves;
     input_ = Generate(spec);
-    if (a_.constrained >= 0 || a_.preferred >= 0) AddTopology(std::max(a_.constrained, 0), &input_);
+    if (a_.constrained >= 0 || a_.preferred >= 0) AddTopology(std::max(a_.constrained, 0), a_.inert, &input_);
     if (a_.preferred >= 0) AddPreferred(a_.preferred, &input_);
     if (policy == kNaiveScan) return RunNaive(nodes, cfg);
     EngineOptions opt;
@@ -506,8 +511,8 @@ int Main(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    if (k == "--one" || k == "--per-attempt") {
-      (k == "--one" ? a.one : a.per_attempt) = true;
+    if (k == "--one" || k == "--per-attempt" || k == "--inert") {
+      (k == "--one" ? a.one : k == "--inert" ? a.inert : a.per_attempt) = true;
       continue;
     }
     if (i + 1 >= argc) {

@@ -52,11 +52,12 @@ void Engine::ExpireHolds() {
   }
   if (!reservations_.empty()) CheckReservations();
   FireWakeups();
-  if (pods_counted_) {
-    pods_counted_ = false;
-    // (only with the topology index on, and only for pods whose rules read other pods)
-    if (!waiting_on_pods_.empty()) capacity_freed_ = true;
-  }
+  // Pods that started counting: only waiters they may help look again (kube-scheduler's
+  // queueing hints); a pod that counts frees nothing for anyone else.
+  if (counted_overflow_) capacity_freed_ = true;
+  if (!counted_labels_.empty() && !capacity_freed_) UnblockWaitersOf(counted_labels_);
+  counted_labels_.clear();
+  counted_overflow_ = false;
   if (capacity_freed_) {
     UnblockAfterCapacityChange();
     capacity_freed_ = false;
@@ -361,6 +362,21 @@ void Engine::UnblockWorkload(Workload& w) {
   if (g == blocked_by_shape_.end()) return;
   g->second.erase({w.seq, w.id});
   if (g->second.empty()) blocked_by_shape_.erase(g);
+}
+
+void Engine::UnblockWaitersOf(const std::vector<Labels>& counted) {
+  std::vector<uint64_t> ids;
+  for (const Labels& labels : counted) {
+    waiting_on_pods_.ForMatching(labels, [&](const std::string& key) {
+      auto tr = tracked_.find(key);
+      if (tr != tracked_.end() && tr->second.workload != 0) ids.push_back(tr->second.workload);
+    });
+  }
+  std::sort(ids.begin(), ids.end());  // arrival order, not the hash map's
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (uint64_t id : ids) {
+    if (auto it = workloads_.find(id); it != workloads_.end()) UnblockWorkload(it->second);
+  }
 }
 
 void Engine::UnblockAfterCapacityChange() {

@@ -206,7 +206,13 @@ void Engine::NoteUncharged(Tracked& tr) {
 void Engine::EnableTopology() {
   snapshot_.set_pod_listener([this](PodId id, bool counted) {
     topology_.OnCounted(id, counted);
-    if (counted) pods_counted_ = true;
+    if (!counted || waiting_on_pods_.empty() || counted_overflow_) return;
+    if (counted_labels_.size() >= kMaxCountedKept) {
+      counted_overflow_ = true;  // bounded: offer everything blocked again instead
+      counted_labels_.clear();
+      return;
+    }
+    counted_labels_.push_back(snapshot_.pod(id).pod.labels);
   });
   topology_.Enable();
 }
@@ -317,7 +323,7 @@ void Engine::RemovePod(const std::string& key) {
 }
 
 void Engine::AddPending(const Pod& pod, Tracked& tr, bool new_arrival) {
-  if (!pod.constraints.affinity.empty() || pod.constraints.HasHardSpread()) waiting_on_pods_.insert(pod.Key());
+  if (!pod.constraints.affinity.empty() || pod.constraints.HasHardSpread()) waiting_on_pods_.Add(pod);
   // A pod whose intent is malformed is rejected alone: it joins no gang.
   const std::string gang =
       pod.intent.gang.empty() || !pod.intent.invalid.empty() ? "" : StrCat(pod.namespace_, "/", pod.intent.gang);
@@ -431,7 +437,7 @@ void Engine::RejectWorkload(Workload& w, std::string why) {
 }
 
 void Engine::RemovePending(const std::string& key, Tracked& tr) {
-  waiting_on_pods_.erase(key);
+  waiting_on_pods_.Remove(key);
   if (tr.pending_leaf != kNoQueue) {
     tree_->AddPendingPods(tr.pending_leaf, -1);
     apps_.Count(tree_.get(), tr.pending_leaf, tr.pending_app, 0, -1);

@@ -32,6 +32,7 @@
 #include "placement/app_counter.h"
 #include "placement/filters.h"
 #include "placement/node_index.h"
+#include "placement/pod_waiters.h"
 #include "placement/policy.h"
 #include "placement/preemptor.h"
 #include "placement/reservations.h"
@@ -405,6 +406,9 @@ class Engine {
   void BlockWorkload(Workload& w);
   void UnblockWorkload(Workload& w);
   void UnblockAfterCapacityChange();
+  // Offers again the blocked workloads of waiting pods that a pod with one of
+  // `counted` labels may help (PodWaiters::ForMatching), in arrival order.
+  void UnblockWaitersOf(const std::vector<Labels>& counted);
   // True if `w` has waited preemption_delay_ms; else asks to be woken when it has.
   bool PreemptionDue(Workload& w);
   // Asks for `w` to be offered again at `at_ms` (kept: the earliest pending one).
@@ -471,10 +475,13 @@ class Engine {
   bool constraint_active_ = false;    // constraint_check_ applies to it
   bool preference_active_ = false;    // a preference reaches it (a tie-break, in Consider)
   int64_t best_preference_ = 0;       // of the node Consider chose so far
-  // A pod started counting on a node (with the index on): pods waiting on pod
-  // affinity (or spread) may fit now, so blocked workloads are offered again.
-  bool pods_counted_ = false;
-  absl::flat_hash_set<std::string> waiting_on_pods_;  // pending pods with required affinity or spread
+  // Pods that started counting on a node since the last cycle (with the index on
+  // and someone waiting): the waiters whose selectors they match are offered again
+  // (UnblockWaitersOf). Past kMaxCountedKept, everything blocked is offered again instead.
+  static constexpr size_t kMaxCountedKept = 4096;
+  std::vector<Labels> counted_labels_;
+  bool counted_overflow_ = false;
+  PodWaiters waiting_on_pods_;  // pending pods with required affinity or spread
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
   Nominations nominations_;  // node -> preemptor it is held for
   drover::Reservations reservations_;  // nodes draining for pending workloads

@@ -77,6 +77,11 @@ class TermPostings {
   }
   // The posting key of label `key`=`value` (a bare key posts "any value").
   static std::string PairKey(std::string_view key, std::string_view value);
+  // The labels a pod must carry to match `sel`, as posting keys to file the
+  // selector under (PairKey or a bare key), each a different value of one key so
+  // that a pod reaches it through one of them at most; empty: read for every pod
+  // (no requirement to file it under, or a selector that is absent).
+  static std::vector<std::string> Anchors(const LabelSelector& sel);
 
  private:
   static void StrAppendPairValue(std::string* key, std::string_view value);

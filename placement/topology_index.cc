@@ -34,24 +34,6 @@ std::string DomainsKey(const Pod& pod, const SpreadConstraint& c, const std::vec
   return k;
 }
 
-// The labels a pod must carry to match `sel` under which its term is filed
-// (PairKey or a bare key), each a different value of one key so that a pod
-// reaches the term through one of them at most; empty: the term is read for
-// every pod (no requirement to file it under, or a selector that is absent).
-std::vector<std::string> Anchors(const LabelSelector& sel) {
-  if (!sel.present) return {};
-  if (!sel.match_labels.empty()) return {TermPostings::PairKey(sel.match_labels[0].first, sel.match_labels[0].second)};
-  using Op = LabelSelector::Requirement::Op;
-  for (const LabelSelector::Requirement& r : sel.match_expressions) {
-    if (r.op == Op::kExists) return {r.key};
-    if (r.op != Op::kIn || r.values.empty()) continue;
-    std::vector<std::string> out;
-    for (const std::string& v : r.values) out.push_back(TermPostings::PairKey(r.key, v));
-    return out;
-  }
-  return {};
-}
-
 }  // namespace
 
 const std::vector<PodAffinityTerm>& TermsOf(const PodConstraints& c, TermKind kind) {
@@ -73,6 +55,20 @@ std::string TermPostings::PairKey(std::string_view key, std::string_view value) 
   std::string k(key);
   StrAppendPairValue(&k, value);
   return k;
+}
+
+std::vector<std::string> TermPostings::Anchors(const LabelSelector& sel) {
+  if (!sel.present) return {};
+  if (!sel.match_labels.empty()) return {TermPostings::PairKey(sel.match_labels[0].first, sel.match_labels[0].second)};
+  using Op = LabelSelector::Requirement::Op;
+  for (const LabelSelector::Requirement& r : sel.match_expressions) {
+    if (r.op == Op::kExists) return {r.key};
+    if (r.op != Op::kIn || r.values.empty()) continue;
+    std::vector<std::string> out;
+    for (const std::string& v : r.values) out.push_back(TermPostings::PairKey(r.key, v));
+    return out;
+  }
+  return {};
 }
 
 void TermPostings::Post(const Pod& pod, PodId id, TermKind kind, bool add) {

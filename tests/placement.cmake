@@ -19,6 +19,7 @@ drover_add_tests(placement_tests SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/placement/topology_namespaces_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/topology_score_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/attempt_observer_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/placement/pod_waiters_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/topology_property_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/topology_gang_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/placement/topology_gang_property_test.cc
