@@ -54,10 +54,10 @@ void Engine::ExpireHolds() {
   FireWakeups();
   // Pods that started counting: only waiters they may help look again (kube-scheduler's
   // queueing hints); a pod that counts frees nothing for anyone else.
-  if (counted_overflow_) capacity_freed_ = true;
-  if (!counted_labels_.empty() && !capacity_freed_) UnblockWaitersOf(counted_labels_);
-  counted_labels_.clear();
-  counted_overflow_ = false;
+  if (waiters_overflow_) capacity_freed_ = true;
+  if (!waiters_helped_.empty() && !capacity_freed_) UnblockWaiters();
+  waiters_helped_.clear();
+  waiters_overflow_ = false;
   if (capacity_freed_) {
     UnblockAfterCapacityChange();
     capacity_freed_ = false;
@@ -364,14 +364,21 @@ void Engine::UnblockWorkload(Workload& w) {
   if (g->second.empty()) blocked_by_shape_.erase(g);
 }
 
-void Engine::UnblockWaitersOf(const std::vector<Labels>& counted) {
-  std::vector<uint64_t> ids;
-  for (const Labels& labels : counted) {
-    waiting_on_pods_.ForMatching(labels, [&](const std::string& key) {
-      auto tr = tracked_.find(key);
-      if (tr != tracked_.end() && tr->second.workload != 0) ids.push_back(tr->second.workload);
-    });
-  }
+void Engine::NoteWaitersHelpedBy(const Labels& labels) {
+  waiting_on_pods_.ForMatching(labels, [&](const std::string& key) {
+    auto tr = tracked_.find(key);
+    if (tr == tracked_.end() || tr->second.workload == 0 || waiters_overflow_) return;
+    if (waiters_helped_.size() >= kMaxWaitersKept) {
+      waiters_overflow_ = true;
+      waiters_helped_.clear();
+      return;
+    }
+    waiters_helped_.push_back(tr->second.workload);
+  });
+}
+
+void Engine::UnblockWaiters() {
+  std::vector<uint64_t>& ids = waiters_helped_;
   std::sort(ids.begin(), ids.end());  // arrival order, not the hash map's
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   for (uint64_t id : ids) {

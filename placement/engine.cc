@@ -206,13 +206,7 @@ void Engine::NoteUncharged(Tracked& tr) {
 void Engine::EnableTopology() {
   snapshot_.set_pod_listener([this](PodId id, bool counted) {
     topology_.OnCounted(id, counted);
-    if (!counted || waiting_on_pods_.empty() || counted_overflow_) return;
-    if (counted_labels_.size() >= kMaxCountedKept) {
-      counted_overflow_ = true;  // bounded: offer everything blocked again instead
-      counted_labels_.clear();
-      return;
-    }
-    counted_labels_.push_back(snapshot_.pod(id).pod.labels);
+    if (counted && !waiting_on_pods_.empty() && !waiters_overflow_) NoteWaitersHelpedBy(snapshot_.pod(id).pod.labels);
   });
   topology_.Enable();
 }

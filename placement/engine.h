@@ -406,9 +406,10 @@ class Engine {
   void BlockWorkload(Workload& w);
   void UnblockWorkload(Workload& w);
   void UnblockAfterCapacityChange();
-  // Offers again the blocked workloads of waiting pods that a pod with one of
-  // `counted` labels may help (PodWaiters::ForMatching), in arrival order.
-  void UnblockWaitersOf(const std::vector<Labels>& counted);
+  // Notes the waiting pods a pod with `labels`, now counting, may help.
+  void NoteWaitersHelpedBy(const Labels& labels);
+  // Offers waiters_helped_ again, in arrival order.
+  void UnblockWaiters();
   // True if `w` has waited preemption_delay_ms; else asks to be woken when it has.
   bool PreemptionDue(Workload& w);
   // Asks for `w` to be offered again at `at_ms` (kept: the earliest pending one).
@@ -475,12 +476,13 @@ class Engine {
   bool constraint_active_ = false;    // constraint_check_ applies to it
   bool preference_active_ = false;    // a preference reaches it (a tie-break, in Consider)
   int64_t best_preference_ = 0;       // of the node Consider chose so far
-  // Pods that started counting on a node since the last cycle (with the index on
-  // and someone waiting): the waiters whose selectors they match are offered again
-  // (UnblockWaitersOf). Past kMaxCountedKept, everything blocked is offered again instead.
-  static constexpr size_t kMaxCountedKept = 4096;
-  std::vector<Labels> counted_labels_;
-  bool counted_overflow_ = false;
+  // Workloads of waiting pods that a pod which started counting since the last
+  // cycle may help (PodWaiters::ForMatching, in the snapshot's pod listener): offered
+  // again at the next cycle (UnblockWaiters). Past kMaxWaitersKept, everything
+  // blocked is offered again instead (bounded memory).
+  static constexpr size_t kMaxWaitersKept = 4096;
+  std::vector<uint64_t> waiters_helped_;
+  bool waiters_overflow_ = false;
   PodWaiters waiting_on_pods_;  // pending pods with required affinity or spread
   std::vector<GpuTypeId> node_type_;  // last seen type per node slot (-2 = absent)
   Nominations nominations_;  // node -> preemptor it is held for

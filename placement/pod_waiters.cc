@@ -57,8 +57,10 @@ void PodWaiters::ForMatching(const Labels& labels, const std::function<void(cons
   for (const std::string& key : unanchored_) consider(key);
   if (by_anchor_.empty()) return;
   for (const auto& [k, v] : labels.items()) {
-    for (const std::string& anchor : {TermPostings::PairKey(k, v), std::string(k)}) {
-      auto it = by_anchor_.find(anchor);
+    for (const bool pair : {true, false}) {
+      anchor_.assign(k);
+      if (pair) TermPostings::StrAppendPairValue(&anchor_, v);
+      auto it = by_anchor_.find(anchor_);
       if (it == by_anchor_.end()) continue;
       for (const std::string& key : it->second) consider(key);
     }

@@ -43,6 +43,7 @@ class PodWaiters {
   absl::flat_hash_map<std::string, Waiter> waiters_;
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> by_anchor_;  // anchor -> pod keys
   absl::flat_hash_set<std::string> unanchored_;  // a selector requiring no label: read for every counted pod
+  mutable std::string anchor_;                   // ForMatching's lookup key
 };
 
 }  // namespace drover

@@ -82,9 +82,10 @@ class TermPostings {
   // that a pod reaches it through one of them at most; empty: read for every pod
   // (no requirement to file it under, or a selector that is absent).
   static std::vector<std::string> Anchors(const LabelSelector& sel);
+  // Turns a key already in *key into PairKey(key, value) without a new string.
+  static void StrAppendPairValue(std::string* key, std::string_view value);
 
  private:
-  static void StrAppendPairValue(std::string* key, std::string_view value);
 
   absl::flat_hash_map<std::string, absl::flat_hash_set<Ref>> anchored_;  // PairKey or key -> terms
   absl::flat_hash_set<Ref> unanchored_;  // selectors requiring no label: read for every pod

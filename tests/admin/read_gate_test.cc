@@ -45,6 +45,13 @@ std::unique_ptr<grpc::ClientContext> Within(absl::Duration d) {
   return ctx;
 }
 
+// Starts `server` on a free port; a client of it.
+std::unique_ptr<pb::Admin::Stub> Serve(AdminServer& server) {
+  absl::StatusOr<int> port = server.Start();
+  REQUIRE(port.ok());
+  return pb::Admin::NewStub(grpc::CreateChannel(StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+}
+
 bool WaitFor(const std::function<bool()>& pred) {
   for (absl::Time end = absl::Now() + absl::Seconds(20); absl::Now() < end; absl::SleepFor(absl::Milliseconds(5))) {
     if (pred()) return true;
@@ -55,9 +62,7 @@ bool WaitFor(const std::function<bool()>& pred) {
 TEST_CASE("admin_reads_beyond_the_slots_wait_then_fail_unavailable_without_computing", "[admin][gate]") {
   HeldBackend backend;
   AdminServer server(&backend, {.host = "127.0.0.1", .port = 0, .anonymous_read = true, .read_slots = 1});
-  absl::StatusOr<int> port = server.Start();
-  REQUIRE(port.ok());
-  auto stub = pb::Admin::NewStub(grpc::CreateChannel(StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+  std::unique_ptr<pb::Admin::Stub> stub = Serve(server);
 
   grpc::Status first;
   std::thread holder([&] {
@@ -86,9 +91,7 @@ TEST_CASE("admin_reads_beyond_the_slots_wait_then_fail_unavailable_without_compu
 TEST_CASE("admin_reads_within_the_slots_compute_side_by_side", "[admin][gate]") {
   HeldBackend backend;
   AdminServer server(&backend, {.host = "127.0.0.1", .port = 0, .anonymous_read = true, .read_slots = 3});
-  absl::StatusOr<int> port = server.Start();
-  REQUIRE(port.ok());
-  auto stub = pb::Admin::NewStub(grpc::CreateChannel(StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials()));
+  std::unique_ptr<pb::Admin::Stub> stub = Serve(server);
   std::vector<std::thread> readers;
   std::atomic<int> ok{0};
   for (int i = 0; i < 3; ++i) {
