@@ -196,10 +196,10 @@ class AdminServer::Service final : public pb::Admin::Service {
   grpc::Status Read(grpc::ServerContext* ctx, Answer answer, Message* out) {
     if (grpc::Status s = Reader(ctx); !s.ok()) return s;
     // A free read slot, waited for until shortly before the call's deadline (a tenth
-    // of the time left, at most 100 ms, so the caller gets the reason rather than
+    // of the time left, at most 1 s, so the caller gets the reason rather than
     // DEADLINE_EXCEEDED), and at most kReadWait.
     const auto now = std::chrono::system_clock::now();
-    const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::milliseconds(100),
+    const auto margin = std::min<std::chrono::system_clock::duration>(std::chrono::seconds(1),
                                                                       std::max(ctx->deadline() - now, {}) / 10);
     const auto until = std::min(ctx->deadline() - margin, now + kReadWait);
     if (!read_slots_.try_acquire_until(until)) {
